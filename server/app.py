@@ -1,0 +1,77 @@
+"""The app factory: routers per concern, one settings object, security headers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+
+from bpviz.server import api, pages, ws
+from bpviz.server.runtime import Runtime
+from bpviz.server.settings import Settings, get_settings
+
+log = logging.getLogger("bpviz")
+
+
+def content_security_policy() -> str:
+    """Only the server's own origin: the page provably fetches nothing from outside."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            # Plotly and KaTeX set inline style attributes.
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'self'",
+            "form-action 'self'",
+        ]
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the bpviz app. Used by ``bpviz serve`` (uvicorn ``factory=True``) and tests."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.runtime.shutdown()
+
+    app = FastAPI(
+        title="bpviz",
+        summary="Backpropagation, step by step: the server behind the bpviz page.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.runtime = Runtime(settings)
+    csp = content_security_policy()
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        return response
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, object]:
+        """Liveness: the server answers, with its session count."""
+        return {"status": "ok", "sessions": app.state.runtime.session_count}
+
+    app.include_router(pages.router)
+    app.include_router(api.router)
+    app.include_router(ws.router)
+    app.mount("/static", StaticFiles(directory=str(pages.FRONTEND_DIR / "static")), name="static")
+    return app

@@ -1,0 +1,89 @@
+"""The page, its static assets, and plotly.js from the installed ``plotly`` package."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from bpviz.server.protocol import PROTOCOL_VERSION
+
+FRONTEND_DIR = Path(str(resources.files("bpviz.frontend")))
+templates = Jinja2Templates(directory=str(FRONTEND_DIR / "templates"))
+router = APIRouter()
+
+
+class _Precompressed:
+    """A large file served gzip-compressed from memory, compressed once on first use."""
+
+    def __init__(self, path: Path, media_type: str) -> None:
+        self.path = path
+        self.media_type = media_type
+        self._lock = threading.Lock()
+        self._raw: bytes | None = None
+        self._gz: bytes | None = None
+        self.etag = ""
+
+    def load(self) -> tuple[bytes, bytes]:
+        with self._lock:
+            if self._raw is None or self._gz is None:
+                raw = self.path.read_bytes()
+                self._gz = gzip.compress(raw, compresslevel=6, mtime=0)
+                self.etag = '"' + hashlib.sha256(raw).hexdigest()[:20] + '"'
+                self._raw = raw
+            return self._raw, self._gz
+
+
+@cache
+def _plotly() -> _Precompressed:
+    path = Path(str(resources.files("plotly"))) / "package_data" / "plotly.min.js"
+    return _Precompressed(path, "text/javascript")
+
+
+def serve_precompressed(asset: _Precompressed, request: Request) -> Response:
+    raw, gz = asset.load()
+    headers = {
+        "Cache-Control": "public, max-age=86400",
+        "ETag": asset.etag,
+        "Vary": "Accept-Encoding",
+    }
+    if request.headers.get("if-none-match") == asset.etag:
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(gz, media_type=asset.media_type, headers=headers)
+    return Response(raw, media_type=asset.media_type, headers=headers)
+
+
+def plotly_js_bytes() -> bytes:
+    """plotly.min.js itself (the standalone HTML report embeds it)."""
+    return _plotly().load()[0]
+
+
+@router.get("/vendor/plotly.min.js", include_in_schema=False)
+async def plotly_js(request: Request) -> Response:
+    """plotly.js as bundled by the installed plotly package: no CDN anywhere."""
+    return serve_precompressed(_plotly(), request)
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def index(request: Request) -> HTMLResponse:
+    """The page."""
+    return templates.TemplateResponse(
+        request, "index.html", {"protocol": PROTOCOL_VERSION, "page": "main"}
+    )
+
+
+@router.get("/lab", response_class=HTMLResponse, include_in_schema=False)
+async def lab(request: Request) -> HTMLResponse:
+    """The vanishing-gradient lab (two sessions side by side)."""
+    path = FRONTEND_DIR / "templates" / "lab.html"
+    name = "lab.html" if path.exists() else "index.html"
+    return templates.TemplateResponse(request, name, {"protocol": PROTOCOL_VERSION, "page": "lab"})

@@ -1,0 +1,584 @@
+"""One websocket session: wraps a core ``Experiment`` and speaks ``docs/protocol.md``.
+
+Concurrency, in one place:
+- every call into the experiment runs on the runtime's worker pool, one at a time per
+  session (``self._lock``), never on the event loop;
+- playing trains in slices of at most ``slice_seconds`` and publishes at most ``fps``
+  frames per second;
+- outgoing messages go through an ``Outbox``: control messages queue (bounded), frames
+  and grids coalesce to the newest, so a slow reader holds one frame, not a backlog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+from fastapi import WebSocket
+from pydantic import ValidationError
+
+from bpviz.core import config as core_config
+from bpviz.core.experiment import Experiment
+from bpviz.core.gradcheck import gradient_check
+from bpviz.server import encode
+from bpviz.server.protocol import (
+    PROTOCOL_VERSION,
+    Configure,
+    Export,
+    Focus,
+    GradCheck,
+    Import,
+    Inspect,
+    Pause,
+    Ping,
+    Play,
+    Reset,
+    SetTraining,
+    Step,
+    client_adapter,
+)
+from bpviz.server.runs import RunError, export_run, import_run
+
+if TYPE_CHECKING:
+    from bpviz.server.runtime import Runtime
+
+log = logging.getLogger("bpviz.session")
+T = TypeVar("T")
+
+LARGE_LAYER = 4096  # weights; bigger matrices are not streamed whole (see `inspect`)
+GRID_INTERVAL = 0.2  # seconds between decision-boundary grids while playing
+OUTBOX_LIMIT = 256
+
+
+class Outbox:
+    """Outgoing messages of one connection: control messages in order, frames coalesced."""
+
+    def __init__(self) -> None:
+        self.control: deque[str] = deque()
+        self.frame: str | None = None
+        self.grid: str | None = None
+        self.ready = asyncio.Event()
+        self.dropped = 0
+
+    def put(self, text: str) -> None:
+        if len(self.control) >= OUTBOX_LIMIT:
+            self.control.popleft()
+            self.dropped += 1
+        self.control.append(text)
+        self.ready.set()
+
+    def put_frame(self, text: str) -> None:
+        self.frame = text
+        self.ready.set()
+
+    def put_grid(self, text: str) -> None:
+        self.grid = text
+        self.ready.set()
+
+    def pop(self) -> str | None:
+        if self.control:
+            return self.control.popleft()
+        if self.frame is not None:
+            text, self.frame = self.frame, None
+            return text
+        if self.grid is not None:
+            text, self.grid = self.grid, None
+            return text
+        self.ready.clear()
+        return None
+
+    @property
+    def empty(self) -> bool:
+        return not self.control and self.frame is None and self.grid is None
+
+
+class Session:
+    """A learner's experiment, driven by one websocket."""
+
+    def __init__(self, runtime: Runtime, websocket: WebSocket) -> None:
+        self.id = secrets.token_hex(6)
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.websocket = websocket
+        self.outbox = Outbox()
+        self.experiment: Experiment | None = None
+        self.focus = 0
+        self.playing = False
+        self.speed: float | None = None
+        self.fps = 30
+        self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._play_task: asyncio.Task[None] | None = None
+        self._history_version: object = None
+        self._history_sent = 0
+        self._steps_per_second: float | None = None
+        self._closed = False
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _spawn(self, coro: Any) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
+        self.runtime.task_started()
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[None]) -> None:
+            self._tasks.discard(t)
+            self.runtime.task_ended()
+            if not t.cancelled() and t.exception() is not None:
+                log.error("session %s task failed", self.id, exc_info=t.exception())
+
+        task.add_done_callback(done)
+        return task
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run CPU work on the worker pool, one call at a time for this session."""
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self.runtime.pool, fn, *args)
+
+    async def _sender(self) -> None:
+        ws = self.websocket
+        while not self._closed:
+            await self.outbox.ready.wait()
+            while (text := self.outbox.pop()) is not None:
+                await ws.send_text(text)
+                await asyncio.sleep(0)  # let other connections run between sends
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.outbox.put(encode.dumps(message))
+
+    async def send_error(self, code: str, message: str, field: str | None = None) -> None:
+        self.send({"type": "error", "code": code, "message": message, "field": field})
+
+    async def flush(self, timeout: float = 1.0) -> None:
+        """Wait (briefly) until everything queued has been written."""
+        deadline = time.monotonic() + timeout
+        while not self.outbox.empty and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        from bpviz.server.api import limits
+
+        self._spawn(self._sender())
+        self.send(
+            {
+                "type": "hello",
+                "protocol": PROTOCOL_VERSION,
+                "server": "bpviz 0.1.0",
+                "session": self.id,
+                "limits": limits(),
+            }
+        )
+        config = core_config.default_config()
+        self.experiment = await self._run(Experiment.from_config, config)
+        await self._publish_all()
+
+    async def close(self) -> None:
+        self._closed = True
+        self.playing = False
+        self.outbox.ready.set()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self.experiment = None
+
+    # ------------------------------------------------------------------ receiving
+
+    async def handle_text(self, text: str) -> None:
+        try:
+            msg = client_adapter.validate_json(text)
+        except ValidationError as exc:
+            await self._validation_error(exc, text)
+            return
+        try:
+            await self._dispatch(msg)
+        except core_config.ConfigError as exc:
+            first = exc.errors[0]
+            await self.send_error(
+                "invalid_config", "; ".join(f"{e.field}: {e.message}" for e in exc.errors),
+                first.field,
+            )
+        except RunError as exc:
+            await self.send_error("invalid_run", str(exc), exc.field)
+        except Exception:
+            log.exception("session %s: internal error on %s", self.id, type(msg).__name__)
+            await self.send_error("internal", "internal error; the session is still usable")
+
+    async def _validation_error(self, exc: ValidationError, text: str) -> None:
+        err = exc.errors()[0]
+        if err["type"] in ("json_invalid", "json_type"):
+            await self.send_error("bad_json", f"not valid JSON: {err['msg']}")
+            return
+        loc = [str(p) for p in err["loc"]]
+        # Drop the discriminator tag pydantic puts first (e.g. "step").
+        field = ".".join(loc[1:]) if len(loc) > 1 else (loc[0] if loc else None)
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found", "model_attributes_type"):
+            field = "type"
+        msg = err["msg"]
+        await self.send_error("bad_message", f"{field}: {msg}" if field else msg, field)
+
+    async def _dispatch(self, msg: Any) -> None:
+        match msg:
+            case Configure(config=cfg):
+                await self._stop_playing()
+                config = core_config.validate(cfg)
+                self.experiment = await self._run(Experiment.from_config, config)
+                self.focus = 0
+                await self._publish_all()
+            case Reset():
+                await self._stop_playing()
+                await self._run(self._exp().reset)
+                await self._publish_all()
+            case SetTraining(training=patch):
+                exp = self._exp()
+                training = core_config.validate_training_patch(patch, exp.config.training)
+                await self._run(exp.set_training, training)
+                self._send_state()
+            case Step(unit=unit, count=count):
+                await self._stop_playing()
+                if self._exp().diverged:
+                    await self.send_error("diverged", "the run diverged; reset it to go on")
+                    return
+                updated = await self._run(self._do_step, unit, count)
+                await self._publish_frame(grid=updated)
+            case Play(speed=speed, fps=fps):
+                self.speed, self.fps = speed, min(fps, self.settings.max_fps)
+                if self._exp().diverged:
+                    await self.send_error("diverged", "the run diverged; reset it to go on")
+                    return
+                if not self.playing:
+                    self.playing = True
+                    self._play_task = self._spawn(self._play_loop())
+                self._send_state()
+            case Pause():
+                await self._stop_playing()
+                self._send_state()
+                await self._publish_frame(grid=True)
+            case Focus(example=example):
+                self.focus = example
+                await self._publish_frame(grid=False)
+            case Inspect(layer=layer, neuron=neuron):
+                self.send(await self._run(self._inspect, layer, neuron))
+            case GradCheck(max_examples=n):
+                result = await self._run(self._gradcheck, n)
+                self.send({"type": "gradcheck", "result": result})
+            case Export():
+                run = await self._run(export_run, self._exp())
+                self.send({"type": "export", "run": run})
+            case Import(run=run):
+                await self._stop_playing()
+                self.experiment = await self._run(import_run, run)
+                await self._publish_all()
+            case Ping(id=ident):
+                self.send({"type": "pong", "id": ident})
+
+    def _exp(self) -> Experiment:
+        assert self.experiment is not None
+        return self.experiment
+
+    # ------------------------------------------------------------------ stepping (worker)
+
+    def _do_step(self, unit: str, count: int) -> bool:
+        """Advance; return whether weights changed (then the grid is stale)."""
+        exp = self._exp()
+        before = exp.stepper.step_count
+        for _ in range(count):
+            if exp.diverged:
+                break
+            if unit == "phase":
+                exp.step_phase()
+            elif unit == "forward":
+                exp.run_forward()
+            elif unit == "backward":
+                exp.run_backward()
+            elif unit == "update":
+                exp.run_update()
+            elif unit == "step":
+                exp.step()
+            else:
+                exp.epoch()
+        return bool(exp.stepper.step_count != before)
+
+    def _train_slice(self, max_steps: int | None) -> int:
+        """Train for at most ``slice_seconds`` (and ``max_steps``); return steps done."""
+        exp = self._exp()
+        deadline = time.perf_counter() + self.settings.slice_seconds
+        done = 0
+        while not exp.diverged and (max_steps is None or done < max_steps):
+            exp.step()
+            done += 1
+            if time.perf_counter() >= deadline:
+                break
+        return done
+
+    async def _play_loop(self) -> None:
+        t_start = time.monotonic()
+        steps = 0
+        last_frame = 0.0
+        last_grid = 0.0
+        rate_t, rate_steps = t_start, 0
+        while self.playing and not self._closed:
+            now = time.monotonic()
+            if self.speed is None:
+                owed: int | None = None
+            else:
+                owed = int(self.speed * (now - t_start)) - steps
+                if owed <= 0:
+                    wait = (steps + 1) / self.speed - (now - t_start)
+                    await asyncio.sleep(min(max(wait, 0.001), 1.0 / self.fps))
+                    continue
+            done = await self._run(self._train_slice, owed)
+            steps += done
+            rate_steps += done
+            now = time.monotonic()
+            if now - rate_t >= 0.5:
+                self._steps_per_second = rate_steps / (now - rate_t)
+                rate_t, rate_steps = now, 0
+            diverged = self._exp().diverged
+            if diverged or now - last_frame >= 1.0 / self.fps:
+                last_frame = now
+                want_grid = diverged or now - last_grid >= GRID_INTERVAL
+                if want_grid:
+                    last_grid = now
+                await self._publish_frame(grid=want_grid)
+            if diverged:
+                self.playing = False
+                self._send_state()
+                break
+            await asyncio.sleep(0)
+
+    async def _stop_playing(self) -> None:
+        self.playing = False
+        task, self._play_task = self._play_task, None
+        if task is not None and not task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._steps_per_second = None
+
+    # ------------------------------------------------------------------ publishing
+
+    def _send_state(self) -> None:
+        exp = self.experiment
+        self.send(
+            {
+                "type": "state",
+                "playing": self.playing,
+                "diverged": bool(exp.diverged) if exp else False,
+                "speed": self.speed,
+            }
+        )
+
+    async def _publish_all(self) -> None:
+        self._history_version = None
+        text = await self._run(lambda: encode.dumps(self._topology()))
+        self.outbox.put(text)
+        await self._publish_frame(grid=True)
+
+    async def _publish_frame(self, grid: bool) -> None:
+        frame = await self._run(lambda: encode.dumps(self._frame()))
+        self.outbox.put_frame(frame)
+        if grid:
+            g = await self._run(self._grid)
+            if g is not None:
+                self.outbox.put_grid(encode.dumps(g))
+
+    def _topology(self) -> dict[str, Any]:
+        exp = self._exp()
+        net = exp.network
+        layers = []
+        for i, layer in enumerate(net.layers, start=1):
+            layers.append(
+                {
+                    "index": i,
+                    "n_in": layer.n_in,
+                    "units": layer.n_out,
+                    "activation": layer.activation.name,
+                    "output": i == len(net.layers),
+                }
+            )
+        phases = [
+            {"kind": kind, "layer": layer} for kind, layer in exp.stepper.phases()
+        ]
+        return {
+            "type": "topology",
+            "config": core_config.to_dict(exp.config),
+            "layers": layers,
+            "phases": phases,
+            "data": exp.dataset.to_dict(),
+            "n_params": net.n_params,
+        }
+
+    def _frame(self) -> dict[str, Any]:
+        exp = self._exp()
+        stepper = exp.stepper
+        trace = stepper.trace
+        phases = stepper.phases()
+        cursor = stepper.cursor
+        kind, layer_no = phases[cursor]
+        last = stepper.last_phase
+        batch = trace.batch if trace is not None and trace.batch is not None else None
+        n_batch = 0 if batch is None else len(batch)
+        ex = min(self.focus, n_batch - 1) if n_batch else 0
+        layers = []
+        for i, layer in enumerate(exp.network.layers):
+            lt = trace.layers[i] if trace is not None else None
+            large = layer.W.size > LARGE_LAYER
+
+            def row(arr: np.ndarray | None) -> np.ndarray | None:
+                return None if arr is None else arr[ex]
+
+            def mat(arr: np.ndarray | None, large: bool = large) -> np.ndarray | None:
+                return None if arr is None or large else arr
+
+            layers.append(
+                {
+                    "index": i + 1,
+                    "z": row(lt.z if lt else None),
+                    "a": row(lt.a if lt else None),
+                    "fprime": row(lt.fprime if lt else None),
+                    "delta": row(lt.delta if lt else None),
+                    "mask": row(lt.mask if lt else None),
+                    "W": mat(layer.W),
+                    "b": layer.b,
+                    "dW": mat(lt.dW if lt else None),
+                    "db": lt.db if lt else None,
+                    "dW_update": mat(lt.dW_update if lt else None),
+                    "db_update": lt.db_update if lt else None,
+                    "large": large,
+                    "norms": lt.norms if lt else {"delta": None, "dW": None, "dW_over_W": None},
+                }
+            )
+        x = y = None
+        if trace is not None and trace.x is not None and n_batch:
+            x, y = trace.x[ex], trace.y[ex]
+        return {
+            "type": "frame",
+            "step": stepper.step_count,
+            "epoch": stepper.epoch_progress,
+            "cursor": {"index": cursor, "kind": kind, "layer": layer_no},
+            "last_phase": (
+                None if last is None else {"index": last, "kind": phases[last][0], "layer": phases[last][1]}
+            ),
+            "example": ex,
+            "batch": [] if batch is None else batch,
+            "x": x,
+            "y": y,
+            "layers": layers,
+            "loss": None if trace is None else trace.loss,
+            "grad_norm": None if trace is None else trace.grad_norm,
+            "clipped": bool(trace.clipped) if trace is not None else False,
+            "diverged": bool(exp.diverged),
+            "playing": self.playing,
+            "steps_per_second": self._steps_per_second if self.playing else None,
+            "history": self._history_increment(),
+        }
+
+    def _history_increment(self) -> dict[str, Any] | None:
+        history = self._exp().history
+        version = history.version
+        reset = version != self._history_version
+        start = 0 if reset else self._history_sent
+        if not reset and start >= len(history):
+            return None
+        columns = history.columns(start)
+        self._history_version = version
+        self._history_sent = len(history)
+        return {"start": start, "reset": reset, **columns}
+
+    def _grid(self) -> dict[str, Any] | None:
+        exp = self._exp()
+        ds = exp.dataset
+        if ds.n_features not in (1, 2):
+            return None
+        if ds.n_features == 2:
+            res = self.settings.grid_resolution
+            (x0, x1), (y0, y1) = ds.domain
+            xs = np.linspace(x0, x1, res)
+            ys = np.linspace(y0, y1, res)
+            gx, gy = np.meshgrid(xs, ys)
+            X = np.column_stack([gx.ravel(), gy.ravel()])
+            acts = exp.network.forward_all(X)
+            tr = self.settings.thumb_resolution
+            tx, ty = np.meshgrid(np.linspace(x0, x1, tr), np.linspace(y0, y1, tr))
+            thumbs = exp.network.forward_all(np.column_stack([tx.ravel(), ty.ravel()]))
+            neurons = [
+                [_quantize(a[:, j]) for j in range(a.shape[1])] for a in thumbs[:-1]
+            ]
+            return {
+                "type": "grid",
+                "step": exp.stepper.step_count,
+                "kind": "2d",
+                "domain": [[x0, x1], [y0, y1]],
+                "resolution": res,
+                "output": _quantize(acts[-1][:, 0]),
+                "neurons": neurons,
+            }
+        (x0, x1) = ds.domain[0]
+        res = 200
+        X = np.linspace(x0, x1, res)[:, None]
+        acts = exp.network.forward_all(X)
+        return {
+            "type": "grid",
+            "step": exp.stepper.step_count,
+            "kind": "1d",
+            "domain": [[x0, x1]],
+            "resolution": res,
+            "output": {"x": X[:, 0], "y": acts[-1][:, 0]},
+            "neurons": [[{"y": a[:, j]} for j in range(a.shape[1])] for a in acts[:-1]],
+        }
+
+    def _inspect(self, layer: int, neuron: int) -> dict[str, Any]:
+        exp = self._exp()
+        layers = exp.network.layers
+        if not 1 <= layer <= len(layers) or not 0 <= neuron < layers[layer - 1].n_out:
+            return {
+                "type": "error",
+                "code": "bad_message",
+                "message": f"no neuron {neuron} in layer {layer}",
+                "field": "neuron",
+            }
+        lt = exp.stepper.trace.layers[layer - 1] if exp.stepper.trace else None
+        a_prev = None
+        if lt is not None and lt.a_prev is not None:
+            n_batch = lt.a_prev.shape[0]
+            a_prev = lt.a_prev[min(self.focus, n_batch - 1)]
+        return {
+            "type": "inspect",
+            "layer": layer,
+            "neuron": neuron,
+            "W": layers[layer - 1].W[neuron],
+            "dW": None if lt is None or lt.dW is None else lt.dW[neuron],
+            "dW_update": None if lt is None or lt.dW_update is None else lt.dW_update[neuron],
+            "a_prev": a_prev,
+        }
+
+    def _gradcheck(self, max_examples: int) -> dict[str, Any]:
+        exp = self._exp()
+        ds = exp.dataset
+        n = min(max_examples, len(ds.X_train))
+        result = gradient_check(exp.network, ds.X_train[:n], ds.Y_train[:n])
+        return result.to_dict()
+
+
+def _quantize(values: np.ndarray) -> dict[str, Any]:
+    """Bytes over [min, max], base64: 1 byte per value instead of ~9 in JSON."""
+    finite = np.isfinite(values)
+    if not finite.any():
+        return {"min": None, "max": None, "data": ""}
+    lo = float(values[finite].min())
+    hi = float(values[finite].max())
+    span = hi - lo if hi > lo else 1.0
+    q = np.clip(np.nan_to_num((values - lo) / span * 255.0 + 0.5, nan=0.0), 0, 255)
+    return {"min": lo, "max": hi, "data": base64.b64encode(q.astype(np.uint8).tobytes()).decode()}

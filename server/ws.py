@@ -1,0 +1,110 @@
+"""The websocket endpoint: origin check, session cap, receive loop, cleanup in ``finally``."""
+
+from __future__ import annotations
+
+import logging
+import time
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from bpviz.server.runtime import Runtime
+from bpviz.server.session import Session
+from bpviz.server.settings import Settings
+
+router = APIRouter()
+log = logging.getLogger("bpviz.ws")
+
+CLOSE_TOO_LARGE = 1009
+CLOSE_TRY_AGAIN_LATER = 1013
+
+
+def origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
+    """Same origin as the Host the client connected to, or an allow-listed origin.
+
+    A missing Origin (a non-browser client such as a script or the benchmarks) is
+    allowed: browsers always send one, so a page on another site cannot hide it.
+    """
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    if origin in settings.allowed_origins:
+        return True
+    parts = urlsplit(origin)
+    host = websocket.headers.get("host", "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False
+    expected_scheme = "https" if websocket.url.scheme == "wss" else "http"
+    return parts.scheme == expected_scheme and parts.netloc.lower() == host.lower()
+
+
+class TokenBucket:
+    """Per-connection message rate limit."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.capacity = float(burst)
+        self.tokens = float(burst)
+        self.stamp = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+@router.websocket("/ws")
+async def session_socket(websocket: WebSocket) -> None:
+    """One session per connection: connect, receive loop, cleanup in ``finally``."""
+    runtime: Runtime = websocket.app.state.runtime
+    settings = runtime.settings
+    client = f"{websocket.client.host}:{websocket.client.port}" if websocket.client else "?"
+    if not origin_allowed(websocket, settings):
+        log.warning("refused websocket from %s: origin not allowed", client)
+        await websocket.close(code=1008)  # before accept: the handshake gets HTTP 403
+        return
+    session = Session(runtime, websocket)
+    if not runtime.try_register(session):
+        await websocket.accept()
+        log.warning("refused websocket from %s: session cap reached", client)
+        await websocket.close(code=CLOSE_TRY_AGAIN_LATER, reason="server full, try again later")
+        return
+    await websocket.accept()
+    log.info("session %s opened from %s", session.id, client)
+    bucket = TokenBucket(settings.message_rate, settings.message_burst)
+    try:
+        await session.start()
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            text = message.get("text")
+            if text is None:
+                await session.send_error("bad_message", "messages must be JSON text frames")
+                continue
+            if len(text) > settings.max_message_bytes:
+                await session.send_error(
+                    "too_large",
+                    f"message of {len(text)} bytes is over the limit of "
+                    f"{settings.max_message_bytes} bytes",
+                )
+                await session.flush()
+                await websocket.close(code=CLOSE_TOO_LARGE, reason="message too large")
+                break
+            if not bucket.take():
+                await session.send_error(
+                    "rate_limited",
+                    f"more than {settings.message_rate:g} messages per second; slow down",
+                )
+                continue
+            await session.handle_text(text)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await session.close()
+        runtime.unregister(session)
+        log.info("session %s closed", session.id)
