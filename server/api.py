@@ -43,7 +43,8 @@ async def get_datasets() -> dict[str, Any]:
 @router.get("/config/default")
 async def get_default_config() -> dict[str, Any]:
     """The default experiment config."""
-    return core_config.to_dict(core_config.default_config())
+    out: dict[str, Any] = core_config.to_dict(core_config.default_config())
+    return out
 
 
 @router.get("/schema")

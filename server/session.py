@@ -45,7 +45,7 @@ from bpviz.server.protocol import (
     Step,
     client_adapter,
 )
-from bpviz.server.runs import RunError, export_run, import_run
+from bpviz.server.runs import RunError, current_config, export_run, import_run
 
 if TYPE_CHECKING:
     from bpviz.server.runtime import Runtime
@@ -117,8 +117,8 @@ class Session:
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._play_task: asyncio.Task[None] | None = None
-        self._history_version: object = None
-        self._history_sent = 0
+        self._history_generation: int | None = None
+        self._history_seq = 0
         self._steps_per_second: float | None = None
         self._closed = False
 
@@ -207,7 +207,8 @@ class Session:
         except core_config.ConfigError as exc:
             first = exc.errors[0]
             await self.send_error(
-                "invalid_config", "; ".join(f"{e.field}: {e.message}" for e in exc.errors),
+                "invalid_config",
+                "; ".join(f"{e.field}: {e.message}" for e in exc.errors),
                 first.field,
             )
         except RunError as exc:
@@ -243,7 +244,7 @@ class Session:
                 await self._publish_all()
             case SetTraining(training=patch):
                 exp = self._exp()
-                training = core_config.validate_training_patch(patch, exp.config.training)
+                training = core_config.validate_training_patch(patch, exp.training)
                 await self._run(exp.set_training, training)
                 self._send_state()
             case Step(unit=unit, count=count):
@@ -293,7 +294,7 @@ class Session:
     def _do_step(self, unit: str, count: int) -> bool:
         """Advance; return whether weights changed (then the grid is stale)."""
         exp = self._exp()
-        before = exp.stepper.step_count
+        before = exp.steps_done
         for _ in range(count):
             if exp.diverged:
                 break
@@ -309,7 +310,7 @@ class Session:
                 exp.step()
             else:
                 exp.epoch()
-        return bool(exp.stepper.step_count != before)
+        return bool(exp.steps_done != before)
 
     def _train_slice(self, max_steps: int | None) -> int:
         """Train for at most ``slice_seconds`` (and ``max_steps``); return steps done."""
@@ -381,7 +382,7 @@ class Session:
         )
 
     async def _publish_all(self) -> None:
-        self._history_version = None
+        self._history_generation = None
         text = await self._run(lambda: encode.dumps(self._topology()))
         self.outbox.put(text)
         await self._publish_frame(grid=True)
@@ -405,15 +406,13 @@ class Session:
                     "n_in": layer.n_in,
                     "units": layer.n_out,
                     "activation": layer.activation.name,
-                    "output": i == len(net.layers),
+                    "output": layer.is_output,
                 }
             )
-        phases = [
-            {"kind": kind, "layer": layer} for kind, layer in exp.stepper.phases()
-        ]
+        phases = [{"kind": kind, "layer": layer} for kind, layer in exp.stepper.phases()]
         return {
             "type": "topology",
-            "config": core_config.to_dict(exp.config),
+            "config": core_config.to_dict(current_config(exp)),
             "layers": layers,
             "phases": phases,
             "data": exp.dataset.to_dict(),
@@ -427,7 +426,9 @@ class Session:
         phases = stepper.phases()
         cursor = stepper.cursor
         kind, layer_no = phases[cursor]
-        last = stepper.last_phase
+        last: int | None = cursor - 1 if cursor > 0 else None
+        if last is None and trace is not None and trace.complete:
+            last = len(phases) - 1
         batch = trace.batch if trace is not None and trace.batch is not None else None
         n_batch = 0 if batch is None else len(batch)
         ex = min(self.focus, n_batch - 1) if n_batch else 0
@@ -457,7 +458,11 @@ class Session:
                     "dW_update": mat(lt.dW_update if lt else None),
                     "db_update": lt.db_update if lt else None,
                     "large": large,
-                    "norms": lt.norms if lt else {"delta": None, "dW": None, "dW_over_W": None},
+                    "norms": {
+                        "delta": lt.delta_mean_norm if lt else None,
+                        "dW": lt.dW_norm if lt else None,
+                        "dW_over_W": lt.dW_ratio if lt else None,
+                    },
                 }
             )
         x = y = None
@@ -465,11 +470,13 @@ class Session:
             x, y = trace.x[ex], trace.y[ex]
         return {
             "type": "frame",
-            "step": stepper.step_count,
+            "step": exp.steps_done,
             "epoch": stepper.epoch_progress,
             "cursor": {"index": cursor, "kind": kind, "layer": layer_no},
             "last_phase": (
-                None if last is None else {"index": last, "kind": phases[last][0], "layer": phases[last][1]}
+                None
+                if last is None
+                else {"index": last, "kind": phases[last][0], "layer": phases[last][1]}
             ),
             "example": ex,
             "batch": [] if batch is None else batch,
@@ -487,15 +494,17 @@ class Session:
 
     def _history_increment(self) -> dict[str, Any] | None:
         history = self._exp().history
-        version = history.version
-        reset = version != self._history_version
-        start = 0 if reset else self._history_sent
-        if not reset and start >= len(history):
-            return None
-        columns = history.columns(start)
-        self._history_version = version
-        self._history_sent = len(history)
-        return {"start": start, "reset": reset, **columns}
+        if self._history_generation is None:
+            inc = history.since(0, None) | {"reset": True}
+        else:
+            inc = history.since(self._history_seq, self._history_generation)
+            if not inc["reset"] and inc["last_seq"] == self._history_seq:
+                return None
+        self._history_generation = inc["generation"]
+        self._history_seq = inc["last_seq"]
+        points = inc["points"]
+        points.pop("seq", None)
+        return {"reset": inc["reset"], "stride": inc["stride"], **points}
 
     def _grid(self) -> dict[str, Any] | None:
         exp = self._exp()
@@ -513,12 +522,10 @@ class Session:
             tr = self.settings.thumb_resolution
             tx, ty = np.meshgrid(np.linspace(x0, x1, tr), np.linspace(y0, y1, tr))
             thumbs = exp.network.forward_all(np.column_stack([tx.ravel(), ty.ravel()]))
-            neurons = [
-                [_quantize(a[:, j]) for j in range(a.shape[1])] for a in thumbs[:-1]
-            ]
+            neurons = [[_quantize(a[:, j]) for j in range(a.shape[1])] for a in thumbs[1:-1]]
             return {
                 "type": "grid",
-                "step": exp.stepper.step_count,
+                "step": exp.steps_done,
                 "kind": "2d",
                 "domain": [[x0, x1], [y0, y1]],
                 "resolution": res,
@@ -531,12 +538,12 @@ class Session:
         acts = exp.network.forward_all(X)
         return {
             "type": "grid",
-            "step": exp.stepper.step_count,
+            "step": exp.steps_done,
             "kind": "1d",
             "domain": [[x0, x1]],
             "resolution": res,
             "output": {"x": X[:, 0], "y": acts[-1][:, 0]},
-            "neurons": [[{"y": a[:, j]} for j in range(a.shape[1])] for a in acts[:-1]],
+            "neurons": [[{"y": a[:, j]} for j in range(a.shape[1])] for a in acts[1:-1]],
         }
 
     def _inspect(self, layer: int, neuron: int) -> dict[str, Any]:
@@ -568,8 +575,12 @@ class Session:
         exp = self._exp()
         ds = exp.dataset
         n = min(max_examples, len(ds.X_train))
-        result = gradient_check(exp.network, ds.X_train[:n], ds.Y_train[:n])
-        return result.to_dict()
+        t = exp.training
+        result = gradient_check(
+            exp.network, ds.X_train[:n], ds.Y_train[:n], l1=float(t.l1), l2=float(t.l2)
+        )
+        out: dict[str, Any] = result.to_dict()
+        return out
 
 
 def _quantize(values: np.ndarray) -> dict[str, Any]:

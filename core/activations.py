@@ -1,0 +1,280 @@
+"""Activation functions, each one small object with its value and derivative side by side.
+
+Like TF Playground's ``output``/``der`` pairs and micrograd's local derivatives, an
+:class:`Activation` keeps ``f(z)`` next to ``f'(z)`` so the chain rule reads in one place.
+All functions work elementwise on arrays of any shape (the engine passes ``(B, n)``);
+``softmax`` is the exception: it normalises each row and is used only as an output.
+
+Every function accepts ``out=`` so the engine can write into preallocated buffers.
+Callers that may see huge ``z`` should wrap calls in ``np.errstate`` (the stepper does);
+the formulas themselves never produce a wrong value from an overflow (e.g. the sigmoid of
+``z = -1000`` is ``1 / (1 + inf) = 0``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.floating[Any]]
+
+__all__ = ["ACTIVATIONS", "OUTPUT_ACTIVATIONS", "Activation", "FloatArray", "get_activation"]
+
+
+_EXP_FLOOR = {True: -708.0, False: -87.0}  # float64 / float32: e^{-z} stays finite
+
+
+def _buf(z: FloatArray, out: FloatArray | None) -> FloatArray:
+    return np.empty_like(z) if out is None else out
+
+
+class Activation:
+    """Base class: an activation ``f`` and its derivative ``f'``.
+
+    Attributes:
+        name: key in :data:`ACTIVATIONS`.
+        formula: LaTeX of ``f``, e.g. ``\\sigma(z)=\\frac{1}{1+e^{-z}}``.
+        der_formula: LaTeX of ``f'``.
+        elementwise: False only for softmax (its ``der`` is the Jacobian diagonal).
+    """
+
+    name: str = ""
+    formula: str = ""
+    der_formula: str = ""
+    elementwise: bool = True
+
+    def f(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """Value ``a = f(z)``; ``z`` and the result are ``(B, n)`` (any shape for elementwise)."""
+        raise NotImplementedError
+
+    def der(self, z: FloatArray, a: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """Derivative ``f'(z)``, same shape as ``z``; ``a = f(z)`` may be reused."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"Activation({self.name!r})"
+
+
+class Sigmoid(Activation):
+    name = "sigmoid"
+    formula = r"\sigma(z)=\frac{1}{1+e^{-z}}"
+    der_formula = r"\sigma'(z)=\sigma(z)\,(1-\sigma(z))\le\tfrac14"
+
+    def f(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """Sigmoid of ``z`` (any shape), ``1/(1+e^{-z})``.
+
+        Stable: the formula has no cancellation, and ``z`` is first raised to
+        ``-(ln(max float) - 1)`` (−708 in float64, −87 in float32) so ``e^{-z}`` cannot
+        overflow; below that bound the sigmoid is under 1e-300 (float32: 1e-38) anyway.
+        """
+        out = _buf(z, out)
+        np.maximum(z, _EXP_FLOOR[z.dtype.itemsize >= 8], out=out)
+        np.negative(out, out=out)
+        np.exp(out, out=out)
+        np.add(out, 1.0, out=out)
+        np.reciprocal(out, out=out)
+        return out
+
+    def der(self, z: FloatArray, a: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """``σ'(z) = a (1 − a)``, same shape as ``z``."""
+        out = _buf(z, out)
+        np.subtract(1.0, a, out=out)
+        np.multiply(out, a, out=out)
+        return out
+
+
+class Tanh(Activation):
+    name = "tanh"
+    formula = r"\tanh(z)=\frac{e^{z}-e^{-z}}{e^{z}+e^{-z}}"
+    der_formula = r"\tanh'(z)=1-\tanh^2(z)"
+
+    def f(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """``tanh(z)``, same shape as ``z``."""
+        return np.tanh(z, out=_buf(z, out))
+
+    def der(self, z: FloatArray, a: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """``1 − a²``, same shape as ``z``."""
+        out = _buf(z, out)
+        np.multiply(a, a, out=out)
+        np.subtract(1.0, out, out=out)
+        return out
+
+
+class ReLU(Activation):
+    name = "relu"
+    formula = r"\mathrm{ReLU}(z)=\max(0,z)"
+    der_formula = r"\mathrm{ReLU}'(z)=\begin{cases}1 & z>0\\0 & z\le 0\end{cases}"
+
+    def f(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """``max(0, z)``, same shape as ``z``."""
+        return np.maximum(z, 0.0, out=_buf(z, out))
+
+    def der(self, z: FloatArray, a: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """``1`` where ``z > 0`` else ``0`` (the derivative at 0 is taken as 0)."""
+        out = _buf(z, out)
+        np.greater(z, 0.0, out=out)
+        return out
+
+
+class LeakyReLU(Activation):
+    name = "leaky_relu"
+    slope = 0.01
+    formula = r"\mathrm{LeakyReLU}(z)=\max(0.01z,\,z)"
+    der_formula = r"\mathrm{LeakyReLU}'(z)=\begin{cases}1 & z>0\\0.01 & z\le 0\end{cases}"
+
+    def f(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """``z`` for ``z > 0`` else ``0.01 z``, same shape as ``z``."""
+        out = _buf(z, out)
+        np.multiply(z, self.slope, out=out)
+        np.maximum(z, out, out=out)
+        return out
+
+    def der(self, z: FloatArray, a: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """``1`` where ``z > 0`` else ``0.01``."""
+        out = _buf(z, out)
+        np.greater(z, 0.0, out=out)
+        out *= 1.0 - self.slope
+        out += self.slope
+        return out
+
+
+class ELU(Activation):
+    name = "elu"
+    alpha = 1.0
+    formula = (
+        r"\mathrm{ELU}(z)=\begin{cases}z & z>0\\\alpha(e^{z}-1) & z\le 0\end{cases},\ \alpha=1"
+    )
+    der_formula = (
+        r"\mathrm{ELU}'(z)=\begin{cases}1 & z>0\\\mathrm{ELU}(z)+\alpha & z\le 0\end{cases}"
+    )
+
+    def f(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """ELU with ``alpha = 1``, same shape as ``z`` (``expm1`` of ``min(z, 0)``: no overflow)."""
+        out = _buf(z, out)
+        np.minimum(z, 0.0, out=out)
+        np.expm1(out, out=out)
+        if self.alpha != 1.0:
+            out *= self.alpha
+        np.copyto(out, z, where=z > 0)
+        return out
+
+    def der(self, z: FloatArray, a: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """``1`` for ``z > 0`` else ``a + alpha`` (``= alpha e^z``)."""
+        out = _buf(z, out)
+        np.add(a, self.alpha, out=out)
+        np.copyto(out, 1.0, where=z > 0)
+        return out
+
+
+class Softplus(Activation):
+    name = "softplus"
+    formula = r"\mathrm{softplus}(z)=\ln(1+e^{z})"
+    der_formula = r"\mathrm{softplus}'(z)=\sigma(z)"
+
+    def f(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """``ln(1 + e^z)`` computed as ``logaddexp(0, z)`` (stable for any ``z``)."""
+        return np.logaddexp(0.0, z, out=_buf(z, out))
+
+    def der(self, z: FloatArray, a: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """``σ(z)``, same shape as ``z``."""
+        return _SIGMOID.f(z, out)
+
+
+class SiLU(Activation):
+    name = "silu"
+    formula = r"\mathrm{SiLU}(z)=z\,\sigma(z)"
+    der_formula = r"\mathrm{SiLU}'(z)=\sigma(z)\,(1+z\,(1-\sigma(z)))"
+
+    def f(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """``z σ(z)`` (swish), same shape as ``z``."""
+        out = _SIGMOID.f(z, out)
+        out *= z
+        return out
+
+    def der(self, z: FloatArray, a: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """``σ(z) (1 + z (1 − σ(z)))`` = ``a + σ(z)(1 − a)``, same shape as ``z``."""
+        out = _SIGMOID.f(z, out)
+        s = out.copy()
+        np.subtract(1.0, a, out=out)
+        out *= s
+        out += a
+        return out
+
+
+class Linear(Activation):
+    name = "linear"
+    formula = r"f(z)=z"
+    der_formula = r"f'(z)=1"
+
+    def f(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """Identity (copies ``z`` into ``out``)."""
+        out = _buf(z, out)
+        np.copyto(out, z)
+        return out
+
+    def der(self, z: FloatArray, a: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """Ones, same shape as ``z``."""
+        out = _buf(z, out)
+        out.fill(1.0)
+        return out
+
+
+class Softmax(Activation):
+    name = "softmax"
+    elementwise = False
+    formula = r"\mathrm{softmax}(z)_k=\frac{e^{z_k}}{\sum_j e^{z_j}}"
+    der_formula = (
+        r"\frac{\partial a_k}{\partial z_j}=a_k(\delta_{kj}-a_j)"
+        r"\quad(\text{diagonal: }a_k(1-a_k))"
+    )
+
+    def f(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """Row-wise softmax of ``z`` ``(B, K)`` → ``(B, K)``, shifted by the row max (stable)."""
+        out = _buf(z, out)
+        np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
+        np.exp(out, out=out)
+        out /= out.sum(axis=-1, keepdims=True)
+        return out
+
+    def der(self, z: FloatArray, a: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """Diagonal of the Jacobian, ``a_k (1 − a_k)``, ``(B, K)``.
+
+        The full Jacobian is not elementwise; the engine never needs it because the
+        softmax cross-entropy output error simplifies to ``ŷ − y``. The diagonal is what
+        the page shows as ``f'(z)`` of an output neuron.
+        """
+        return _SIGMOID.der(z, a, out)
+
+
+_SIGMOID = Sigmoid()
+
+ACTIVATIONS: dict[str, Activation] = {
+    act.name: act
+    for act in (
+        _SIGMOID,
+        Tanh(),
+        ReLU(),
+        LeakyReLU(),
+        ELU(),
+        Softplus(),
+        SiLU(),
+        Linear(),
+    )
+}
+"""Activations usable on any layer, by name."""
+
+OUTPUT_ACTIVATIONS: dict[str, Activation] = {
+    "sigmoid": ACTIVATIONS["sigmoid"],
+    "linear": ACTIVATIONS["linear"],
+    "softmax": Softmax(),
+}
+"""Activations that a loss may imply for the output layer."""
+
+
+def get_activation(name: str) -> Activation:
+    """Look up an activation (hidden or output) by name; raises ``KeyError`` if unknown."""
+    if name in ACTIVATIONS:
+        return ACTIVATIONS[name]
+    return OUTPUT_ACTIVATIONS[name]

@@ -1,0 +1,323 @@
+"""An experiment: one data set, one network, its stepper and its history.
+
+The server only talks to an :class:`Experiment`. It is built from a
+``bpviz.core.config.Config`` (duck-typed here through small Protocols, so tests can use
+stand-in dataclasses) and a data set from ``bpviz.core.datasets``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from .activations import FloatArray
+from .history import History
+from .metrics import accuracy, r2_score, task_of
+from .network import Network, NetworkSpec
+from .optimizers import Hyper
+from .stepper import Phase, Stepper, Trace
+
+__all__ = ["Evaluation", "Experiment"]
+
+
+class LayerConfigLike(Protocol):
+    units: int
+    activation: str
+
+
+class DataConfigLike(Protocol):
+    name: str
+    samples: int
+    noise: float
+    test_fraction: float
+
+
+class NetworkConfigLike(Protocol):
+    @property
+    def hidden(self) -> tuple[LayerConfigLike, ...]: ...
+
+    loss: str
+    init: str
+    dropout: float
+    dtype: str
+
+
+class TrainingConfigLike(Protocol):
+    optimizer: str
+    learning_rate: float
+    batch_size: int
+    momentum: float
+    rho: float
+    beta1: float
+    beta2: float
+    eps: float
+    weight_decay: float
+    l1: float
+    l2: float
+    clip_norm: float
+
+
+class ConfigLike(Protocol):
+    seed: int
+
+    @property
+    def data(self) -> DataConfigLike: ...
+
+    @property
+    def network(self) -> NetworkConfigLike: ...
+
+    @property
+    def training(self) -> TrainingConfigLike: ...
+
+
+class DatasetLike(Protocol):
+    @property
+    def X_train(self) -> FloatArray: ...  # noqa: N802
+
+    @property
+    def Y_train(self) -> FloatArray: ...  # noqa: N802
+
+    @property
+    def X_test(self) -> FloatArray: ...  # noqa: N802
+
+    @property
+    def Y_test(self) -> FloatArray: ...  # noqa: N802
+
+    @property
+    def task(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Losses and scores on the train and test sets (``None`` where not applicable).
+
+    ``*_acc`` for classification, ``*_r2`` for regression; test numbers are ``None``
+    when there is no test set.
+    """
+
+    step: int
+    train_loss: float
+    test_loss: float | None
+    train_acc: float | None
+    test_acc: float | None
+    train_r2: float | None
+    test_r2: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return dict(self.__dict__)
+
+
+def _subset(X: FloatArray, Y: FloatArray, max_n: int) -> tuple[FloatArray, FloatArray]:
+    n = X.shape[0]
+    if n <= max_n:
+        return X, Y
+    stride = -(-n // max_n)
+    return X[::stride], Y[::stride]
+
+
+class Experiment:
+    """Owns the data set, the network, the stepper and the history.
+
+    Attributes:
+        config: the config it was built from (training part updated by :meth:`set_training`).
+        dataset: the data set; network: the :class:`Network`; stepper: its :class:`Stepper`.
+        history: the decimated :class:`History`.
+        eval_max: evaluate on at most this many examples per set (an even stride).
+    """
+
+    eval_max = 1000
+
+    def __init__(self, config: ConfigLike, dataset: DatasetLike) -> None:
+        self.config = config
+        self.dataset = dataset
+        self.training: TrainingConfigLike = config.training
+        X_train = np.asarray(dataset.X_train)
+        Y_train = np.asarray(dataset.Y_train)
+        net_cfg = config.network
+        spec = NetworkSpec(
+            n_in=int(X_train.shape[1]),
+            hidden=tuple((int(h.units), str(h.activation)) for h in net_cfg.hidden),
+            n_out=int(Y_train.shape[1]),
+            loss=net_cfg.loss,
+            init=net_cfg.init,
+            seed=int(config.seed),
+            dropout=float(net_cfg.dropout),
+            dtype=net_cfg.dtype,
+        )
+        self.task = task_of(spec.loss)
+        self.network = Network(spec)
+        self.stepper = Stepper(self.network, X_train, Y_train, rng=self._order_rng())
+        self.history = History()
+        self.set_training(config.training)
+        dt = self.network.dtype
+        self._eval_train = _subset(np.asarray(X_train, dt), np.asarray(Y_train, dt), self.eval_max)
+        X_test = np.asarray(dataset.X_test, dt)
+        Y_test = np.asarray(dataset.Y_test, dt)
+        self._eval_test = _subset(X_test, Y_test, self.eval_max) if X_test.shape[0] > 0 else None
+
+    @classmethod
+    def from_config(cls, config: ConfigLike, dataset: DatasetLike | None = None) -> Experiment:
+        """Build from a ``Config``; the data set is ``datasets.make_dataset(...)`` unless given."""
+        if dataset is None:
+            from . import datasets
+
+            d = config.data
+            dataset = datasets.make_dataset(
+                d.name,
+                samples=d.samples,
+                noise=d.noise,
+                test_fraction=d.test_fraction,
+                seed=config.seed,
+            )
+        assert dataset is not None
+        return cls(config, dataset)
+
+    def _order_rng(self) -> np.random.Generator:
+        return np.random.default_rng([int(self.config.seed), 2])
+
+    # ------------------------------------------------------------ controls
+    def reset(self) -> None:
+        """Re-initialize the weights from the seed, restart the order, clear the history."""
+        self.network.reset()
+        self.stepper.reset(self._order_rng())
+        self.set_training(self.training)
+        self.history.clear()
+
+    def set_training(self, training: TrainingConfigLike) -> None:
+        """Apply training settings live: optimizer type (fresh state only if it changed),
+        hyper-parameters (state kept), batch size (from the next step), L1/L2, clipping."""
+        self.training = training
+        st = self.stepper
+        st.set_optimizer(training.optimizer)
+        hyper: Hyper = st.hyper
+        hyper.update_from(training)
+        st.set_batch_size(int(training.batch_size))
+        st.set_penalties(float(training.l1), float(training.l2))
+        st.clip_norm = float(training.clip_norm)
+
+    # ------------------------------------------------------------ stepping
+    def _after(self, steps_before: int) -> None:
+        for _ in range(self.stepper.steps_done - steps_before):
+            if self.history.tick():
+                self._record()
+
+    def _record(self) -> None:
+        ev = self.evaluate()
+        trace = self.stepper.trace
+        grad = [r.dW_norm for r in trace.layers] if trace is not None else None
+        dnorm = [r.delta_mean_norm for r in trace.layers] if trace is not None else None
+        self.history.record(
+            ev.step,
+            ev.train_loss,
+            ev.test_loss,
+            ev.train_acc,
+            ev.test_acc,
+            grad,  # type: ignore[arg-type]
+            dnorm,  # type: ignore[arg-type]
+        )
+
+    def step_phase(self) -> Phase | None:
+        """Run the next phase (see :meth:`Stepper.step_phase`)."""
+        before = self.stepper.steps_done
+        phase = self.stepper.step_phase()
+        self._after(before)
+        return phase
+
+    def run_forward(self) -> None:
+        """Run the forward phases of the current/next step."""
+        before = self.stepper.steps_done
+        self.stepper.run_forward()
+        self._after(before)
+
+    def run_backward(self) -> None:
+        """Run through the backward phases (loss included)."""
+        before = self.stepper.steps_done
+        self.stepper.run_backward()
+        self._after(before)
+
+    def run_update(self) -> None:
+        """Run through the update (finishes the step)."""
+        self.step()
+
+    def step(self) -> None:
+        """Finish the current step, or run one whole step."""
+        before = self.stepper.steps_done
+        self.stepper.step()
+        self._after(before)
+
+    def run_steps(self, n: int) -> int:
+        """Run ``n`` steps (stops early on divergence); returns steps applied."""
+        done = 0
+        for _ in range(max(0, int(n))):
+            if self.stepper.diverged:
+                break
+            before = self.stepper.steps_done
+            self.stepper.step()
+            self._after(before)
+            done += self.stepper.steps_done - before
+        return done
+
+    def epoch(self) -> int:
+        """Run until the current pass over the training set ends; returns steps applied."""
+        done = 0
+        st = self.stepper
+        if st.cursor != 0:
+            done += self.run_steps(1)
+            if st.epoch_progress >= 1.0:
+                return done
+        while not st.diverged:
+            done += self.run_steps(1)
+            if st.epoch_progress >= 1.0:
+                break
+        return done
+
+    # ------------------------------------------------------------ reading
+    def evaluate(self) -> Evaluation:
+        """Train/test loss and accuracy (or R²) on at most ``eval_max`` examples per set."""
+        X, Y = self._eval_train
+        tr_loss, tr_acc, tr_r2 = self._scores(X, Y)
+        te_loss = te_acc = te_r2 = None
+        if self._eval_test is not None:
+            te_loss, te_acc, te_r2 = self._scores(*self._eval_test)
+        return Evaluation(self.stepper.steps_done, tr_loss, te_loss, tr_acc, te_acc, tr_r2, te_r2)
+
+    def _scores(self, X: FloatArray, Y: FloatArray) -> tuple[float, float | None, float | None]:
+        net = self.network
+        z, a = net.output_z(X)
+        with np.errstate(all="ignore"):
+            loss = net.loss.value(a, Y, z)
+            if self.task == "regression":
+                return loss, None, r2_score(a, Y)
+            return loss, accuracy(a, Y), None
+
+    def predict(self, X: npt.ArrayLike) -> FloatArray:
+        """Network output ``(N, n_out)`` for ``X (N, n_in)`` (inference)."""
+        return self.network.predict(X)
+
+    def phases(self) -> list[Phase]:
+        """The phases of one step."""
+        return self.stepper.phases()
+
+    @property
+    def cursor(self) -> int:
+        """Index of the next phase."""
+        return self.stepper.cursor
+
+    @property
+    def diverged(self) -> bool:
+        """True once training hit a non-finite value (until :meth:`reset`)."""
+        return self.stepper.diverged
+
+    @property
+    def trace(self) -> Trace | None:
+        """The current/last step's trace (buffers; ``snapshot()`` to keep)."""
+        return self.stepper.trace
+
+    @property
+    def steps_done(self) -> int:
+        """Completed steps since the last reset."""
+        return self.stepper.steps_done

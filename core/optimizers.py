@@ -1,0 +1,238 @@
+"""Optimizers: SGD, momentum, RMSprop, Adam and AdamW, updating parameters in place.
+
+An optimizer turns a gradient ``g = ∂L/∂W`` into the change ``ΔW`` it applies
+(``W ← W + ΔW``); the engine records ``ΔW`` as ``dW_update``. Hyper-parameters live in
+one mutable :class:`Hyper` object and may change between steps (the state — velocities,
+moment estimates, the step count — is kept); switching to another optimizer type starts
+from a fresh state (:func:`make_optimizer`).
+
+Parameters are addressed by an integer *slot* (the engine numbers W and b of every
+layer), and each slot's state arrays are allocated on first use.
+
+Update rules (``η`` learning rate, ``s`` the clipping scale, ``g ← s g``):
+
+- sgd:      ``ΔW = −η g``
+- momentum: ``v ← μ v − η g``; ``ΔW = v``
+- rmsprop:  ``r ← ρ r + (1−ρ) g²``; ``ΔW = −η g / (√r + ε)``
+- adam:     ``m ← β₁m + (1−β₁)g``, ``v ← β₂v + (1−β₂)g²``, ``m̂ = m/(1−β₁ᵗ)``,
+  ``v̂ = v/(1−β₂ᵗ)``; ``ΔW = −η m̂ / (√v̂ + ε)``
+- adamw:    adam plus decoupled decay ``ΔW −= η λ W`` on weights (not on biases).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from .activations import FloatArray
+
+__all__ = ["OPTIMIZERS", "Hyper", "Optimizer", "make_optimizer"]
+
+
+@dataclass
+class Hyper:
+    """Optimizer hyper-parameters (all optimizers read the ones they use)."""
+
+    learning_rate: float = 0.03
+    momentum: float = 0.9
+    rho: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+
+    def update_from(self, other: object) -> None:
+        """Copy every field of this class found as an attribute on ``other``."""
+        for f in fields(self):
+            if hasattr(other, f.name):
+                setattr(self, f.name, float(getattr(other, f.name)))
+
+
+class Optimizer:
+    """Base optimizer: plain SGD."""
+
+    name = "sgd"
+    formula = r"\Delta W=-\eta\,\frac{\partial L}{\partial W}"
+    n_state = 0
+
+    def __init__(self, hyper: Hyper | None = None) -> None:
+        self.hyper = hyper if hyper is not None else Hyper()
+        self.t = 0
+        self._state: dict[int, list[FloatArray]] = {}
+
+    def reset(self) -> None:
+        """Forget all state (velocities, moments, step count)."""
+        self.t = 0
+        self._state.clear()
+
+    def begin_step(self) -> None:
+        """Advance the step count ``t`` (once per training step, before the updates)."""
+        self.t += 1
+
+    def _slot(self, slot: int, p: FloatArray) -> list[FloatArray]:
+        st = self._state.get(slot)
+        if st is None or st[0].shape != p.shape or st[0].dtype != p.dtype:
+            # one scratch buffer + n_state state arrays
+            st = [np.zeros_like(p) for _ in range(self.n_state + 1)]
+            self._state[slot] = st
+        return st
+
+    def compute(
+        self,
+        slot: int,
+        p: FloatArray,
+        g: FloatArray,
+        out: FloatArray,
+        scale: float = 1.0,
+        decay: FloatArray | bool = True,
+    ) -> FloatArray:
+        """Write the change ``ΔW`` for parameter ``p`` into ``out`` without applying it.
+
+        Args:
+            slot: stable integer naming this parameter (for its state).
+            p: parameter, any shape (``(n_out, n_in)`` or ``(n_out,)``).
+            g: its gradient, same shape.
+            out: buffer for ``ΔW``, same shape.
+            scale: factor applied to ``g`` first (gradient clipping).
+            decay: where decoupled weight decay applies: a bool for the whole array, or a
+                0/1 mask shaped like ``p`` (the network's ``decay_mask``: weights 1, biases 0).
+        """
+        np.multiply(g, -self.hyper.learning_rate * scale, out=out)
+        return out
+
+    def update(
+        self,
+        slot: int,
+        p: FloatArray,
+        g: FloatArray,
+        out: FloatArray,
+        scale: float = 1.0,
+        decay: FloatArray | bool = True,
+    ) -> FloatArray:
+        """Compute ``ΔW`` into ``out`` (see :meth:`compute`) and apply ``p += ΔW`` in place."""
+        self.compute(slot, p, g, out, scale, decay)
+        p += out
+        return out
+
+
+class SGD(Optimizer):
+    pass
+
+
+class Momentum(Optimizer):
+    name = "momentum"
+    formula = r"v\leftarrow\mu v-\eta\,\frac{\partial L}{\partial W},\ \Delta W=v"
+    n_state = 1
+
+    def compute(
+        self,
+        slot: int,
+        p: FloatArray,
+        g: FloatArray,
+        out: FloatArray,
+        scale: float = 1.0,
+        decay: FloatArray | bool = True,
+    ) -> FloatArray:
+        """``v ← μ v − η s g``; ``ΔW = v`` (shapes as ``p``)."""
+        _, v = self._slot(slot, p)
+        v *= self.hyper.momentum
+        np.multiply(g, -self.hyper.learning_rate * scale, out=out)
+        v += out
+        np.copyto(out, v)
+        return out
+
+
+class RMSprop(Optimizer):
+    name = "rmsprop"
+    formula = r"r\leftarrow\rho r+(1-\rho)g^2,\ \Delta W=-\frac{\eta\,g}{\sqrt r+\epsilon}"
+    n_state = 1
+
+    def compute(
+        self,
+        slot: int,
+        p: FloatArray,
+        g: FloatArray,
+        out: FloatArray,
+        scale: float = 1.0,
+        decay: FloatArray | bool = True,
+    ) -> FloatArray:
+        """``r ← ρ r + (1−ρ)(s g)²``; ``ΔW = −η s g / (√r + ε)``."""
+        h = self.hyper
+        tmp, r = self._slot(slot, p)
+        np.multiply(g, g, out=tmp)
+        tmp *= (1.0 - h.rho) * scale * scale
+        r *= h.rho
+        r += tmp
+        np.sqrt(r, out=tmp)
+        tmp += h.eps
+        np.divide(g, tmp, out=out)
+        out *= -h.learning_rate * scale
+        return out
+
+
+class Adam(Optimizer):
+    name = "adam"
+    formula = (
+        r"m\leftarrow\beta_1m+(1-\beta_1)g,\ v\leftarrow\beta_2v+(1-\beta_2)g^2,\ "
+        r"\Delta W=-\eta\frac{\hat m}{\sqrt{\hat v}+\epsilon}"
+    )
+    n_state = 2
+    decoupled = False
+
+    def compute(
+        self,
+        slot: int,
+        p: FloatArray,
+        g: FloatArray,
+        out: FloatArray,
+        scale: float = 1.0,
+        decay: FloatArray | bool = True,
+    ) -> FloatArray:
+        """Adam moments from ``s g``; ``ΔW = −η m̂ / (√v̂ + ε)`` (bias-corrected, ``t ≥ 1``)."""
+        h = self.hyper
+        tmp, m, v = self._slot(slot, p)
+        t = max(self.t, 1)
+        m *= h.beta1
+        np.multiply(g, (1.0 - h.beta1) * scale, out=tmp)
+        m += tmp
+        v *= h.beta2
+        np.multiply(g, g, out=tmp)
+        tmp *= (1.0 - h.beta2) * scale * scale
+        v += tmp
+        bc1 = 1.0 - h.beta1**t
+        bc2 = 1.0 - h.beta2**t
+        np.sqrt(v, out=tmp)
+        tmp *= 1.0 / math.sqrt(bc2)
+        tmp += h.eps
+        np.divide(m, tmp, out=out)
+        out *= -h.learning_rate / bc1
+        if self.decoupled and h.weight_decay != 0.0:
+            if isinstance(decay, np.ndarray):
+                np.multiply(p, decay, out=tmp)
+                tmp *= h.learning_rate * h.weight_decay
+                out -= tmp
+            elif decay:
+                np.multiply(p, h.learning_rate * h.weight_decay, out=tmp)
+                out -= tmp
+        return out
+
+
+class AdamW(Adam):
+    name = "adamw"
+    formula = Adam.formula + r"-\eta\lambda W"
+    decoupled = True
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    cls.name: cls for cls in (SGD, Momentum, RMSprop, Adam, AdamW)
+}
+"""Optimizer classes by name."""
+
+
+def make_optimizer(name: str, hyper: Hyper | None = None) -> Optimizer:
+    """A fresh optimizer (empty state) of type ``name`` sharing the given ``hyper``."""
+    if name not in OPTIMIZERS:
+        raise KeyError(f"unknown optimizer {name!r}")
+    return OPTIMIZERS[name](hyper)

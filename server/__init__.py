@@ -1,0 +1,1 @@
+"""bpviz.server."""

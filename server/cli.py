@@ -1,0 +1,311 @@
+"""The `bpviz` command: serve the page, check gradients, train headless, print the config.
+
+    bpviz serve [--host 127.0.0.1] [--port 8000]
+    bpviz gradcheck CONFIG.json [--batch N]
+    bpviz train CONFIG.json --steps N --out RUN.json
+    bpviz config (--default | --schema | --markdown)
+
+Exit codes: 0 success, 2 bad input (usage, unreadable or invalid config file),
+1 another failure (e.g. the run file cannot be written). Bad input never shows
+a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+
+# One BLAS thread per process: the other core of a 2-core server is the web
+# server's. Must run before numpy is imported anywhere.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from bpviz.core import config as cfgmod  # stdlib only, no numpy
+
+RUN_FORMAT = "bpviz-run"
+RUN_VERSION = 1
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed on stderr, exit code 2."""
+
+
+# --------------------------------------------------------------------- helpers
+
+
+def load_config(path: str) -> cfgmod.Config:
+    """Read and validate a config file; raise UsageError with a readable message."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read config file {path}: {exc}") from None
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"{path} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
+    except RecursionError:
+        raise UsageError(f"{path} is not valid JSON: nested too deeply") from None
+    try:
+        return cfgmod.validate(obj)
+    except cfgmod.ConfigError as exc:
+        lines = [f"invalid config in {path}:"]
+        lines += [f"  {e.field or '(config)'}: {e.message} [{e.code}]" for e in exc.errors]
+        raise UsageError("\n".join(lines)) from None
+
+
+def jsonable(value: Any) -> Any:
+    """Turn numpy arrays/scalars, tuples and dataclass-free containers into strict JSON.
+
+    Non-finite floats (a diverged run) become null, so the file stays valid JSON.
+    """
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy array or numpy scalar
+        return jsonable(value.tolist())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return value
+
+
+def dump_json(obj: Any, out: IO[str], indent: int | None = 2) -> None:
+    json.dump(jsonable(obj), out, indent=indent, ensure_ascii=False, allow_nan=False)
+    out.write("\n")
+
+
+class Progress:
+    """A plain-text progress bar on stderr (redrawn in place on a terminal)."""
+
+    def __init__(self, total: int, stream: IO[str], width: int = 30) -> None:
+        self.total, self.stream, self.width = total, stream, width
+        self.start = time.perf_counter()
+        self.last_draw = -1.0
+        self.tty = stream.isatty()
+
+    def update(self, done: int, loss: float | None = None) -> None:
+        now = time.perf_counter()
+        final = done >= self.total
+        # on a terminal redraw at most 10×/s; otherwise print ~10 lines in all
+        if self.tty:
+            if not final and now - self.last_draw < 0.1:
+                return
+        elif not final and done % max(1, self.total // 10) != 0:
+            return
+        self.last_draw = now
+        filled = int(self.width * done / self.total)
+        bar = "#" * filled + "." * (self.width - filled)
+        text = f"[{bar}] {done}/{self.total} steps {now - self.start:.1f}s"
+        if loss is not None:
+            text += f" loss {loss:.4g}"
+        if self.tty:
+            self.stream.write("\r" + text + ("\n" if final else ""))
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+# --------------------------------------------------------- engine adapters
+# Everything the CLI needs from bpviz.core.experiment, in one place.
+
+
+def _experiment(config: cfgmod.Config) -> Any:
+    from bpviz.core.experiment import Experiment
+
+    return Experiment.from_config(config)
+
+
+def _first_batch(experiment: Any, n: int) -> tuple[Any, Any]:
+    """The first `n` training examples: `(X (n, n_in), Y (n, n_out))`."""
+    data = experiment.dataset
+    return data.X_train[:n], data.Y_train[:n]
+
+
+def _weights(experiment: Any) -> list[dict[str, Any]]:
+    return [{"W": layer.W, "b": layer.b} for layer in experiment.network.layers]
+
+
+def _last_loss(experiment: Any) -> float | None:
+    trace = getattr(experiment.stepper, "trace", None)
+    loss = getattr(trace, "loss", None)
+    try:
+        return None if loss is None else float(loss)
+    except (TypeError, ValueError):
+        return None
+
+
+# -------------------------------------------------------------------- commands
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "bpviz.server.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        ws="websockets",
+        ws_per_message_deflate=False,
+        log_level=args.log_level,
+    )
+    return 0
+
+
+def cmd_gradcheck(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    from bpviz.core.gradcheck import gradient_check
+
+    experiment = _experiment(config)
+    n = args.batch if args.batch is not None else config.training.batch_size
+    X, Y = _first_batch(experiment, n)
+    result = gradient_check(
+        experiment.network,
+        X,
+        Y,
+        l1=config.training.l1,
+        l2=config.training.l2,
+        max_params=args.max_params,
+    )
+    dump_json(result.to_dict(), sys.stdout)
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise UsageError(f"cannot write {out}: folder {out.parent} does not exist")
+    experiment = _experiment(config)
+    progress = Progress(args.steps, sys.stderr)
+    for done in range(1, args.steps + 1):
+        experiment.stepper.step()
+        if experiment.stepper.diverged:
+            print(f"\nbpviz: training diverged at step {done}", file=sys.stderr)
+            break
+        progress.update(done, _last_loss(experiment))
+    run = {
+        "format": RUN_FORMAT,
+        "version": RUN_VERSION,
+        "config": cfgmod.to_dict(config),
+        "history": experiment.history.to_dict(),
+        "weights": _weights(experiment),
+        "metrics": experiment.metrics(),
+    }
+    tmp = out.with_name(out.name + ".part")
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            dump_json(run, fh, indent=None)
+        tmp.replace(out)
+    except OSError as exc:
+        print(f"bpviz: error: cannot write {out}: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    if args.schema:
+        dump_json(cfgmod.json_schema(), sys.stdout)
+    elif args.markdown:
+        sys.stdout.write(cfgmod.markdown_table())
+    else:
+        dump_json(cfgmod.to_dict(cfgmod.default_config()), sys.stdout)
+    return 0
+
+
+# ---------------------------------------------------------------------- parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bpviz", description="bpviz — a teaching visualizer of backpropagation."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="run the web server")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    p.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("gradcheck", help="compare backprop gradients with finite differences")
+    p.add_argument("config", metavar="CONFIG.json", help="config file (see docs/config.md)")
+    p.add_argument(
+        "--batch",
+        type=_positive_int,
+        default=None,
+        help="examples to check (default: the config's batch_size)",
+    )
+    p.add_argument(
+        "--max-params",
+        type=_positive_int,
+        default=None,
+        help="check only this many parameters, chosen at random (default: all)",
+    )
+    p.set_defaults(func=cmd_gradcheck)
+
+    p = sub.add_parser("train", help="train without the page and save the run as JSON")
+    p.add_argument("config", metavar="CONFIG.json", help="config file (see docs/config.md)")
+    p.add_argument("--steps", type=_positive_int, required=True, help="training steps")
+    p.add_argument("--out", metavar="RUN.json", required=True, help="run file to write")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("config", help="print the default config, its JSON Schema or docs table")
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--default", action="store_true", help="print the default config")
+    group.add_argument("--schema", action="store_true", help="print the JSON Schema")
+    group.add_argument("--markdown", action="store_true", help="print the tables of docs/config.md")
+    p.set_defaults(func=cmd_config)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed usage and the error
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        code: int = args.func(args)
+    except UsageError as exc:
+        print(f"bpviz: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("bpviz: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""Experiment: built from a config (stand-in dataclasses), stepping, history, reset."""
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pytest
+from bpviz.core.experiment import Experiment
+
+
+@dataclass(frozen=True)
+class LayerC:
+    units: int
+    activation: str
+
+
+@dataclass(frozen=True)
+class DataC:
+    name: str = "xor"
+    samples: int = 200
+    noise: float = 0.1
+    test_fraction: float = 0.3
+
+
+@dataclass(frozen=True)
+class NetC:
+    hidden: tuple[LayerC, ...] = (LayerC(6, "tanh"), LayerC(4, "tanh"))
+    loss: str = "bce"
+    init: str = "xavier_normal"
+    dropout: float = 0.0
+    dtype: str = "float64"
+
+
+@dataclass(frozen=True)
+class TrainC:
+    optimizer: str = "sgd"
+    learning_rate: float = 0.3
+    batch_size: int = 10
+    momentum: float = 0.9
+    rho: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    weight_decay: float = 0.01
+    l1: float = 0.0
+    l2: float = 0.0
+    clip_norm: float = 0.0
+
+
+@dataclass(frozen=True)
+class Cfg:
+    seed: int = 1
+    data: DataC = DataC()
+    network: NetC = NetC()
+    training: TrainC = TrainC()
+
+
+@dataclass
+class DS:
+    X_train: np.ndarray
+    Y_train: np.ndarray
+    X_test: np.ndarray
+    Y_test: np.ndarray
+    task: str
+
+
+def _xor_ds(n: int = 200) -> DS:
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (n, 2))
+    Y = (X[:, :1] * X[:, 1:] > 0).astype(float)
+    k = int(n * 0.7)
+    return DS(X[:k], Y[:k], X[k:], Y[k:], "binary")
+
+
+def test_build_train_and_evaluate() -> None:
+    exp = Experiment.from_config(Cfg(), _xor_ds())
+    assert exp.network.sizes == [2, 6, 4, 1] and exp.task == "binary"
+    ev0 = exp.evaluate()
+    assert ev0.step == 0 and ev0.test_loss is not None and ev0.train_r2 is None
+    exp.run_steps(1500)
+    ev = exp.evaluate()
+    assert ev.train_loss < ev0.train_loss
+    assert ev.train_acc is not None and ev.train_acc > 0.9
+    assert ev.test_acc is not None and ev.test_acc > 0.85
+    assert exp.steps_done == 1500
+    assert 0 < len(exp.history) <= exp.history.max_points
+    assert exp.history.columns["step"][0] == 1
+    assert len(exp.history.columns["grad_norm"][-1]) == 3
+    assert isinstance(ev.to_dict(), dict)
+
+
+def test_phase_methods_record_history_on_completion() -> None:
+    exp = Experiment.from_config(Cfg(), _xor_ds())
+    n = len(exp.phases())
+    assert n == 3 + 1 + 3 + 1
+    for _ in range(n - 1):
+        exp.step_phase()
+    assert len(exp.history) == 0 and exp.cursor == n - 1
+    exp.step_phase()
+    assert len(exp.history) == 1 and exp.cursor == 0
+    exp.run_forward()
+    exp.run_backward()
+    assert exp.trace is not None and exp.trace.layers[0].dW is not None
+    exp.run_update()
+    assert exp.steps_done == 2 and len(exp.history) == 2
+    assert exp.epoch() == 12  # 140 train examples in batches of 10, 2 done
+    assert exp.epoch() == 14
+
+
+def test_reset_is_deterministic() -> None:
+    exp = Experiment.from_config(Cfg(), _xor_ds())
+    p0 = exp.network.params.copy()
+    exp.run_steps(30)
+    p30 = exp.network.params.copy()
+    exp.reset()
+    assert len(exp.history) == 0 and exp.steps_done == 0
+    np.testing.assert_array_equal(exp.network.params, p0)
+    exp.run_steps(30)
+    np.testing.assert_array_equal(exp.network.params, p30)
+
+
+def test_set_training_live() -> None:
+    cfg = Cfg()
+    exp = Experiment.from_config(cfg, _xor_ds())
+    exp.run_steps(3)
+    exp.set_training(replace(cfg.training, optimizer="adam", learning_rate=0.01, batch_size=7))
+    assert exp.stepper.optimizer.name == "adam" and exp.stepper.hyper.learning_rate == 0.01
+    exp.set_training(replace(cfg.training, optimizer="adam", learning_rate=0.02, l2=0.1))
+    exp.run_steps(2)
+    assert exp.stepper.optimizer.t == 2  # state kept across a hyper-parameter change
+    assert exp.network.layers[0].l2 == 0.1
+    assert exp.trace is not None and exp.trace.x is not None and exp.trace.x.shape[0] == 10
+
+
+def test_divergence_is_reported_not_raised() -> None:
+    cfg = Cfg(
+        network=NetC(loss="mse", hidden=(LayerC(8, "relu"),)), training=TrainC(learning_rate=50.0)
+    )
+    ds = _xor_ds()
+    ds.Y_train = ds.Y_train * 1000
+    exp = Experiment.from_config(cfg, ds)
+    exp.run_steps(500)
+    assert exp.diverged and exp.task == "regression"
+    assert np.isfinite(exp.network.params).all()
+    ev = exp.evaluate()
+    assert ev.train_r2 is not None and ev.train_acc is None
+    exp.reset()
+    assert not exp.diverged
+
+
+def test_regression_and_multiclass_tasks() -> None:
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((60, 3))
+    Y = np.eye(4)[rng.integers(0, 4, 60)]
+    cfg = Cfg(network=NetC(loss="softmax_ce"))
+    exp = Experiment.from_config(cfg, DS(X[:50], Y[:50], X[50:0], Y[50:0], "multiclass"))
+    exp.run_steps(5)
+    ev = exp.evaluate()
+    assert exp.task == "multiclass" and ev.test_loss is None and ev.train_acc is not None
+
+
+def test_from_config_with_real_config_and_datasets() -> None:
+    config = pytest.importorskip("bpviz.core.config")
+    if not hasattr(config, "default_config"):
+        pytest.skip("config.default_config not available yet")
+    cfg = config.default_config()
+    exp = Experiment.from_config(cfg)
+    exp.run_steps(20)
+    assert exp.steps_done == 20 and exp.evaluate().train_loss > 0

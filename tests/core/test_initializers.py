@@ -1,0 +1,42 @@
+"""Initializers: shapes, dtypes, scales, biases, determinism."""
+
+import numpy as np
+import pytest
+from bpviz.core.initializers import INIT_FORMULAS, INITIALIZERS, init_weights
+
+
+@pytest.mark.parametrize("scheme", sorted(INITIALIZERS))
+def test_shapes_dtype_and_determinism(scheme: str) -> None:
+    W, b = init_weights(scheme, 3, 5, np.random.default_rng(1), np.float32)
+    assert W.shape == (5, 3) and b.shape == (5,)
+    assert W.dtype == np.float32 and b.dtype == np.float32
+    W2, b2 = init_weights(scheme, 3, 5, np.random.default_rng(1))
+    np.testing.assert_array_equal(W, W2.astype(np.float32))
+    np.testing.assert_array_equal(b, b2.astype(np.float32))
+    if scheme == "naive":
+        assert np.all(b2 != 0)
+    else:
+        assert np.all(b2 == 0)
+    assert scheme in INIT_FORMULAS
+
+
+@pytest.mark.parametrize(
+    ("scheme", "std"),
+    [
+        ("naive", 1.0),
+        ("uniform", 1 / np.sqrt(12)),
+        ("xavier_normal", np.sqrt(2 / (200 + 100))),
+        ("xavier_uniform", np.sqrt(2 / (200 + 100))),
+        ("he_normal", np.sqrt(2 / 200)),
+        ("he_uniform", np.sqrt(2 / 200)),
+    ],
+)
+def test_scale(scheme: str, std: float) -> None:
+    W, _ = init_weights(scheme, 200, 100, np.random.default_rng(0))
+    assert W.std() == pytest.approx(std, rel=0.03)
+    assert abs(W.mean()) < 0.05 * std + 0.01
+
+
+def test_unknown_scheme() -> None:
+    with pytest.raises(KeyError):
+        init_weights("bogus", 2, 2, np.random.default_rng(0))

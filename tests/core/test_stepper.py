@@ -1,0 +1,316 @@
+"""Stepper: a hand-computed step, phases and cursor, determinism, learning, divergence."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from bpviz.core.metrics import accuracy
+from bpviz.core.network import Network
+from bpviz.core.stepper import Stepper
+
+
+def _sig(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def test_worked_2_2_1_sigmoid_example_by_hand() -> None:
+    """One example through a 2-2-1 sigmoid net (BCE), every number computed by hand."""
+    x0, x1, y, lr = 0.05, 0.10, 1.0, 0.5
+    w = [[0.15, 0.20], [0.25, 0.30]]
+    b = [0.35, 0.35]
+    v = [0.40, 0.45]
+    c = 0.60
+    # forward
+    z1 = [w[j][0] * x0 + w[j][1] * x1 + b[j] for j in range(2)]
+    a1 = [_sig(z) for z in z1]
+    z2 = v[0] * a1[0] + v[1] * a1[1] + c
+    yhat = _sig(z2)
+    loss = -(y * math.log(yhat) + (1 - y) * math.log(1 - yhat))
+    # backward
+    d2 = yhat - y
+    dv = [d2 * a1[0], d2 * a1[1]]
+    dc = d2
+    d1 = [v[j] * d2 * a1[j] * (1 - a1[j]) for j in range(2)]
+    dw = [[d1[j] * x0, d1[j] * x1] for j in range(2)]
+    db = d1
+    # update (SGD)
+    w_new = [[w[j][i] - lr * dw[j][i] for i in range(2)] for j in range(2)]
+    v_new = [v[j] - lr * dv[j] for j in range(2)]
+
+    net = Network.build(2, [(2, "sigmoid")], 1, loss="bce")
+    net.set_weights([(np.array(w), np.array(b)), (np.array([v]), np.array([c]))])
+    st = Stepper(net, [[x0, x1]], [[y]], batch_size=1)
+    st.hyper.learning_rate = lr
+    st.step()
+    t = st.trace
+    assert t is not None and t.complete and not t.diverged
+    h, o = t.layers
+    tol = dict(rel=1e-14, abs=1e-16)
+    assert h.z[0] == pytest.approx(z1, **tol)
+    assert h.a[0] == pytest.approx(a1, **tol)
+    assert o.z[0, 0] == pytest.approx(z2, **tol)
+    assert o.a[0, 0] == pytest.approx(yhat, **tol)
+    assert t.loss == pytest.approx(loss, **tol)
+    assert o.delta[0, 0] == pytest.approx(d2, **tol)
+    assert o.dW[0] == pytest.approx(dv, **tol)
+    assert o.db[0] == pytest.approx(dc, **tol)
+    assert h.fprime[0] == pytest.approx([a * (1 - a) for a in a1], **tol)
+    assert h.grad_a[0] == pytest.approx([v[0] * d2, v[1] * d2], **tol)
+    assert h.delta[0] == pytest.approx(d1, **tol)
+    assert h.dW[0] == pytest.approx(dw[0], **tol) and h.dW[1] == pytest.approx(dw[1], **tol)
+    assert h.db == pytest.approx(db, **tol)
+    assert net.layers[0].W[0] == pytest.approx(w_new[0], **tol)
+    assert net.layers[0].W[1] == pytest.approx(w_new[1], **tol)
+    assert net.layers[1].W[0] == pytest.approx(v_new, **tol)
+    assert net.layers[1].b[0] == pytest.approx(c - lr * dc, **tol)
+    assert o.dW_update[0] == pytest.approx([-lr * g for g in dv], **tol)
+    assert h.delta_mean_norm == pytest.approx(math.hypot(*d1), **tol)
+    assert t.grad_norm == pytest.approx(
+        math.sqrt(sum(g * g for g in [*dv, dc, *d1, *dw[0], *dw[1]])), **tol
+    )
+
+
+def _xor() -> tuple[np.ndarray, np.ndarray]:
+    return np.array([[0, 0], [0, 1], [1, 0], [1, 1]], float), np.array([[0], [1], [1], [0]], float)
+
+
+def _stepper(seed: int = 0, **kw: object) -> Stepper:
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((23, 2))
+    Y = (X[:, :1] * X[:, 1:] > 0).astype(float)
+    net = Network.build(2, [(5, "tanh"), (3, "relu")], 1, loss="bce", seed=seed, **kw)  # type: ignore[arg-type]
+    return Stepper(net, X, Y, batch_size=5, rng=np.random.default_rng(seed))
+
+
+def test_phases_and_cursor() -> None:
+    st = _stepper()
+    assert st.phases() == [
+        ("forward", 1),
+        ("forward", 2),
+        ("forward", 3),
+        ("loss", None),
+        ("backward", 3),
+        ("backward", 2),
+        ("backward", 1),
+        ("update", None),
+    ]
+    assert st.cursor == 0 and st.trace is None
+    seen = []
+    for i in range(8):
+        assert st.next_phase == st.phases()[i]
+        seen.append(st.step_phase())
+        t = st.trace
+        assert t is not None and t.phases_done == i + 1
+    assert seen == st.phases() and st.cursor == 0 and st.steps_done == 1
+    # fields appear phase by phase
+    st.step_phase()
+    t = st.trace
+    assert t is not None and t.step == 2
+    assert t.layers[0].z is not None and t.layers[1].z is None and t.loss is None
+    st.run_forward()
+    assert st.cursor == 3 and t.layers[2].a is not None and t.loss is None
+    st.run_forward()  # nothing left to do
+    assert st.cursor == 3
+    st.run_backward()
+    assert st.cursor == 7 and t.loss is not None and t.layers[0].dW is not None
+    assert t.layers[0].dW_update is None and not t.complete
+    st.run_forward()  # finishes this step, then runs the next forward
+    assert st.steps_done == 2 and st.cursor == 3 and st.trace is not t
+    st.step()  # finishes the step that was midway
+    assert st.cursor == 0 and st.steps_done == 3
+    st.step()  # a whole new one
+    assert st.cursor == 0 and st.steps_done == 4
+
+
+def test_step_equals_phase_by_phase() -> None:
+    a, b = _stepper(), _stepper()
+    for _ in range(7):
+        a.step()
+        for _ in range(len(b.phases())):
+            b.step_phase()
+        ta, tb = a.trace, b.trace
+        assert ta is not None and tb is not None
+        assert ta.loss == tb.loss and ta.grad_norm == tb.grad_norm
+        for ra, rb in zip(ta.layers, tb.layers, strict=True):
+            np.testing.assert_array_equal(ra.delta, rb.delta)
+            np.testing.assert_array_equal(ra.dW, rb.dW)
+            np.testing.assert_array_equal(ra.dW_update, rb.dW_update)
+    np.testing.assert_array_equal(a.network.params, b.network.params)
+
+
+def test_determinism_same_seed_same_trace() -> None:
+    a, b = _stepper(seed=3, dropout=0.3), _stepper(seed=3, dropout=0.3)
+    a.run_steps(9)
+    b.run_steps(9)
+    np.testing.assert_array_equal(a.network.params, b.network.params)
+    ta, tb = a.trace, b.trace
+    assert ta is not None and tb is not None
+    np.testing.assert_array_equal(ta.batch, tb.batch)
+    np.testing.assert_array_equal(ta.layers[0].mask, tb.layers[0].mask)
+    assert ta.to_dict() == tb.to_dict()
+    c = _stepper(seed=4, dropout=0.3)
+    c.run_steps(9)
+    assert not np.array_equal(a.network.params, c.network.params)
+
+
+def test_batches_cover_each_epoch_once() -> None:
+    st = _stepper()
+    seen: list[int] = []
+    sizes = []
+    n = st.epoch()
+    assert n == 5  # 23 examples in batches of 5: 5,5,5,5,3
+    # replay the same order with a fresh stepper, recording batches
+    st2 = _stepper()
+    for _ in range(5):
+        st2.step()
+        t = st2.trace
+        assert t is not None and t.batch is not None
+        seen.extend(t.batch.tolist())
+        sizes.append(len(t.batch))
+    assert sorted(seen) == list(range(23)) and sizes == [5, 5, 5, 5, 3]
+    np.testing.assert_array_equal(st.network.params, st2.network.params)
+    assert st.current_epoch == 1 and st.epoch_progress == 1.0
+    st.step()
+    assert st.current_epoch == 2 and st.trace is not None and st.trace.epoch == 2
+    st.set_batch_size(1)
+    st.step()
+    assert st.trace is not None and st.trace.x is not None and st.trace.x.shape == (1, 2)
+    st.set_batch_size(10**6)
+    assert st.batch_size == 23
+
+
+def test_snapshot_survives_next_step_and_is_json() -> None:
+    st = _stepper(dropout=0.2)
+    st.step()
+    t = st.trace
+    assert t is not None
+    snap = t.snapshot()
+    z_before = t.layers[0].z.copy()  # type: ignore[union-attr]
+    st.step()
+    np.testing.assert_array_equal(snap.layers[0].z, z_before)
+    assert not np.array_equal(t.layers[0].z, z_before)  # the live trace points at buffers
+    d = snap.to_dict()
+    json.dumps(d, allow_nan=False)
+    assert d["layers"][0]["dW_update_norm"] == pytest.approx(snap.layers[0].dW_update_norm)
+    assert snap.output_delta is snap.layers[-1].delta
+
+
+def test_clipping_by_global_norm() -> None:
+    a, b = _stepper(), _stepper()
+    b.clip_norm = 1e-3
+    a.step()
+    b.step()
+    ta, tb = a.trace, b.trace
+    assert ta is not None and tb is not None
+    assert tb.clipped and not ta.clipped and ta.grad_norm == tb.grad_norm
+    assert tb.clip_scale == pytest.approx(1e-3 / tb.grad_norm)
+    upd = b.network.updates
+    assert math.sqrt(float(upd @ upd)) == pytest.approx(b.hyper.learning_rate * 1e-3)
+    np.testing.assert_array_equal(ta.layers[0].dW, tb.layers[0].dW)  # dW recorded unclipped
+
+
+def test_penalties_added_to_dw() -> None:
+    a, b = _stepper(), _stepper()
+    b.set_penalties(0.01, 0.1)
+    w0 = b.network.layers[0].W.copy()
+    a.step()
+    b.step()
+    ta, tb = a.trace, b.trace
+    assert ta is not None and tb is not None
+    np.testing.assert_allclose(
+        tb.layers[0].dW, ta.layers[0].dW + 0.01 * np.sign(w0) + 0.1 * w0, rtol=1e-13
+    )
+    np.testing.assert_allclose(ta.layers[0].db, tb.layers[0].db)
+    assert tb.penalty == pytest.approx(b.network.penalty(0.01, 0.1), rel=0.05)
+    assert tb.objective == tb.loss + tb.penalty  # type: ignore[operator]
+
+
+def test_xor_learned_by_small_tanh_network() -> None:
+    X, Y = _xor()
+    net = Network.build(2, [(4, "tanh")], 1, loss="bce", seed=0)
+    st = Stepper(net, X, Y, batch_size=4, rng=np.random.default_rng(0))
+    st.hyper.learning_rate = 0.5
+    st.run_steps(600)
+    assert accuracy(net.predict(X), Y) == 1.0
+    assert st.trace is not None and st.trace.loss is not None and st.trace.loss < 0.05
+
+
+def test_x_squared_fitted_by_relu_network() -> None:
+    x = np.linspace(-1, 1, 41)[:, None]
+    net = Network.build(1, [(16, "relu")], 1, loss="mse", init="he_normal", seed=0)
+    st = Stepper(net, x, x**2, batch_size=10, rng=np.random.default_rng(0), optimizer="adam")
+    st.hyper.learning_rate = 0.02
+    st.run_steps(2000)
+    assert net.objective(x, x**2) < 1e-3
+
+
+@pytest.mark.parametrize("how", ["lr", "init"])
+def test_divergence_stops_training_and_keeps_weights_finite(how: str) -> None:
+    x = np.linspace(-1, 1, 41)[:, None]
+    if how == "lr":
+        net = Network.build(1, [(8, "relu")], 1, loss="mse", init="he_normal", seed=0)
+        st = Stepper(net, x, 100 * x**2, batch_size=10)
+        st.hyper.learning_rate = 10.0
+    else:
+        net = Network.build(1, [(8, "relu")] * 3, 1, loss="mse", init="naive", seed=0)
+        net.params *= 1e80
+        st = Stepper(net, x, x**2, batch_size=10)
+    n = st.run_steps(1000)
+    assert st.diverged and n < 1000
+    t = st.trace
+    assert t is not None and t.diverged and t.diverged_reason in ("loss", "gradient", "update")
+    assert not t.complete
+    assert np.isfinite(net.params).all()
+    frozen = net.params.copy()
+    assert st.step_phase() is None
+    st.step()
+    st.run_forward()
+    st.epoch()
+    np.testing.assert_array_equal(net.params, frozen)
+    json.dumps(t.to_dict(), allow_nan=False)
+    net.reset()
+    st.reset()
+    assert not st.diverged and st.cursor == 0 and st.trace is None
+    st.step()
+    assert st.steps_done == 1
+
+
+def test_sigmoid_with_huge_learning_rate_never_raises() -> None:
+    X, Y = _xor()
+    net = Network.build(2, [(4, "sigmoid")] * 3, 1, loss="bce", init="naive", seed=1)
+    st = Stepper(net, X, Y, batch_size=2)
+    st.hyper.learning_rate = 1e300
+    st.run_steps(50)
+    assert np.isfinite(net.params).all()
+    if st.diverged:
+        assert st.trace is not None and st.trace.diverged
+
+
+def test_switch_optimizer_and_live_hyper() -> None:
+    st = _stepper()
+    st.set_optimizer("momentum")
+    st.step()
+    opt = st.optimizer
+    st.hyper.learning_rate = 0.001
+    st.set_optimizer("momentum")
+    assert st.optimizer is opt and st.hyper.learning_rate == 0.001
+    st.set_optimizer("adam")
+    assert st.optimizer is not opt and st.optimizer.t == 0
+    assert st.hyper.learning_rate == 0.001
+
+
+def test_float32_training_runs() -> None:
+    st = _stepper(dtype="float32")
+    st.run_steps(5)
+    t = st.trace
+    assert t is not None and t.layers[0].dW is not None
+    assert t.layers[0].dW.dtype == np.float32 and st.network.params.dtype == np.float32
+
+
+def test_bad_data_rejected() -> None:
+    net = Network.build(2, [(3, "tanh")], 1)
+    with pytest.raises(ValueError):
+        Stepper(net, np.ones((3, 2)), np.ones((2, 1)))
+    with pytest.raises(ValueError):
+        Stepper(net, np.ones((3, 3)), np.ones((3, 1)))
