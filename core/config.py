@@ -731,6 +731,19 @@ def _cross_checks(data: dict[str, Any], network: dict[str, Any], errors: list[Fi
             )
 
 
+TASK_DEFAULT_LOSS = {"binary": "bce", "multiclass": "softmax_ce", "regression": "mse"}
+
+
+def _default_loss_for_data(top: Mapping[str, object], parts: dict[str, dict[str, Any]]) -> None:
+    """A config that names no loss gets the one that fits its data set."""
+    network = top.get("network")
+    if isinstance(network, Mapping) and "loss" in network:
+        return
+    info = DATASETS.get(parts["data"].get("name"))  # type: ignore[arg-type]
+    if info is not None and "loss" in parts["network"]:
+        parts["network"]["loss"] = TASK_DEFAULT_LOSS[info.task]
+
+
 def validate(obj: object) -> Config:
     """Check a parsed JSON object and build a `Config`.
 
@@ -758,6 +771,7 @@ def validate(obj: object) -> Config:
             continue
         parts[section] = _section(sub, section, errors)
 
+    _default_loss_for_data(top, parts)
     if not errors:
         _cross_checks(parts["data"], parts["network"], errors)
     if errors:

@@ -7,6 +7,8 @@ stand-in dataclasses) and a data set from ``bpviz.core.datasets``.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -127,9 +129,18 @@ class Experiment:
         dataset: the data set; network: the :class:`Network`; stepper: its :class:`Stepper`.
         history: the decimated :class:`History`.
         eval_max: evaluate on at most this many examples per set (an even stride).
+        eval_budget: share of the elapsed time that the history's train/test evaluations
+            may take (``None``: evaluate at every kept point). Every kept history point
+            records the step's gradient norms; its losses and scores come from a fresh
+            :meth:`evaluate` when the budget allows, else from the last one (carried
+            forward). The first point after a reset is always evaluated, and stepping
+            by hand (slower than the budget) evaluates every point.
+        clock: the time source of the budget (seconds; tests may replace it).
     """
 
     eval_max = 1000
+    eval_budget: float | None = 0.1
+    clock: Callable[[], float] = staticmethod(time.perf_counter)
 
     def __init__(self, config: ConfigLike, dataset: DatasetLike) -> None:
         self.config = config
@@ -152,6 +163,7 @@ class Experiment:
         self.network = Network(spec)
         self.stepper = Stepper(self.network, X_train, Y_train, rng=self._order_rng())
         self.history = History()
+        self._reset_eval_budget()
         self.set_training(config.training)
         dt = self.network.dtype
         self._eval_train = _subset(np.asarray(X_train, dt), np.asarray(Y_train, dt), self.eval_max)
@@ -186,6 +198,7 @@ class Experiment:
         self.stepper.reset(self._order_rng())
         self.set_training(self.training)
         self.history.clear()
+        self._reset_eval_budget()
 
     def set_training(self, training: TrainingConfigLike) -> None:
         """Apply training settings live: optimizer type (fresh state only if it changed),
@@ -205,13 +218,45 @@ class Experiment:
             if self.history.tick():
                 self._record()
 
-    def _record(self) -> None:
+    def _reset_eval_budget(self) -> None:
+        self._last_eval: Evaluation | None = None
+        self._eval_cost = 0.0  # seconds the last evaluation took
+        self._eval_tokens = 0.0  # seconds of evaluation the budget allows now
+        self._eval_clock = self.clock()
+
+    def _history_eval(self) -> Evaluation:
+        """A fresh :meth:`evaluate` if the time budget allows, else the last one.
+
+        A token bucket: ``eval_budget`` × the time since the last call accrues (capped
+        at 20 evaluations' worth); an evaluation spends its own duration. Playing at
+        full speed, evaluations so take about ``eval_budget / (1 + eval_budget)`` of
+        the time; the time they take does not accrue.
+        """
+        budget = self.eval_budget
+        last = self._last_eval
+        if budget is None:
+            return self.evaluate()
+        now = self.clock()
+        cost = self._eval_cost
+        self._eval_tokens = min(self._eval_tokens + budget * (now - self._eval_clock), 20.0 * cost)
+        self._eval_clock = now
+        if last is not None and self._eval_tokens < cost:
+            return last
         ev = self.evaluate()
+        end = self.clock()
+        self._eval_cost = end - now
+        self._eval_tokens = max(0.0, self._eval_tokens - self._eval_cost)
+        self._eval_clock = end
+        self._last_eval = ev
+        return ev
+
+    def _record(self) -> None:
+        ev = self._history_eval()
         trace = self.stepper.trace
         grad = [r.dW_norm for r in trace.layers] if trace is not None else None
         dnorm = [r.delta_mean_norm for r in trace.layers] if trace is not None else None
         self.history.record(
-            ev.step,
+            self.stepper.steps_done,
             ev.train_loss,
             ev.test_loss,
             ev.train_acc,

@@ -77,7 +77,7 @@ class MSE(Loss):
     def value(self, yhat: FloatArray, y: FloatArray, z: FloatArray | None = None) -> float:
         """``½ Σ (ŷ − y)²`` summed over outputs, averaged over the ``B`` rows of ``(B, n_out)``."""
         d = np.subtract(yhat, y).ravel()
-        return 0.5 * float(np.dot(d, d)) / int(yhat.shape[0])
+        return 0.5 * float(d.dot(d)) / int(yhat.shape[0])
 
     def per_example(self, yhat: FloatArray, y: FloatArray, z: FloatArray) -> FloatArray:
         """``½ Σ_k (ŷ_k − y_k)²`` per row, ``(B,)``."""
@@ -90,7 +90,7 @@ class MSE(Loss):
     ) -> FloatArray:
         """``(ŷ − y) ⊙ f'(z)``, ``(B, n_out)``; ``f' = 1`` for the linear output."""
         out = np.empty_like(yhat) if out is None else out
-        np.subtract(yhat, y, out=out)
+        np.subtract(yhat, y, out)
         act = self.activation
         if act.name != "linear":  # general chain rule; the implied output is linear
             out *= act.der(z, yhat)

@@ -81,15 +81,15 @@ class LayerTrace:
     grad_a: FloatArray | None = None
     fprime: FloatArray | None = None
     delta: FloatArray | None = None
-    dW: FloatArray | None = None  # noqa: N815 (names follow the math)
+    dW: FloatArray | None = None
     db: FloatArray | None = None
-    dW_update: FloatArray | None = None  # noqa: N815
+    dW_update: FloatArray | None = None
     db_update: FloatArray | None = None
     delta_mean_norm: float | None = None
     delta_norm: float | None = None
-    dW_norm: float | None = None  # noqa: N815
+    dW_norm: float | None = None
     W_norm: float | None = None
-    dW_ratio: float | None = None  # noqa: N815
+    dW_ratio: float | None = None
 
     def __init__(self, layer: int, activation: str) -> None:
         # Unset fields fall back to the class-level ``None`` (cheap to create per step).
@@ -183,19 +183,40 @@ class Layer(Protocol):
 
 
 class _Buffers:
-    """Per-batch-size work arrays of a dense layer."""
+    """Per-batch-size work arrays of a dense layer (and views of them, made once)."""
 
-    __slots__ = ("a", "a_raw", "delta", "fprime", "grad_prev", "mask", "u", "z")
+    __slots__ = (
+        "a",
+        "a_raw",
+        "b_rows",
+        "delta",
+        "delta_T",
+        "delta_flat",
+        "fprime",
+        "grad_prev",
+        "inv_B",
+        "mask",
+        "u",
+        "z",
+    )
 
     def __init__(self, B: int, n_in: int, n: int, dtype: Any, dropout: bool, first: bool) -> None:
         self.z = np.empty((B, n), dtype)
+        # Small layers add the bias from a (B, n) copy: the copy and a same-shape add
+        # cost less than NumPy's broadcasting add (same numbers); large ones broadcast.
+        self.b_rows: FloatArray | None = np.empty((B, n), dtype) if B * n <= 2048 else None
         self.a_raw = np.empty((B, n), dtype)
         self.a = np.empty((B, n), dtype) if dropout else self.a_raw
         self.mask: FloatArray | None = np.empty((B, n), dtype) if dropout else None
         self.fprime = np.empty((B, n), dtype)
         self.delta = np.empty((B, n), dtype)
+        self.delta_T = self.delta.T
+        self.delta_flat = self.delta.reshape(-1)
         self.grad_prev: FloatArray | None = None if first else np.empty((B, n_in), dtype)
         self.u = np.full(B, 1.0 / B, dtype)  # db = u @ delta = mean over the batch
+        # dW = (δᵀ a_prev) · (1/B); a 0-d array of the dtype gives the same numbers as the
+        # Python float (which NumPy casts to the dtype) without its per-call conversion.
+        self.inv_B: FloatArray | None = np.array(1.0 / B, dtype) if B != 1 else None
 
 
 class Dense:
@@ -237,6 +258,7 @@ class Dense:
         self.rec: LayerTrace | None = None
         self._cache: dict[int, _Buffers] = {}
         self._buf: _Buffers | None = None
+        self._buf_B = 0
         self._a_prev: FloatArray | None = None
         self._mask_on = False
         self.bind(
@@ -268,6 +290,8 @@ class Dense:
 
     def prepare(self, batch_size: int) -> None:
         """Select (allocating on first use) the work buffers for ``batch_size`` examples."""
+        if batch_size == self._buf_B:
+            return
         buf = self._cache.get(batch_size)
         if buf is None:
             if len(self._cache) >= 4:
@@ -282,6 +306,7 @@ class Dense:
             )
             self._cache[batch_size] = buf
         self._buf = buf
+        self._buf_B = batch_size
 
     @property
     def delta_buffer(self) -> FloatArray:
@@ -302,8 +327,16 @@ class Dense:
         buf = self._buf
         assert buf is not None, "prepare(batch_size) first"
         z = buf.z
-        np.dot(a_prev, self._WT, out=z)
-        np.add(z, self.b, out=z)
+        # Hot path, dozens of small calls per step: ndarray methods skip the
+        # ``__array_function__`` dispatch of ``np.dot``, and ``out`` is passed by position
+        # (keyword parsing costs a fifth of a small ufunc call). Same calls, same numbers.
+        a_prev.dot(self._WT, z)
+        b_rows = buf.b_rows
+        if b_rows is not None:
+            b_rows[...] = self.b
+            np.add(z, b_rows, z)
+        else:
+            np.add(z, self.b, z)
         a = self.activation.f(z, out=buf.a_raw)
         self._a_prev = a_prev
         mask = buf.mask
@@ -343,43 +376,48 @@ class Dense:
         assert buf is not None and a_prev is not None, "forward first"
         fp = self.activation.der(buf.z, buf.a_raw, out=buf.fprime)
         delta = buf.delta
-        if self.is_output:
+        is_output = self.is_output
+        if is_output:
             if upstream is not delta:
-                np.copyto(delta, upstream)
+                delta[...] = upstream
         else:
-            np.multiply(upstream, fp, out=delta)
+            np.multiply(upstream, fp, delta)
             if self._mask_on:
                 assert buf.mask is not None
                 np.multiply(delta, buf.mask, out=delta)
         dW = self.dW
-        np.dot(delta.T, a_prev, out=dW)
-        B = delta.shape[0]
-        if B != 1:
-            np.multiply(dW, 1.0 / B, out=dW)
+        W = self.W
+        buf.delta_T.dot(a_prev, dW)
+        inv_B = buf.inv_B
+        if inv_B is not None:
+            np.multiply(dW, inv_B, dW)
         if self.l2 != 0.0:
-            np.multiply(self.W, self.l2, out=self._tmpW)
+            np.multiply(W, self.l2, out=self._tmpW)
             np.add(dW, self._tmpW, out=dW)
         if self.l1 != 0.0:
-            np.sign(self.W, out=self._tmpW)
+            np.sign(W, out=self._tmpW)
             np.multiply(self._tmpW, self.l1, out=self._tmpW)
             np.add(dW, self._tmpW, out=dW)
         db = self.db
-        np.dot(buf.u, delta, out=db)
+        buf.u.dot(delta, db)
         grad_prev = buf.grad_prev
         if grad_prev is not None:
-            np.dot(delta, self.W, out=grad_prev)
+            delta.dot(W, grad_prev)
         rec = self.rec
         if rec is not None:
-            dflat = delta.reshape(-1)
-            dW_norm = math.sqrt(np.dot(self._dW_flat, self._dW_flat))
-            W_norm = math.sqrt(np.dot(self._W_flat, self._W_flat))
-            rec.grad_a = None if self.is_output else upstream
+            sqrt = math.sqrt
+            dflat = buf.delta_flat
+            dW_flat = self._dW_flat
+            W_flat = self._W_flat
+            dW_norm = sqrt(dW_flat.dot(dW_flat))
+            W_norm = sqrt(W_flat.dot(W_flat))
+            rec.grad_a = None if is_output else upstream
             rec.fprime = fp
             rec.delta = delta
             rec.dW = dW
             rec.db = db
-            rec.delta_mean_norm = math.sqrt(np.dot(db, db))
-            rec.delta_norm = math.sqrt(np.dot(dflat, dflat) / B)
+            rec.delta_mean_norm = sqrt(db.dot(db))
+            rec.delta_norm = sqrt(dflat.dot(dflat) / delta.shape[0])
             rec.dW_norm = dW_norm
             rec.W_norm = W_norm
             rec.dW_ratio = dW_norm / W_norm if W_norm > 0.0 else math.inf

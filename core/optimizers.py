@@ -99,8 +99,19 @@ class Optimizer:
             decay: where decoupled weight decay applies: a bool for the whole array, or a
                 0/1 mask shaped like ``p`` (the network's ``decay_mask``: weights 1, biases 0).
         """
-        np.multiply(g, -self.hyper.learning_rate * scale, out=out)
+        np.multiply(g, -self.hyper.learning_rate * scale, out)
         return out
+
+    def update_bound(self, grad_norm: float, scale: float = 1.0) -> float:
+        """An upper bound on every ``|ΔW|`` of the next :meth:`compute`, or ``inf``.
+
+        Lets the engine skip its finiteness check of ``ΔW`` (a pass over every
+        parameter) when the bound is finite and small. SGD: ``|ΔW| ≤ η s ‖g‖``;
+        optimizers with state return ``inf`` (no bound known).
+        """
+        if type(self).compute is not Optimizer.compute:
+            return math.inf
+        return abs(self.hyper.learning_rate * scale) * grad_norm
 
     def update(
         self,

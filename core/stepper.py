@@ -162,6 +162,7 @@ class Stepper:
         self._a: FloatArray | None = None
         self._g: FloatArray | None = None
         self._batch_cache: dict[int, tuple[FloatArray, FloatArray]] = {}
+        self._safe_bound = float(np.finfo(self.network.dtype).max) * 1e-3
 
     def _make_phases(self) -> list[Phase]:
         L = self.network.n_layers
@@ -276,8 +277,10 @@ class Stepper:
             )
             self._batch_cache[B] = bufs
         x, y = bufs
-        np.take(self.X_train, idx, axis=0, out=x)
-        np.take(self.Y_train, idx, axis=0, out=y)
+        # mode="clip": the indices come from a permutation, always in range; the default
+        # mode="raise" gathers into a temporary first and copies (twice the work).
+        self.X_train.take(idx, axis=0, out=x, mode="clip")
+        self.Y_train.take(idx, axis=0, out=y, mode="clip")
         layers = self.network.layers
         recs = []
         for layer in layers:
@@ -323,7 +326,7 @@ class Stepper:
     def _update(self, trace: Trace) -> bool:
         net = self.network
         grads = net.grads
-        gnorm = math.sqrt(np.dot(grads, grads))
+        gnorm = math.sqrt(grads.dot(grads))
         trace.grad_norm = gnorm
         if not math.isfinite(gnorm):
             return self._diverge(trace, "gradient")
@@ -336,9 +339,12 @@ class Stepper:
         opt.begin_step()
         upd = net.updates
         opt.compute(0, net.params, grads, upd, scale, net.decay_mask)
-        if not math.isfinite(np.dot(upd, upd)):
+        # The finiteness check of ΔW is a pass over all parameters; skip it when the
+        # optimizer proves a finite bound on |ΔW| far below the largest float.
+        bound = opt.update_bound(gnorm, scale)
+        if not (bound < self._safe_bound) and not math.isfinite(upd.dot(upd)):
             return self._diverge(trace, "update")
-        np.add(net.params, upd, out=net.params)
+        np.add(net.params, upd, net.params)
         for layer in net.layers:
             layer.record_update()
         trace.complete = True
@@ -389,13 +395,49 @@ class Stepper:
             return
         n = len(self._phases)
         with np.errstate(all="ignore"):
-            if self._cursor > target or (target == 0 and self._cursor == 0):
-                while True:  # finish the current step (or run a whole one)
+            if target == 0 and self._cursor == 0:
+                self._run_step()  # a whole step: the same phases without the dispatch
+                return
+            if self._cursor > target:
+                while True:  # finish the current step
                     self._run_phase()
                     if self._diverged or self._cursor == 0:
                         break
             while self._cursor < target and self._cursor < n and not self._diverged:
                 self._run_phase()
+
+    def _run_step(self) -> None:
+        """Run all phases of one step in a row (the caller holds the ``np.errstate``).
+
+        Calls the same phase functions as :meth:`_run_phase` in the same order and leaves
+        the same state (cursor, ``phases_done``, divergence), so it computes exactly the
+        numbers of stepping phase by phase; it only skips the per-phase dispatch.
+        """
+        self._begin_step()
+        trace = self._trace
+        assert trace is not None
+        layers = self.network.layers
+        L = len(layers)
+        a = self._a
+        assert a is not None
+        for layer in layers:
+            a = layer.forward(a, True)
+        self._a = a
+        if not self._loss(trace):
+            trace.phases_done = L + 1
+            self._cursor = L
+            return
+        g = self._g
+        for layer in reversed(layers):
+            assert g is not None
+            g = layer.backward(g)
+        self._g = g
+        if not self._update(trace):
+            trace.phases_done = 2 * L + 2
+            self._cursor = 2 * L + 1
+            return
+        trace.phases_done = 2 * L + 2
+        self._cursor = 0
 
     def run_forward(self) -> None:
         """Run the remaining forward phases of this step (or finish it and run the next's)."""

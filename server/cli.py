@@ -115,6 +115,11 @@ class Progress:
             self.stream.write(text + "\n")
         self.stream.flush()
 
+    def end_line(self) -> None:
+        """End a half-drawn bar before printing another message."""
+        if self.tty and self.last_draw >= 0:
+            self.stream.write("\n")
+
 
 # --------------------------------------------------------- engine adapters
 # Everything the CLI needs from bpviz.core.experiment, in one place.
@@ -137,12 +142,17 @@ def _weights(experiment: Any) -> list[dict[str, Any]]:
 
 
 def _last_loss(experiment: Any) -> float | None:
-    trace = getattr(experiment.stepper, "trace", None)
-    loss = getattr(trace, "loss", None)
-    try:
-        return None if loss is None else float(loss)
-    except (TypeError, ValueError):
-        return None
+    """Mean loss of the last batch (None before the first loss phase)."""
+    trace = experiment.trace
+    return None if trace is None or trace.loss is None else float(trace.loss)
+
+
+def _metrics(experiment: Any) -> dict[str, Any]:
+    """Loss and accuracy (or R²) on the train and test sets, steps run, diverged or not."""
+    metrics: dict[str, Any] = experiment.evaluate().to_dict()
+    metrics["steps_done"] = experiment.steps_done
+    metrics["diverged"] = experiment.diverged
+    return metrics
 
 
 # -------------------------------------------------------------------- commands
@@ -156,7 +166,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         factory=True,
         host=args.host,
         port=args.port,
-        ws="websockets",
+        ws="websockets-sansio",
         ws_per_message_deflate=False,
         log_level=args.log_level,
     )
@@ -190,9 +200,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     experiment = _experiment(config)
     progress = Progress(args.steps, sys.stderr)
     for done in range(1, args.steps + 1):
-        experiment.stepper.step()
-        if experiment.stepper.diverged:
-            print(f"\nbpviz: training diverged at step {done}", file=sys.stderr)
+        experiment.step()
+        if experiment.diverged:
+            progress.end_line()
+            print(
+                f"bpviz: training diverged (a non-finite value) after "
+                f"{experiment.steps_done} steps; the run is saved as it is",
+                file=sys.stderr,
+            )
             break
         progress.update(done, _last_loss(experiment))
     run = {
@@ -201,7 +216,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "config": cfgmod.to_dict(config),
         "history": experiment.history.to_dict(),
         "weights": _weights(experiment),
-        "metrics": experiment.metrics(),
+        "metrics": _metrics(experiment),
     }
     tmp = out.with_name(out.name + ".part")
     try:

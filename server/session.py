@@ -56,6 +56,7 @@ T = TypeVar("T")
 LARGE_LAYER = 4096  # weights; bigger matrices are not streamed whole (see `inspect`)
 GRID_INTERVAL = 0.2  # seconds between decision-boundary grids while playing
 OUTBOX_LIMIT = 256
+MESSAGE_TYPES = ", ".join(client_adapter.json_schema()["discriminator"]["mapping"])
 
 
 class Outbox:
@@ -74,6 +75,11 @@ class Outbox:
             self.dropped += 1
         self.control.append(text)
         self.ready.set()
+
+    def put_topology(self, text: str) -> None:
+        """A new network: frames and grids still waiting belong to the old one."""
+        self.frame = self.grid = None
+        self.put(text)
 
     def put_frame(self, text: str) -> None:
         self.frame = text
@@ -223,10 +229,18 @@ class Session:
             await self.send_error("bad_json", f"not valid JSON: {err['msg']}")
             return
         loc = [str(p) for p in err["loc"]]
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            await self.send_error(
+                "bad_message",
+                f"unknown or missing message type; expected one of: {MESSAGE_TYPES}",
+                "type",
+            )
+            return
+        if not loc:
+            await self.send_error("bad_message", 'a message must be a JSON object with a "type"')
+            return
         # Drop the discriminator tag pydantic puts first (e.g. "step").
         field = ".".join(loc[1:]) if len(loc) > 1 else (loc[0] if loc else None)
-        if err["type"] in ("union_tag_invalid", "union_tag_not_found", "model_attributes_type"):
-            field = "type"
         msg = err["msg"]
         await self.send_error("bad_message", f"{field}: {msg}" if field else msg, field)
 
@@ -384,7 +398,7 @@ class Session:
     async def _publish_all(self) -> None:
         self._history_generation = None
         text = await self._run(lambda: encode.dumps(self._topology()))
-        self.outbox.put(text)
+        self.outbox.put_topology(text)
         await self._publish_frame(grid=True)
 
     async def _publish_frame(self, grid: bool) -> None:
@@ -449,7 +463,11 @@ class Session:
                     "z": row(lt.z if lt else None),
                     "a": row(lt.a if lt else None),
                     "fprime": row(lt.fprime if lt else None),
-                    "delta": row(lt.delta if lt else None),
+                    "delta": row(
+                        lt.delta
+                        if lt is not None and lt.delta is not None
+                        else (trace.output_delta if trace is not None and layer.is_output else None)
+                    ),
                     "mask": row(lt.mask if lt else None),
                     "W": mat(layer.W),
                     "b": layer.b,

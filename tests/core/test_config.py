@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from bpviz.core import config as cfgmod
 from bpviz.core.config import (
     DATASETS,

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from bpviz.core.datasets import (
     DATA_ERROR_CODES,
     DATASETS,

@@ -4,6 +4,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
+
 from bpviz.core.experiment import Experiment
 
 

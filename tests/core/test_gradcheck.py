@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+
 from bpviz.core.activations import ACTIVATIONS
 from bpviz.core.gradcheck import gradient_check, rel_error
 from bpviz.core.initializers import INITIALIZERS

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from bpviz.core.initializers import INIT_FORMULAS, INITIALIZERS, init_weights
 
 

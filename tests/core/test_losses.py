@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from bpviz.core.losses import LOSSES
 
 rng = np.random.default_rng(3)

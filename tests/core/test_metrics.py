@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from bpviz.core.metrics import (
     accuracy,
     confusion_matrix,

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+
 from bpviz.core.metrics import accuracy
 from bpviz.core.network import Network
 from bpviz.core.stepper import Stepper

@@ -1,0 +1,436 @@
+// The network diagram (SVG): neurons coloured by their value, edges by weight (colour =
+// sign, width = size), δ as a glow, ∂L/∂W recolouring the edges during the backward pass.
+// build() creates the elements once per topology; render() only sets attributes.
+import { COLORS, SIZES } from "./constants.js";
+import { diverging, fmt, maxAbs } from "./format.js";
+import { t } from "./i18n.js";
+import { drawsEdges, layoutNetwork, MARGIN, neuronCenter } from "./network-layout.js";
+import { PhaseAnimator, phasesBetween, phaseItem } from "./network-animation.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+
+function el(name, attrs = {}, parent = null) {
+  const node = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+export class NetworkView {
+  /** `onSelect({type: "neuron"|"edge", layer, neuron | from, to})` when the user clicks. */
+  constructor(container, { onSelect }) {
+    this.container = container;
+    this.onSelect = onSelect;
+    this.topology = null;
+    this.frame = null;
+    this.prev = null;
+    this.hidden = new Set();
+    this.active = null;
+    this.selection = null;
+    this.svg = el("svg", { class: "network-svg", role: "img" }, container);
+    this.animator = new PhaseAnimator(this);
+    this.size = { w: 0, h: 0 };
+    new ResizeObserver(() => this.resize()).observe(container);
+    this.svg.addEventListener("click", (event) => this.click(event));
+  }
+
+  resize() {
+    const w = Math.round(this.container.clientWidth);
+    const h = Math.round(this.container.clientHeight);
+    if (w < 50 || h < 50 || (w === this.size.w && h === this.size.h)) return;
+    this.size = { w, h };
+    if (this.topology) {
+      this.animator.finish();
+      this.build();
+      this.render();
+    }
+  }
+
+  setTopology(topology) {
+    this.animator.finish();
+    this.topology = topology;
+    this.frame = null;
+    this.prev = null;
+    this.hidden = new Set();
+    this.selection = null;
+    this.build();
+  }
+
+  // ------------------------------------------------------------------ build
+
+  build() {
+    const topo = this.topology;
+    if (!topo || !this.size.w) return;
+    const { w, h } = this.size;
+    this.svg.replaceChildren();
+    this.svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
+    this.svg.setAttribute("width", w);
+    this.svg.setAttribute("height", h);
+    const geo = layoutNetwork(topo, w, h);
+    this.geo = geo;
+    const defs = el("defs", {}, this.svg);
+    const blur = el("filter", { id: "glow", x: "-50%", y: "-50%", width: "200%", height: "200%" }, defs);
+    el("feGaussianBlur", { stdDeviation: "3" }, blur);
+
+    this.gBands = el("g", { class: "bands" }, this.svg);
+    this.gEdges = el("g", { class: "edges" }, this.svg);
+    this.gHits = el("g", { class: "edge-hits" }, this.svg);
+    this.gCols = el("g", { class: "columns" }, this.svg);
+    this.gPulses = el("g", { class: "pulses" }, this.svg);
+    this.gOverlay = el("g", { class: "overlay" }, this.svg);
+
+    this.columns = geo.columns.map((col, c) => this.buildColumn(col, c));
+    this.edgeLayers = topo.layers.map((layer, i) => this.buildEdges(geo.columns[i], geo.columns[i + 1], i + 1));
+    this.buildLoss(geo);
+    this.relabel();
+  }
+
+  buildColumn(col, c) {
+    const g = el("g", { class: `column kind-${col.kind}`, "data-layer": c }, this.gCols);
+    const pad = col.kind === "circles" ? 10 : 8;
+    const band = el(
+      "rect",
+      {
+        class: "column-band",
+        x: col.left - pad,
+        y: Math.min(col.top - pad, MARGIN.top - 8),
+        width: col.right - col.left + 2 * pad,
+        height: Math.max(col.bottom + pad, this.size.h - MARGIN.bottom) - Math.min(col.top - pad, MARGIN.top - 8),
+        rx: 10,
+      },
+      this.gBands,
+    );
+    const title = el("text", { class: "column-title", x: col.x, y: 20, "text-anchor": "middle" }, g);
+    const sub = el("text", { class: "column-sub", x: col.x, y: 38, "text-anchor": "middle" }, g);
+    const neurons = [];
+    for (let i = 0; i < col.n; i += 1) {
+      const ng = el("g", { class: "neuron", "data-layer": c, "data-neuron": i }, g);
+      let halo = null;
+      let body;
+      let text = null;
+      if (col.kind === "circles") {
+        const y = col.ys[i];
+        halo = el("circle", { class: "halo", cx: col.x, cy: y, r: col.r, filter: "url(#glow)", opacity: 0 }, ng);
+        body = el("circle", { class: "body", cx: col.x, cy: y, r: col.r }, ng);
+        if (col.r >= SIZES.valueTextMinRadius) {
+          text = el("text", { class: "value", x: col.x, y: y + 4, "text-anchor": "middle" }, ng);
+        }
+      } else {
+        const cell = col.cells[i];
+        const inset = col.kind === "image" ? 0 : Math.min(1, cell.s * 0.12);
+        body = el(
+          "rect",
+          {
+            class: "body cell",
+            x: cell.x + inset,
+            y: cell.y + inset,
+            width: cell.s - 2 * inset,
+            height: cell.s - 2 * inset,
+            rx: col.kind === "image" ? 0 : 1.5,
+          },
+          ng,
+        );
+      }
+      const tip = el("title", {}, ng);
+      neurons.push({ g: ng, halo, body, text, tip });
+    }
+    // Input names (x₁, x₂) and output targets, beside circle columns.
+    const labels = [];
+    const isInput = c === 0;
+    const isOutput = c === this.topology.layers.length;
+    if (col.kind === "circles" && (isInput || isOutput)) {
+      for (let i = 0; i < col.n; i += 1) {
+        const x = isInput ? col.x - col.r - 8 : col.x + col.r + 8;
+        labels.push(
+          el("text", { class: "side-label", x, y: col.ys[i] + 4, "text-anchor": isInput ? "end" : "start" }, g),
+        );
+      }
+    }
+    return { g, band, title, sub, neurons, labels, col };
+  }
+
+  buildEdges(colA, colB, layer) {
+    if (!drawsEdges(colA, colB)) {
+      const points = [
+        [colA.right + 4, colA.top],
+        [colB.left - 4, colB.top],
+        [colB.left - 4, colB.bottom],
+        [colA.right + 4, colA.bottom],
+      ];
+      const band = el("polygon", { class: "bundle", points: points.map((p) => p.join(",")).join(" ") }, this.gEdges);
+      const label = el(
+        "text",
+        { class: "bundle-label", x: (colA.right + colB.left) / 2, y: (colA.top + colA.bottom) / 2 + 4, "text-anchor": "middle" },
+        this.gEdges,
+      );
+      return { bundle: band, label, lines: null, layer };
+    }
+    const lines = [];
+    for (let j = 0; j < colB.n; j += 1) {
+      const row = [];
+      for (let i = 0; i < colA.n; i += 1) {
+        const coords = { x1: colA.x + colA.r, y1: colA.ys[i], x2: colB.x - colB.r, y2: colB.ys[j] };
+        const line = el("line", { class: "edge", ...coords }, this.gEdges);
+        el("line", { class: "edge-hit", ...coords, "data-layer": layer, "data-from": i, "data-to": j }, this.gHits);
+        row.push(line);
+      }
+      lines.push(row);
+    }
+    const mode = el(
+      "text",
+      { class: "edge-mode", x: (colA.x + colB.x) / 2, y: 52, "text-anchor": "middle" },
+      this.gCols,
+    );
+    return { bundle: null, lines, layer, mode };
+  }
+
+  buildLoss(geo) {
+    const { x, y, w, h } = geo.loss;
+    const g = el("g", { class: "loss-node" }, this.gCols);
+    this.lossRect = el("rect", { x: x - w / 2, y: y - h / 2, width: w, height: h, rx: 10 }, g);
+    this.lossTitle = el("text", { class: "loss-title", x, y: y - 12, "text-anchor": "middle" }, g);
+    this.lossValue = el("text", { class: "loss-value", x, y: y + 10, "text-anchor": "middle" }, g);
+    this.lossName = el("text", { class: "loss-name", x, y: y + 26, "text-anchor": "middle" }, g);
+    this.lossGroup = g;
+  }
+
+  relabel() {
+    if (!this.topology || !this.columns) return;
+    const L = this.topology.layers.length;
+    const narrow = this.geo.stepX < 96;
+    this.columns.forEach((colView, c) => {
+      const layer = this.topology.layers[c - 1];
+      let title;
+      if (c === 0) title = t("net.input");
+      else if (c === L) title = t("net.output");
+      else title = narrow ? t("net.hidden_short", { l: c }) : t("net.hidden", { l: c });
+      colView.title.textContent = title;
+      colView.sub.textContent =
+        c === 0 ? `${t("net.n_features", { n: colView.col.n })}` : `${t(`act.${layer.activation}`)} · ${layer.units}`;
+    });
+    this.lossTitle.textContent = t("net.loss_box");
+    this.lossName.textContent = t(`loss.${this.topology.config?.network?.loss ?? "mse"}`);
+    this.svg.setAttribute("aria-label", t("net.aria"));
+    if (this.frame) this.render();
+  }
+
+  // ------------------------------------------------------------------ update
+
+  /** A new frame: animate the phases it completed (when stepping by hand), then show it. */
+  update(frame) {
+    if (!this.topology) return;
+    this.animator.finish();
+    this.prev = this.frame;
+    this.frame = frame;
+    const phases = frame.playing || !this.prev ? [] : phasesBetween(this.topology, this.prev, frame);
+    if (!phases.length) {
+      this.hidden = new Set();
+      this.active = frame.last_phase;
+      this.render();
+      return;
+    }
+    this.hidden = new Set(phases.map(phaseItem));
+    this.render();
+    this.animator.play(phases, {
+      onStart: (phase) => {
+        this.active = phase;
+        this.renderActive();
+      },
+      onEnd: (phase) => {
+        this.hidden.delete(phaseItem(phase));
+        this.render();
+      },
+      onDone: () => {
+        this.active = frame.last_phase;
+        this.renderActive();
+      },
+    });
+  }
+
+  /** The frame that supplies an item: the previous one while its phase is still animating. */
+  source(item) {
+    return this.hidden.has(item) && this.prev ? this.prev : this.frame;
+  }
+
+  render() {
+    const frame = this.frame;
+    if (!frame || !this.columns) return;
+    const L = this.topology.layers.length;
+    // δ glow is scaled by the largest |δ| anywhere, so a vanishing gradient looks faint.
+    let deltaMax = 0;
+    for (let l = 1; l <= L; l += 1) deltaMax = Math.max(deltaMax, maxAbs(this.source(`d:${l}`).layers[l - 1]?.delta));
+
+    this.renderInput(frame);
+    for (let l = 1; l <= L; l += 1) {
+      const aLayer = this.source(`a:${l}`).layers[l - 1];
+      const dLayer = this.source(`d:${l}`).layers[l - 1];
+      this.renderColumn(this.columns[l], aLayer?.a, dLayer?.delta, deltaMax, l);
+      this.renderEdges(l);
+    }
+    if (this.columns[L].labels.length) {
+      const y = frame.y ?? [];
+      this.columns[L].labels.forEach((label, k) => {
+        const classes = this.topology.data.task === "multiclass" ? `${k} ` : "";
+        label.textContent = `${classes}y=${fmt(y[k], 3)}`;
+      });
+    }
+    const lossFrame = this.source("loss");
+    this.lossValue.textContent = fmt(lossFrame.loss, 4);
+    this.lossGroup.classList.toggle("pending", lossFrame.loss === null || lossFrame.loss === undefined);
+    this.renderActive();
+    this.renderSelection();
+  }
+
+  renderInput(frame) {
+    const colView = this.columns[0];
+    const x = frame.x ?? [];
+    const isImage = colView.col.kind === "image";
+    // Images: grey levels over the example's own range; features: the diverging palette.
+    const lo = Math.min(...x.filter(Number.isFinite), 0);
+    const hi = Math.max(...x.filter(Number.isFinite), 1);
+    const scale = Math.max(1, maxAbs(x));
+    colView.neurons.forEach((n, i) => {
+      const v = x[i];
+      let fill;
+      if (isImage) {
+        const g = Number.isFinite(v) ? Math.round(255 - (230 * (v - lo)) / (hi - lo || 1)) : 230;
+        fill = `rgb(${g},${g},${g})`;
+      } else {
+        fill = diverging(v / scale) ?? COLORS.pending;
+      }
+      n.body.setAttribute("fill", fill);
+      if (n.text) this.setValueText(n.text, v, v / scale);
+      n.tip.textContent = `x${sub(i + 1)} = ${fmt(v)}`;
+    });
+    colView.labels.forEach((label, i) => {
+      label.textContent = `x${sub(i + 1)}`;
+    });
+  }
+
+  renderColumn(colView, a, delta, deltaMax, l) {
+    const scale = Math.max(1, maxAbs(a));
+    colView.neurons.forEach((n, j) => {
+      const v = a?.[j];
+      const fill = diverging(v / scale) ?? COLORS.pending;
+      n.body.setAttribute("fill", fill);
+      if (n.text) this.setValueText(n.text, v, v / scale);
+      const d = delta?.[j];
+      const strength = deltaMax > 0 && Number.isFinite(d) ? Math.abs(d) / deltaMax : 0;
+      if (n.halo) {
+        const r = colView.col.r;
+        n.halo.setAttribute("r", r + 2 + 12 * Math.sqrt(strength));
+        n.halo.setAttribute("fill", COLORS.backward);
+        n.halo.setAttribute("opacity", strength > 0 ? (0.2 + 0.7 * Math.sqrt(strength)).toFixed(3) : 0);
+      } else {
+        n.body.setAttribute("stroke", strength > 0.05 ? COLORS.backward : "none");
+        n.body.setAttribute("stroke-width", (0.5 + 2.5 * strength).toFixed(2));
+      }
+      const name = l === this.topology.layers.length ? "ŷ" : "a";
+      n.tip.textContent = `${name}${sub(j + 1)}⁽${sup(l)}⁾ = ${fmt(v)}   δ = ${fmt(d)}`;
+    });
+  }
+
+  setValueText(text, v, tNorm) {
+    text.textContent = Number.isFinite(v) ? fmt(v, 2) : "";
+    text.setAttribute("fill", Math.abs(tNorm) > 0.55 ? "#ffffff" : COLORS.ink);
+  }
+
+  renderEdges(l) {
+    const view = this.edgeLayers[l - 1];
+    const src = this.hidden.has("w") ? this.prev ?? this.frame : this.source(`d:${l}`);
+    const layer = src.layers[l - 1];
+    const grad = layer && layer.dW !== null && layer.dW !== undefined && (layer.dW_update === null || layer.dW_update === undefined);
+    const matrix = grad ? layer.dW : layer?.W;
+    if (view.bundle) {
+      view.bundle.setAttribute("class", grad ? "bundle grad" : "bundle");
+      const shape = `${this.topology.layers[l - 1].units}×${this.topology.layers[l - 1].n_in}`;
+      view.label.textContent = grad ? `∂L/∂W ${shape}` : `W ${shape}`;
+      return;
+    }
+    view.mode.textContent = grad ? "∂L/∂W" : "W";
+    view.mode.setAttribute("class", grad ? "edge-mode grad" : "edge-mode");
+    const m = maxAbs(matrix) || 1;
+    view.lines.forEach((row, j) => {
+      row.forEach((line, i) => {
+        const v = matrix?.[j]?.[i];
+        if (!Number.isFinite(v)) {
+          line.setAttribute("stroke", COLORS.edgeNeutral);
+          line.setAttribute("stroke-width", 1);
+          line.setAttribute("stroke-opacity", 0.6);
+          return;
+        }
+        const s = Math.abs(v) / m;
+        line.setAttribute("stroke", diverging(Math.sign(v) * (0.45 + 0.55 * s)));
+        line.setAttribute("stroke-width", (SIZES.edgeWidthMin + (SIZES.edgeWidthMax - SIZES.edgeWidthMin) * s).toFixed(2));
+        line.setAttribute("stroke-opacity", (0.35 + 0.65 * s).toFixed(3));
+      });
+    });
+  }
+
+  /** Highlight the column (or the loss box) of the phase just run. */
+  renderActive() {
+    if (!this.columns) return;
+    const phase = this.active;
+    const key = phase ? `${phase.kind}:${phase.layer ?? ""}` : "";
+    this.svg.dataset.active = key;
+    this.columns.forEach((colView, c) => {
+      const on =
+        phase && ((phase.kind === "forward" || phase.kind === "backward") && phase.layer === c);
+      colView.band.setAttribute("class", on ? `column-band active ${phase.kind}` : "column-band");
+      colView.g.classList.toggle("active", Boolean(on));
+    });
+    const L = this.topology.layers.length;
+    if (phase?.kind === "loss") this.columns[L].band.setAttribute("class", "column-band active loss");
+    this.lossGroup.classList.toggle("active", phase?.kind === "loss" || (phase?.kind === "backward" && phase.layer === L));
+    this.gEdges.classList.toggle("updated", phase?.kind === "update");
+  }
+
+  // ------------------------------------------------------------------ selection
+
+  click(event) {
+    const hit = event.target.closest?.(".edge-hit, .neuron");
+    if (!hit) return;
+    const layer = Number(hit.dataset.layer);
+    if (hit.classList.contains("edge-hit")) {
+      this.onSelect({ type: "edge", layer, from: Number(hit.dataset.from), to: Number(hit.dataset.to) });
+    } else {
+      this.onSelect({ type: "neuron", layer, neuron: Number(hit.dataset.neuron) });
+    }
+  }
+
+  setSelection(selection) {
+    this.selection = selection;
+    this.renderSelection();
+  }
+
+  renderSelection() {
+    this.gOverlay.replaceChildren();
+    const s = this.selection;
+    if (!s || !this.geo) return;
+    if (s.type === "neuron") {
+      const col = this.geo.columns[s.layer];
+      if (!col || s.neuron >= col.n) return;
+      const c = neuronCenter(col, s.neuron);
+      if (col.kind === "circles") {
+        el("circle", { class: "selection", cx: c.x, cy: c.y, r: col.r + 5 }, this.gOverlay);
+      } else {
+        const cell = col.cells[s.neuron];
+        el("rect", { class: "selection", x: cell.x - 2, y: cell.y - 2, width: cell.s + 4, height: cell.s + 4 }, this.gOverlay);
+      }
+    } else if (s.type === "edge") {
+      const a = this.geo.columns[s.layer - 1];
+      const b = this.geo.columns[s.layer];
+      if (!a || !b || !drawsEdges(a, b)) return;
+      el("line", { class: "selection", x1: a.x + a.r, y1: a.ys[s.from], x2: b.x - b.r, y2: b.ys[s.to] }, this.gOverlay);
+    }
+  }
+}
+
+const SUB = "₀₁₂₃₄₅₆₇₈₉";
+const SUP = "⁰¹²³⁴⁵⁶⁷⁸⁹";
+function sub(n) {
+  return String(n).replace(/\d/g, (d) => SUB[d]);
+}
+function sup(n) {
+  return String(n).replace(/\d/g, (d) => SUP[d]);
+}

@@ -1,0 +1,97 @@
+// The websocket: connect, reconnect, parse, dispatch. The only module that touches the socket.
+import { TIMINGS } from "./constants.js";
+
+export class Transport {
+  constructor(url = defaultUrl()) {
+    this.url = url;
+    this.socket = null;
+    this.handlers = new Map();
+    this.statusHandlers = new Set();
+    this.delay = TIMINGS.reconnectMinMs;
+    this.timer = null;
+    this.closedByUs = false;
+  }
+
+  /** Register `fn(message)` for messages of one `type` ("*" for all). */
+  on(type, fn) {
+    if (!this.handlers.has(type)) this.handlers.set(type, new Set());
+    this.handlers.get(type).add(fn);
+    return this;
+  }
+
+  /** `fn(status, detail)`; status is "connecting", "open" or "closed". */
+  onStatus(fn) {
+    this.statusHandlers.add(fn);
+    return this;
+  }
+
+  connect() {
+    this.closedByUs = false;
+    clearTimeout(this.timer);
+    this.emitStatus("connecting");
+    const socket = new WebSocket(this.url);
+    this.socket = socket;
+    socket.addEventListener("open", () => {
+      this.delay = TIMINGS.reconnectMinMs;
+      this.emitStatus("open");
+    });
+    socket.addEventListener("message", (event) => this.receive(event.data));
+    socket.addEventListener("close", (event) => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      this.emitStatus("closed", { code: event.code, reason: event.reason });
+      if (!this.closedByUs) this.scheduleReconnect(event.code);
+    });
+  }
+
+  scheduleReconnect(code) {
+    // 1013 = the server is at its session cap: wait longer before trying again.
+    const wait = code === 1013 ? TIMINGS.reconnectMaxMs : this.delay;
+    this.delay = Math.min(this.delay * 2, TIMINGS.reconnectMaxMs);
+    this.timer = setTimeout(() => this.connect(), wait);
+  }
+
+  close() {
+    this.closedByUs = true;
+    clearTimeout(this.timer);
+    this.socket?.close(1000);
+  }
+
+  get isOpen() {
+    return this.socket?.readyState === WebSocket.OPEN;
+  }
+
+  /** Send one command; returns false (and sends nothing) while disconnected. */
+  send(message) {
+    if (!this.isOpen) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  receive(text) {
+    let message;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      this.dispatch({ type: "error", code: "client_bad_json", message: String(text).slice(0, 200) });
+      return;
+    }
+    if (!message || typeof message.type !== "string") return;
+    this.dispatch(message);
+  }
+
+  dispatch(message) {
+    for (const key of [message.type, "*"]) {
+      for (const fn of this.handlers.get(key) ?? []) fn(message);
+    }
+  }
+
+  emitStatus(status, detail = {}) {
+    for (const fn of this.statusHandlers) fn(status, detail);
+  }
+}
+
+function defaultUrl() {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}/ws`;
+}

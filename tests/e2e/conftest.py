@@ -1,0 +1,182 @@
+"""Browser tests: a real bpviz server, Debian's Chromium, and a watch on every request.
+
+Run in their own pytest process (sync Playwright keeps an event loop alive):
+``.venv/bin/python -m pytest -q -p no:cacheprovider tests/e2e``.
+
+Every test page records its requests and console messages; a test fails if the page
+asked for anything outside the server's origin or logged an error. Each test saves a
+screenshot under ``test-artifacts/e2e/``. Set ``BPVIZ_E2E_URL`` to test a server that
+is already running instead of starting one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "e2e"
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1280, "height": 720}
+
+
+def _chromium() -> str | None:
+    for path in CHROMIUM_CANDIDATES:
+        if Path(path).exists():
+            return path
+    return shutil.which("chromium")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes] | None, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            raise RuntimeError(f"bpviz server exited with {proc.returncode}:\n{out[-3000:]}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"bpviz server at {url} did not answer within {timeout:.0f} s")
+
+
+@pytest.fixture(scope="session")
+def base_url() -> Iterator[str]:
+    """The origin of a real bpviz server (started here unless BPVIZ_E2E_URL is set)."""
+    given = os.environ.get("BPVIZ_E2E_URL")
+    if given:
+        _wait_healthy(given.rstrip("/"), None)
+        yield given.rstrip("/")
+        return
+    port = _free_port()
+    bpviz = Path(sys.executable).parent / "bpviz"
+    cmd = [str(bpviz), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    executable = _chromium()
+    if executable is None:
+        message = "Chromium not found (looked for /usr/bin/chromium): the browser tests cannot run"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip("!!! SKIPPING ALL BROWSER TESTS !!! " + message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class PageWatch:
+    """What a page did: requests outside the origin, console errors, uncaught exceptions."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.outside: list[str] = []
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+
+    def request(self, url: str) -> None:
+        self.requests.append(url)
+        if url.startswith(("data:", "blob:", "about:")):
+            return
+        host = self.origin.split("://", 1)[1]
+        if not (url.startswith(self.origin + "/") or url in (self.origin, f"ws://{host}/ws")):
+            self.outside.append(url)
+
+
+@pytest.fixture
+def new_page(browser: Any, base_url: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A factory of watched pages: ``new_page(locale="zh-CN")``; all are checked at teardown."""
+    contexts: list[Any] = []
+    watches: list[PageWatch] = []
+
+    def make(locale: str = "en-US", viewport: dict[str, int] | None = None) -> Any:
+        context = browser.new_context(locale=locale, viewport=viewport or VIEWPORT)
+        contexts.append(context)
+        page = context.new_page()
+        watch = PageWatch(base_url)
+        watches.append(watch)
+        page.on("request", lambda r: watch.request(r.url))
+        page.on("websocket", lambda ws: watch.request(ws.url))
+        page.on(
+            "console",
+            lambda m: (
+                watch.errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None
+            ),
+        )
+        page.on("pageerror", lambda e: watch.errors.append(f"uncaught: {e}"))
+        page.set_default_timeout(15_000)
+        page.watch = watch
+        return page
+
+    yield make
+    try:
+        for watch in watches:
+            assert not watch.outside, f"the page requested outside the server: {watch.outside}"
+            assert not watch.errors, f"console errors: {watch.errors}"
+    finally:
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture
+def page(new_page: Any) -> Any:
+    return new_page()
+
+
+def _screenshot(page: Any, name: str, full_page: bool = False) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+@pytest.fixture
+def screenshot() -> Any:
+    """``screenshot(page, name, full_page=False)`` saves test-artifacts/e2e/<name>.png."""
+    return _screenshot

@@ -1,0 +1,196 @@
+"""The page in a real browser against a real server (see conftest.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+READY = "() => window.bpviz && window.bpviz.connected && window.bpviz.topologies >= 2 && window.bpviz.frames >= 2"
+IDLE = "() => !window.bpviz.animating"
+
+
+def open_page(page: Any, base_url: str, hash_: str = "") -> None:
+    page.goto(f"{base_url}/{hash_}")
+    page.wait_for_function(READY)
+    page.wait_for_function(IDLE)
+
+
+def frame(page: Any) -> dict[str, Any]:
+    return page.evaluate("() => window.bpviz.frame")
+
+
+def fmt(page: Any, value: float | None) -> str:
+    """The page's own number formatting (the check is that the numbers are the frame's)."""
+    return page.evaluate("async (v) => (await import('/static/js/format.js')).fmt(v)", value)
+
+
+def inspector_values(page: Any) -> dict[str, tuple[str, str]]:
+    return page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('#inspector-body td[data-key]')]
+              .map((td) => [td.dataset.key, [td.textContent, td.dataset.value]]))"""
+    )
+
+
+def assert_shows(
+    page: Any, shown: dict[str, tuple[str, str]], key: str, value: float | None
+) -> None:
+    text, raw = shown[key]
+    assert text == fmt(page, value), f"{key}: shows {text!r}, frame has {value!r}"
+    if value is not None:
+        assert abs(float(raw) - value) <= 1e-12 * max(1.0, abs(value)), (key, raw, value)
+
+
+def test_page_loads_clean(page: Any, base_url: str, screenshot: Any) -> None:
+    open_page(page, base_url)
+    topo = page.evaluate("() => window.bpviz.topology")
+    assert page.locator("#timeline button.phase").count() == len(topo["phases"])
+    n_neurons = topo["data"]["n_features"] + sum(layer["units"] for layer in topo["layers"])
+    assert page.locator("#network .neuron").count() == n_neurons
+    assert page.locator("#connection[data-status=open]").count() == 1
+    page.wait_for_function("() => document.querySelector('#output-plot .main-svg') !== null")
+    screenshot(page, "01-loaded")
+    screenshot(page, "01-loaded-full", full_page=True)
+
+
+def test_phase_by_phase_timeline_network_and_inspector(
+    page: Any, base_url: str, screenshot: Any
+) -> None:
+    open_page(page, base_url, "#data=xor&hidden=3:tanh&batch=4&seed=3")
+    topo = page.evaluate("() => window.bpviz.topology")
+    phases = topo["phases"]
+    n_layers = len(topo["layers"])
+    # Finish the step in progress, if any, so the pass starts at forward layer 1.
+    if frame(page)["cursor"]["index"] != 0:
+        page.click("[data-step=step]")
+        page.wait_for_function("() => window.bpviz.frame.cursor.index === 0")
+    for i, phase in enumerate(phases):
+        before = page.evaluate("() => window.bpviz.frames")
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            f"() => window.bpviz.frames > {before} && window.bpviz.frame.last_phase?.index === {i}"
+        )
+        page.wait_for_function(IDLE)
+        chip = page.locator(f"#timeline button.phase[data-index='{i}']")
+        assert "current" in (chip.get_attribute("class") or ""), f"phase {i} not highlighted"
+        assert page.locator("#timeline button.phase.current").count() == 1
+        key = f"{phase['kind']}:{phase['layer'] if phase['layer'] is not None else ''}"
+        assert page.get_attribute("#network svg", "data-active") == key
+        if phase["kind"] in ("forward", "backward"):
+            col = page.locator(f"#network g.column[data-layer='{phase['layer']}']")
+            assert "active" in (col.get_attribute("class") or "")
+            assert page.locator("#network g.column.active").count() == 1
+        if phase["kind"] == "backward" and phase["layer"] == n_layers:
+            screenshot(page, "02-backward-output")
+        if phase["kind"] == "backward" and phase["layer"] == 1:
+            # δ of a hidden neuron: every number the inspector prints is the frame's.
+            page.click("#network .neuron[data-layer='1'][data-neuron='0']")
+            f = frame(page)
+            layer = f["layers"][0]
+            shown = inspector_values(page)
+            for key_, name in (("z", "z"), ("a", "a"), ("fprime", "fprime"), ("delta", "delta")):
+                assert_shows(page, shown, key_, layer[name][0])
+            assert_shows(page, shown, "db", layer["db"][0])
+            assert page.locator("#inspector-body .katex").count() >= 3
+            screenshot(page, "03-inspector-neuron-backward")
+    # After the update: a weight's gradient, change and new value.
+    page.click("#network .edge-hit[data-layer='1'][data-from='1'][data-to='2']")
+    f = frame(page)
+    layer = f["layers"][0]
+    shown = inspector_values(page)
+    assert_shows(page, shown, "dW", layer["dW"][2][1])
+    assert_shows(page, shown, "dW_update", layer["dW_update"][2][1])
+    assert_shows(page, shown, "w", layer["W"][2][1])
+    assert page.locator("#timeline button.phase.done").count() == len(phases)
+    screenshot(page, "04-inspector-edge-after-update")
+
+
+def test_play_grows_loss_chart_and_pause_stops_it(
+    page: Any, base_url: str, screenshot: Any
+) -> None:
+    open_page(page, base_url, "#speed=100")
+    page.click("#play")
+    page.wait_for_function(
+        "() => (document.querySelector('#chart-loss').data?.[0]?.x.length ?? 0) >= 20",
+        timeout=20_000,
+    )
+    assert page.evaluate("() => window.bpviz.playing")
+    screenshot(page, "05-playing", full_page=True)
+    page.click("#play")
+    page.wait_for_function("() => !window.bpviz.playing")
+    page.wait_for_timeout(300)
+    count = page.evaluate("() => document.querySelector('#chart-loss').data[0].x.length")
+    step = frame(page)["step"]
+    page.wait_for_timeout(1000)
+    assert page.evaluate("() => document.querySelector('#chart-loss').data[0].x.length") == count
+    assert frame(page)["step"] == step
+    assert page.get_attribute("#play", "aria-pressed") == "false"
+
+
+def test_language_toggle_changes_labels(new_page: Any, base_url: str, screenshot: Any) -> None:
+    page = new_page(locale="en-US")
+    open_page(page, base_url)
+    assert page.text_content("#play .label") == "Play"
+    assert page.text_content(".phase-group[data-kind=forward]") == "Forward"
+    page.click("#lang-toggle")
+    assert page.text_content("#play .label") == "播放"
+    assert page.text_content(".phase-group[data-kind=forward]") == "前向传播"
+    assert page.text_content(".phase-group[data-kind=backward]") == "反向传播"
+    assert page.get_attribute("#ctl-config-training-learning_rate", "aria-label") == "学习率 η"
+    assert page.evaluate("() => document.documentElement.lang") == "zh-CN"
+    screenshot(page, "06-chinese")
+    page.reload()
+    page.wait_for_function(READY)
+    assert page.text_content("#play .label") == "播放", "the choice is remembered"
+    # A Chinese browser gets Chinese by default.
+    zh = new_page(locale="zh-CN")
+    open_page(zh, base_url)
+    assert zh.text_content("#play .label") == "播放"
+
+
+def test_url_restores_the_config(page: Any, base_url: str, screenshot: Any) -> None:
+    open_page(page, base_url)
+    page.select_option("#ctl-config-data-name", "xor")
+    page.wait_for_function("() => window.bpviz.topology.config.data.name === 'xor'")
+    page.click("button[aria-label='Add a hidden layer']")
+    page.wait_for_function("() => window.bpviz.topology.config.network.hidden.length === 3")
+    page.select_option("#ctl-config-training-learning_rate", "0.1")
+    page.fill("#ctl-config-seed", "42")
+    page.press("#ctl-config-seed", "Enter")
+    page.wait_for_function("() => window.bpviz.topology.config.seed === 42")
+    page.wait_for_function(
+        "() => location.hash.includes('seed=42') && location.hash.includes('lr=0.1')"
+    )
+    url = page.url
+    page.goto("about:blank")
+    page.goto(url)
+    page.wait_for_function(READY)
+    config = page.evaluate("() => window.bpviz.topology.config")
+    assert config["data"]["name"] == "xor"
+    assert len(config["network"]["hidden"]) == 3
+    assert config["seed"] == 42
+    assert config["training"]["learning_rate"] == 0.1
+    assert page.input_value("#ctl-config-data-name") == "xor"
+    assert page.input_value("#ctl-config-training-learning_rate") == "0.1"
+    screenshot(page, "07-restored-from-url")
+
+
+def test_diverging_run_shows_the_banner(page: Any, base_url: str, screenshot: Any) -> None:
+    open_page(
+        page, base_url, "#data=square&loss=mse&hidden=8:relu,8:relu&init=naive&lr=10&speed=max"
+    )
+    page.click("#play")
+    page.wait_for_selector("#banner-diverged", state="visible", timeout=20_000)
+    assert page.text_content("#banner-diverged strong") == "Training diverged."
+    screenshot(page, "08-diverged")
+    page.click("#banner-diverged button")
+    page.wait_for_selector("#banner-diverged", state="hidden")
+    page.wait_for_function("() => !window.bpviz.frame.diverged && window.bpviz.frame.step === 0")
+
+
+def test_server_error_is_shown(page: Any, base_url: str, screenshot: Any) -> None:
+    open_page(page, base_url)
+    page.evaluate("() => { location.hash = 'hidden=4:tanh&dropout=5'; }")
+    page.wait_for_selector("#banner-error", state="visible")
+    assert "dropout" in page.text_content("#banner-error .banner-detail")
+    # The page keeps showing the experiment that really runs.
+    assert page.evaluate("() => window.bpviz.state.config.network.dropout") == 0
+    screenshot(page, "09-server-error")

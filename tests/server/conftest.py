@@ -1,0 +1,108 @@
+"""Shared fixtures: the app, a TestClient websocket helper, a real uvicorn server."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from bpviz.server.app import create_app
+from bpviz.server.settings import Settings
+
+
+class Conn:
+    """A websocket test connection that reads until a message of a given type."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.seen: list[dict[str, Any]] = []
+
+    def send(self, **msg: Any) -> None:
+        self.ws.send_text(json.dumps(msg))
+
+    def recv(self) -> dict[str, Any]:
+        text = self.ws.receive_text()
+        assert "NaN" not in text and "Infinity" not in text
+        msg: dict[str, Any] = json.loads(text)
+        self.seen.append(msg)
+        return msg
+
+    def until(self, kind: str, limit: int = 200) -> dict[str, Any]:
+        for _ in range(limit):
+            msg = self.recv()
+            if msg["type"] == kind:
+                return msg
+            if msg["type"] == "error":
+                raise AssertionError(f"error while waiting for {kind!r}: {msg}")
+        raise AssertionError(f"no {kind!r} message")
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings()
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+@pytest.fixture
+def conn(client: TestClient) -> Iterator[Conn]:
+    with client.websocket_connect("/ws") as ws:
+        c = Conn(ws)
+        assert c.recv()["type"] == "hello"
+        c.until("grid")
+        yield c
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    def __init__(self, settings: Settings) -> None:
+        self.app = create_app(settings)
+        self.port = free_port()
+        config = uvicorn.Config(
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            ws="websockets-sansio",
+            ws_per_message_deflate=False,
+            log_level="warning",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live(settings: Settings) -> Iterator[LiveServer]:
+    with LiveServer(settings) as server:
+        yield server

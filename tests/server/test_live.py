@@ -1,0 +1,135 @@
+"""A real uvicorn server on a free port, driven by the ``websockets`` client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+from typing import Any
+
+import numpy as np
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from bpviz.core import config as core_config
+from bpviz.core.experiment import Experiment
+
+from .conftest import LiveServer
+
+CONFIG = {
+    "seed": 7,
+    "data": {"name": "moons", "samples": 200},
+    "network": {"hidden": [{"units": 5, "activation": "tanh"}, {"units": 3, "activation": "relu"}]},
+    "training": {"learning_rate": 0.1, "batch_size": 4, "optimizer": "momentum"},
+}
+
+
+async def _until(ws: Any, kind: str) -> dict[str, Any]:
+    while True:
+        text = await asyncio.wait_for(ws.recv(), timeout=10)
+        assert "NaN" not in text and "Infinity" not in text
+        msg: dict[str, Any] = json.loads(text)
+        if msg["type"] == "error":
+            raise AssertionError(msg)
+        if msg["type"] == kind:
+            return msg
+
+
+def _close(frame_value: Any, core_value: np.ndarray) -> None:
+    np.testing.assert_allclose(np.asarray(frame_value, float), core_value, rtol=2e-5, atol=1e-9)
+
+
+async def _walk(url: str) -> None:
+    reference = Experiment.from_config(core_config.validate(CONFIG))
+    async with connect(url, max_size=2**24) as ws:
+        await _until(ws, "hello")
+        await ws.send(json.dumps({"type": "configure", "config": CONFIG}))
+        topo = await _until(ws, "topology")
+        while topo["config"]["seed"] != CONFIG["seed"]:
+            topo = await _until(ws, "topology")
+        n_phases = len(topo["phases"])
+        assert n_phases == 3 + 1 + 3 + 1
+        await _until(ws, "grid")
+        for step in range(2):
+            for _ in range(n_phases):
+                await ws.send(json.dumps({"type": "step", "unit": "phase"}))
+                frame = await _until(ws, "frame")
+                reference.step_phase()
+                trace = reference.trace
+                assert trace is not None
+                assert frame["batch"] == trace.batch.tolist()
+                for got, lt, layer in zip(
+                    frame["layers"], trace.layers, reference.network.layers, strict=True
+                ):
+                    _close(got["W"], layer.W)
+                    for key in ("z", "a", "fprime", "delta"):
+                        value = getattr(lt, key)
+                        if value is None:
+                            if key != "delta" or not layer.is_output or trace.output_delta is None:
+                                assert got[key] is None, key
+                        else:
+                            _close(got[key], value[0])
+                    for key in ("dW", "db", "dW_update", "db_update"):
+                        value = getattr(lt, key)
+                        if value is None:
+                            assert got[key] is None, key
+                        else:
+                            _close(got[key], value)
+                if trace.loss is not None:
+                    assert frame["loss"] == pytest.approx(trace.loss, rel=1e-5)
+            assert frame["step"] == step + 1
+        await ws.send(json.dumps({"type": "play", "speed": None, "fps": 20}))
+        first = await _until(ws, "frame")
+        for _ in range(3):
+            frame = await _until(ws, "frame")
+        assert frame["step"] > first["step"] > 2
+        await ws.send(json.dumps({"type": "pause"}))
+        state = await _until(ws, "state")
+        assert state["playing"] is False
+
+
+def test_walk_a_pass_phase_by_phase_then_play_and_pause(live: LiveServer) -> None:
+    asyncio.run(_walk(live.url))
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["http://evil-host", "http://127.0.0.1.evil", "https://127.0.0.1:{port}", "null", "file://"],
+)
+def test_foreign_origins_get_http_403(live: LiveServer, origin: str) -> None:
+    async def attempt() -> None:
+        with pytest.raises(InvalidStatus) as info:
+            async with connect(live.url, origin=origin.format(port=live.port)):  # type: ignore[arg-type]
+                pass
+        assert info.value.response.status_code == 403
+
+    asyncio.run(attempt())
+
+
+def test_own_origin_and_no_origin_are_accepted(live: LiveServer) -> None:
+    async def attempt(origin: str | None) -> str:
+        async with connect(live.url, origin=origin) as ws:  # type: ignore[arg-type]
+            return str(json.loads(await ws.recv())["type"])
+
+    assert asyncio.run(attempt(f"http://127.0.0.1:{live.port}")) == "hello"
+    assert asyncio.run(attempt(None)) == "hello"
+
+
+def test_http_routes(live: LiveServer) -> None:
+    base = f"http://127.0.0.1:{live.port}"
+    with urllib.request.urlopen(base + "/healthz") as r:
+        assert json.load(r)["status"] == "ok"
+    with urllib.request.urlopen(base + "/") as r:
+        html = r.read().decode()
+        assert "default-src 'self'" in r.headers["Content-Security-Policy"]
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert r.headers["Referrer-Policy"] == "no-referrer"
+    assert "http://" not in html.replace(base, "") and "https://" not in html
+    req = urllib.request.Request(
+        base + "/vendor/plotly.min.js", headers={"Accept-Encoding": "gzip"}
+    )
+    with urllib.request.urlopen(req) as r:
+        assert r.headers["Content-Encoding"] == "gzip"
+        assert "max-age" in r.headers["Cache-Control"]
+        assert len(r.read()) < 2_000_000
