@@ -256,6 +256,13 @@ class Stepper:
         """Fraction of the current epoch's examples already drawn."""
         return min(self._pos, self.n_train) / int(self.n_train)
 
+    @property
+    def epochs(self) -> float:
+        """Passes over the training set so far, e.g. ``2.25`` (``0.0`` before the first step)."""
+        if self.current_epoch == 0:
+            return 0.0
+        return self.current_epoch - 1 + self.epoch_progress
+
     # ---------------------------------------------------------------- phases
     def _begin_step(self) -> None:
         n = self.n_train

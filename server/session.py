@@ -489,7 +489,7 @@ class Session:
         return {
             "type": "frame",
             "step": exp.steps_done,
-            "epoch": stepper.epoch_progress,
+            "epoch": stepper.epochs,
             "cursor": {"index": cursor, "kind": kind, "layer": layer_no},
             "last_phase": (
                 None
