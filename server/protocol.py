@@ -208,6 +208,8 @@ class Inspected(_Message):
     dW: list[float | None] | None
     dW_update: list[float | None] | None
     a_prev: list[float | None] | None
+    W_next: list[float | None] | None = None
+    delta_next: list[float | None] | None = None
 
 
 class Pong(_Message):

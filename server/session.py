@@ -579,6 +579,14 @@ class Session:
         if lt is not None and lt.a_prev is not None:
             n_batch = lt.a_prev.shape[0]
             a_prev = lt.a_prev[min(self.focus, n_batch - 1)]
+        # What the chain rule needs for this neuron's δ: its column of the next W, next δ.
+        w_next = delta_next = None
+        if layer < len(layers):
+            w_next = layers[layer].W[:, neuron]
+            trace = exp.stepper.trace
+            nxt = trace.layers[layer] if trace is not None else None
+            if nxt is not None and nxt.delta is not None:
+                delta_next = nxt.delta[min(self.focus, nxt.delta.shape[0] - 1)]
         return {
             "type": "inspect",
             "layer": layer,
@@ -587,6 +595,8 @@ class Session:
             "dW": None if lt is None or lt.dW is None else lt.dW[neuron],
             "dW_update": None if lt is None or lt.dW_update is None else lt.dW_update[neuron],
             "a_prev": a_prev,
+            "W_next": w_next,
+            "delta_next": delta_next,
         }
 
     def _gradcheck(self, max_examples: int) -> dict[str, Any]:

@@ -315,3 +315,14 @@ def test_bad_data_rejected() -> None:
         Stepper(net, np.ones((3, 2)), np.ones((2, 1)))
     with pytest.raises(ValueError):
         Stepper(net, np.ones((3, 3)), np.ones((3, 1)))
+
+
+def test_epochs_counts_passes_from_zero() -> None:
+    st = _stepper()
+    assert st.epochs == 0.0
+    st.step()
+    assert st.epochs == pytest.approx(5 / 23)
+    st.epoch()
+    assert st.epochs == pytest.approx(1.0)
+    st.step()
+    assert st.epochs == pytest.approx(1 + 5 / 23)
