@@ -256,6 +256,18 @@ class Stepper:
         """Fraction of the current epoch's examples already drawn."""
         return min(self._pos, self.n_train) / int(self.n_train)
 
+    def steps_to_epoch_end(self, epochs: int = 1) -> int:
+        """Full steps that :meth:`epoch` would run ``epochs`` times in a row (with the
+        current batch size); a step in progress counts as one."""
+        per_epoch = -(-self.n_train // self.batch_size)
+        left = self.n_train - self._pos
+        if self._cursor != 0:
+            # finishing the step in progress; if it ends the pass, that counts as one epoch
+            rest = -(-left // self.batch_size) if left > 0 else 0
+            return 1 + rest + (epochs - 1) * per_epoch
+        first = -(-left // self.batch_size) if left > 0 else per_epoch
+        return first + (epochs - 1) * per_epoch
+
     @property
     def epochs(self) -> float:
         """Passes over the training set so far, e.g. ``2.25`` (``0.0`` before the first step)."""

@@ -56,6 +56,8 @@ T = TypeVar("T")
 LARGE_LAYER = 4096  # weights; bigger matrices are not streamed whole (see `inspect`)
 GRID_INTERVAL = 0.2  # seconds between decision-boundary grids while playing
 OUTBOX_LIMIT = 256
+SLICED_STEPS = 50  # a step/epoch command longer than this trains in slices, like play
+MAX_STEPS_PER_COMMAND = 100_000
 MESSAGE_TYPES = ", ".join(client_adapter.json_schema()["discriminator"]["mapping"])
 
 
@@ -266,6 +268,26 @@ class Session:
                 if self._exp().diverged:
                     await self.send_error("diverged", "the run diverged; reset it to go on")
                     return
+                steps = count
+                if unit == "epoch":
+                    steps = self._exp().stepper.steps_to_epoch_end(count)
+                if unit in ("step", "epoch") and steps > SLICED_STEPS:
+                    if steps > MAX_STEPS_PER_COMMAND:
+                        await self.send_error(
+                            "too_much_work",
+                            f"that is {steps:,} training steps in one command (the limit is "
+                            f"{MAX_STEPS_PER_COMMAND:,}); use play instead",
+                            "count",
+                        )
+                        return
+                    # Long runs train in slices like play, so pause can stop them.
+                    self.speed = None
+                    self.playing = True
+                    self._play_task = self._spawn(
+                        self._play_loop(target=self._exp().steps_done + steps)
+                    )
+                    self._send_state()
+                    return
                 updated = await self._run(self._do_step, unit, count)
                 await self._publish_frame(grid=updated)
             case Play(speed=speed, fps=fps):
@@ -338,7 +360,8 @@ class Session:
                 break
         return done
 
-    async def _play_loop(self) -> None:
+    async def _play_loop(self, target: int | None = None) -> None:
+        """Train until paused (or until ``target`` steps are done), publishing frames."""
         t_start = time.monotonic()
         steps = 0
         last_frame = 0.0
@@ -348,6 +371,10 @@ class Session:
             now = time.monotonic()
             if self.speed is None:
                 owed: int | None = None
+                if target is not None:
+                    owed = target - self._exp().steps_done
+                    if owed <= 0:
+                        break
             else:
                 owed = int(self.speed * (now - t_start)) - steps
                 if owed <= 0:
@@ -369,10 +396,13 @@ class Session:
                     last_grid = now
                 await self._publish_frame(grid=want_grid)
             if diverged:
-                self.playing = False
-                self._send_state()
                 break
             await asyncio.sleep(0)
+        if self.playing and not self._closed:  # finished by itself: diverged or target reached
+            self.playing = False
+            self._play_task = None
+            self._send_state()
+            await self._publish_frame(grid=True)
 
     async def _stop_playing(self) -> None:
         self.playing = False

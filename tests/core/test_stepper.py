@@ -326,3 +326,15 @@ def test_epochs_counts_passes_from_zero() -> None:
     assert st.epochs == pytest.approx(1.0)
     st.step()
     assert st.epochs == pytest.approx(1 + 5 / 23)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_steps_to_epoch_end_predicts_epoch(count: int) -> None:
+    st = _stepper()
+    for warmup in range(7):
+        predicted = st.steps_to_epoch_end(count)
+        done = sum(st.epoch() for _ in range(count))
+        assert done == predicted, (warmup, done, predicted)
+        st.step_phase()  # leave a step in progress half the time
+        if warmup % 2:
+            st.step()

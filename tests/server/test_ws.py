@@ -289,3 +289,34 @@ def test_sessions_are_freed_on_disconnect(client: TestClient) -> None:
     runtime = client.app.state.runtime  # type: ignore[attr-defined]
     assert runtime.session_count == 0
     assert runtime.task_count == 0
+
+
+def test_long_step_commands_train_in_slices_and_pause_stops_them(conn: Conn) -> None:
+    conn.send(type="configure", config={"training": {"batch_size": 1}})
+    conn.until("grid")
+    conn.send(type="step", unit="epoch", count=50)  # 50 × 280 steps: sliced, like play
+    assert conn.until("state")["playing"] is True
+    conn.until("frame")
+    conn.send(type="pause")
+    assert conn.until("state")["playing"] is False
+    frame = conn.until("frame")
+    assert 0 < frame["step"] < 50 * 280
+    # the rest of this pass and one more (> 280 steps): sliced, and ends by itself
+    conn.send(type="step", unit="epoch", count=2)
+    assert conn.until("state")["playing"] is True
+    assert conn.until("state")["playing"] is False
+    final = conn.until("frame")
+    assert final["step"] == (frame["step"] // 280 + 2) * 280
+    assert final["epoch"] == pytest.approx(final["step"] / 280)
+
+
+def test_too_much_work_in_one_command_is_refused(conn: Conn) -> None:
+    conn.send(type="configure", config={"data": {"samples": 5000}, "training": {"batch_size": 1}})
+    conn.until("grid")
+    conn.send(type="step", unit="epoch", count=1000)
+    err = conn.recv()
+    while err["type"] != "error":
+        err = conn.recv()
+    assert err["code"] == "too_much_work" and err["field"] == "count"
+    conn.send(type="ping", id=2)
+    assert conn.until("pong")["id"] == 2
