@@ -58,6 +58,7 @@ GRID_INTERVAL = 0.2  # seconds between decision-boundary grids while playing
 OUTBOX_LIMIT = 256
 SLICED_STEPS = 50  # a step/epoch command longer than this trains in slices, like play
 MAX_STEPS_PER_COMMAND = 100_000
+GRADCHECK_BUDGET = 200_000_000  # multiply-adds of the finite-difference side, roughly
 MESSAGE_TYPES = ", ".join(client_adapter.json_schema()["discriminator"]["mapping"])
 
 
@@ -288,8 +289,11 @@ class Session:
                     )
                     self._send_state()
                     return
-                updated = await self._run(self._do_step, unit, count)
-                await self._publish_frame(grid=updated)
+                before = self._exp().steps_done
+                left = count
+                while left and not self._closed:  # slices, so other sessions run between
+                    left = await self._run(self._do_step, unit, left)
+                await self._publish_frame(grid=self._exp().steps_done != before)
             case Play(speed=speed, fps=fps):
                 self.speed, self.fps = speed, min(fps, self.settings.max_fps)
                 if self._exp().diverged:
@@ -327,13 +331,15 @@ class Session:
 
     # ------------------------------------------------------------------ stepping (worker)
 
-    def _do_step(self, unit: str, count: int) -> bool:
-        """Advance; return whether weights changed (then the grid is stale)."""
+    def _do_step(self, unit: str, count: int) -> int:
+        """Advance by up to ``count`` units within one time slice; return how many are left."""
         exp = self._exp()
-        before = exp.steps_done
-        for _ in range(count):
+        deadline = time.perf_counter() + self.settings.slice_seconds
+        for done in range(count):
             if exp.diverged:
-                break
+                return 0
+            if done and time.perf_counter() >= deadline:
+                return count - done
             if unit == "phase":
                 exp.step_phase()
             elif unit == "forward":
@@ -346,7 +352,7 @@ class Session:
                 exp.step()
             else:
                 exp.epoch()
-        return bool(exp.steps_done != before)
+        return 0
 
     def _train_slice(self, max_steps: int | None) -> int:
         """Train for at most ``slice_seconds`` (and ``max_steps``); return steps done."""
@@ -634,8 +640,17 @@ class Session:
         ds = exp.dataset
         n = min(max_examples, len(ds.X_train))
         t = exp.training
+        P = exp.network.n_params
+        # Finite differences cost two forward passes per checked parameter: bound the work
+        # (parameters × examples per pass × checked parameters) and check a seeded sample.
+        checked = max(50, GRADCHECK_BUDGET // max(1, P * n))
         result = gradient_check(
-            exp.network, ds.X_train[:n], ds.Y_train[:n], l1=float(t.l1), l2=float(t.l2)
+            exp.network,
+            ds.X_train[:n],
+            ds.Y_train[:n],
+            l1=float(t.l1),
+            l2=float(t.l2),
+            max_params=checked if checked < P else None,
         )
         out: dict[str, Any] = result.to_dict()
         return out

@@ -17,6 +17,15 @@ from bpviz.server.app import create_app
 from bpviz.server.settings import Settings
 
 
+def _no_constants(token: str) -> Any:
+    raise AssertionError(f"bare {token} token in a message")
+
+
+def strict_json(text: str) -> Any:
+    """Parse like the browser's JSON.parse: NaN/Infinity tokens are an error."""
+    return json.loads(text, parse_constant=_no_constants)
+
+
 class Conn:
     """A websocket test connection that reads until a message of a given type."""
 
@@ -29,8 +38,7 @@ class Conn:
 
     def recv(self) -> dict[str, Any]:
         text = self.ws.receive_text()
-        assert "NaN" not in text and "Infinity" not in text
-        msg: dict[str, Any] = json.loads(text)
+        msg: dict[str, Any] = strict_json(text)
         self.seen.append(msg)
         return msg
 

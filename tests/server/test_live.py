@@ -15,7 +15,7 @@ from websockets.exceptions import InvalidStatus
 from bpviz.core import config as core_config
 from bpviz.core.experiment import Experiment
 
-from .conftest import LiveServer
+from .conftest import LiveServer, strict_json
 
 CONFIG = {
     "seed": 7,
@@ -28,8 +28,7 @@ CONFIG = {
 async def _until(ws: Any, kind: str) -> dict[str, Any]:
     while True:
         text = await asyncio.wait_for(ws.recv(), timeout=10)
-        assert "NaN" not in text and "Infinity" not in text
-        msg: dict[str, Any] = json.loads(text)
+        msg: dict[str, Any] = strict_json(text)
         if msg["type"] == "error":
             raise AssertionError(msg)
         if msg["type"] == kind:
