@@ -161,14 +161,15 @@ def _metrics(experiment: Any) -> dict[str, Any]:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from bpviz.server.settings import get_settings
+
     uvicorn.run(
         "bpviz.server.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,
-        ws="websockets-sansio",
-        ws_per_message_deflate=False,
         log_level=args.log_level,
+        **get_settings().uvicorn_options(),
     )
     return 0
 

@@ -44,6 +44,11 @@ class Runtime:
         with self._lock:
             self._tasks -= 1
 
+    def sessions(self) -> list[Session]:
+        """A snapshot of the live sessions."""
+        with self._lock:
+            return list(self._sessions.values())
+
     def try_register(self, session: Session) -> bool:
         """Add a session unless the cap is reached."""
         with self._lock:

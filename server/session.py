@@ -205,12 +205,25 @@ class Session:
 
     # ------------------------------------------------------------------ receiving
 
-    async def handle_text(self, text: str) -> None:
+    async def handle_text(self, text: str, large: bool = False) -> bool:
+        """Handle one message; False when the connection must close (an oversized message)."""
         try:
-            msg = client_adapter.validate_json(text)
+            if large:  # parsing a big message is CPU work: not on the event loop
+                loop = asyncio.get_running_loop()
+                msg = await loop.run_in_executor(
+                    self.runtime.pool, client_adapter.validate_json, text
+                )
+            else:
+                msg = client_adapter.validate_json(text)
         except ValidationError as exc:
             await self._validation_error(exc, text)
-            return
+            return not large
+        if large and not isinstance(msg, Import):
+            limit = self.settings.max_message_bytes
+            await self.send_error(
+                "too_large", f"only an import may exceed {limit:,} bytes; this is {len(text):,}"
+            )
+            return False
         try:
             await self._dispatch(msg)
         except core_config.ConfigError as exc:
@@ -225,6 +238,7 @@ class Session:
         except Exception:
             log.exception("session %s: internal error on %s", self.id, type(msg).__name__)
             await self.send_error("internal", "internal error; the session is still usable")
+        return True
 
     async def _validation_error(self, exc: ValidationError, text: str) -> None:
         err = exc.errors()[0]

@@ -86,11 +86,13 @@ async def session_socket(websocket: WebSocket) -> None:
             if text is None:
                 await session.send_error("bad_message", "messages must be JSON text frames")
                 continue
-            if len(text) > settings.max_message_bytes:
+            # Only an `import` (an exported run) may be larger than an ordinary message.
+            large = len(text) > settings.max_message_bytes
+            if len(text) > settings.max_upload_bytes or (large and '"import"' not in text[:4096]):
+                limit = settings.max_upload_bytes if large else settings.max_message_bytes
                 await session.send_error(
                     "too_large",
-                    f"message of {len(text)} bytes is over the limit of "
-                    f"{settings.max_message_bytes} bytes",
+                    f"message of {len(text):,} bytes is over the limit of {limit:,} bytes",
                 )
                 await session.flush()
                 await websocket.close(code=CLOSE_TOO_LARGE, reason="message too large")
@@ -101,7 +103,10 @@ async def session_socket(websocket: WebSocket) -> None:
                     f"more than {settings.message_rate:g} messages per second; slow down",
                 )
                 continue
-            await session.handle_text(text)
+            if not await session.handle_text(text, large=large):
+                await session.flush()
+                await websocket.close(code=CLOSE_TOO_LARGE, reason="message too large")
+                break
     except WebSocketDisconnect:
         pass
     finally:

@@ -86,9 +86,8 @@ class LiveServer:
             self.app,
             host="127.0.0.1",
             port=self.port,
-            ws="websockets-sansio",
-            ws_per_message_deflate=False,
             log_level="warning",
+            **settings.uvicorn_options(),
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

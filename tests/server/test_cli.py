@@ -13,6 +13,7 @@ import pytest
 
 from bpviz.core import config as cfgmod
 from bpviz.server import cli
+from bpviz.server.settings import Settings
 
 
 def write(path: Path, obj: Any) -> str:
@@ -199,9 +200,8 @@ def test_serve_runs_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
                 "factory": True,
                 "host": "0.0.0.0",
                 "port": 8123,
-                "ws": "websockets-sansio",
-                "ws_per_message_deflate": False,
                 "log_level": "info",
+                **Settings().uvicorn_options(),
             },
         )
     ]

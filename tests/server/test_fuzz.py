@@ -58,7 +58,9 @@ config = st.fixed_dictionaries(
         "data": st.fixed_dictionaries(
             {},
             optional={
-                "name": st.sampled_from(["circle", "xor", "digits", "square", "house", "mnist", ""]),
+                "name": st.sampled_from(
+                    ["circle", "xor", "digits", "square", "house", "mnist", ""]
+                ),
                 "samples": st.one_of(st.integers(0, 10**6), scalars),
                 "noise": numbers,
                 "test_fraction": numbers,
@@ -75,7 +77,9 @@ config = st.fixed_dictionaries(
             },
         ),
         "training": st.dictionaries(
-            st.sampled_from(["learning_rate", "batch_size", "optimizer", "clip_norm", "l2", "bogus"]),
+            st.sampled_from(
+                ["learning_rate", "batch_size", "optimizer", "clip_norm", "l2", "bogus"]
+            ),
             st.one_of(numbers, st.sampled_from(["adam", "sgd", "rmsprop"]), scalars),
             max_size=4,
         ),
@@ -83,7 +87,9 @@ config = st.fixed_dictionaries(
 )
 shaped = st.fixed_dictionaries(
     {"type": st.sampled_from(TYPES)},
-    optional={f: st.one_of(json_values, st.sampled_from(["phase", "epoch", "step"])) for f in FIELDS},
+    optional={
+        f: st.one_of(json_values, st.sampled_from(["phase", "epoch", "step"])) for f in FIELDS
+    },
 )
 messages = st.one_of(
     st.text(max_size=64),  # not JSON at all, mostly
