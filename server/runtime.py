@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -24,6 +28,7 @@ class Runtime:
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
         self._tasks = 0
+        self._last_trim = 0.0
 
     @property
     def session_count(self) -> int:
@@ -60,6 +65,32 @@ class Runtime:
     def unregister(self, session: Session) -> None:
         with self._lock:
             self._sessions.pop(session.id, None)
+            now = time.monotonic()
+            if self._sessions and now - self._last_trim < 1.0:
+                return
+            self._last_trim = now
+        # A finished session's arrays go back to the C heap; hand the free pages back to
+        # the OS so memory returns to its baseline after a class leaves (glibc only).
+        self.pool.submit(_trim_heap)
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _load_trim() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+_MALLOC_TRIM = _load_trim()
+
+
+def _trim_heap() -> None:
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
