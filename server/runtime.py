@@ -28,6 +28,7 @@ class Runtime:
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
         self._tasks = 0
+        self._playing = 0
         self._last_trim = 0.0
 
     @property
@@ -40,6 +41,19 @@ class Runtime:
         """Background tasks (play loops, senders) alive across all sessions."""
         with self._lock:
             return self._tasks
+
+    @property
+    def playing_count(self) -> int:
+        """Sessions playing now: each takes its fair share of the worker pool."""
+        return self._playing
+
+    def playing_started(self) -> None:
+        with self._lock:
+            self._playing += 1
+
+    def playing_ended(self) -> None:
+        with self._lock:
+            self._playing -= 1
 
     def task_started(self) -> None:
         with self._lock:

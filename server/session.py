@@ -19,7 +19,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
 from fastapi import WebSocket
@@ -53,13 +53,20 @@ if TYPE_CHECKING:
 log = logging.getLogger("bpviz.session")
 T = TypeVar("T")
 
-LARGE_LAYER = 4096  # weights; bigger matrices are not streamed whole (see `inspect`)
+LARGE_LAYER = 2048  # weights; bigger matrices are not streamed whole (see `inspect`)
 GRID_INTERVAL = 0.2  # seconds between decision-boundary grids while playing
 OUTBOX_LIMIT = 256
 SLICED_STEPS = 50  # a step/epoch command longer than this trains in slices, like play
 MAX_STEPS_PER_COMMAND = 100_000
 GRADCHECK_BUDGET = 200_000_000  # multiply-adds of the finite-difference side, roughly
 MESSAGE_TYPES = ", ".join(client_adapter.json_schema()["discriminator"]["mapping"])
+
+
+class PlayResult(NamedTuple):
+    steps: int
+    diverged: bool
+    frame: str | None
+    grid: str | None
 
 
 class Outbox:
@@ -368,56 +375,83 @@ class Session:
                 exp.epoch()
         return 0
 
-    def _train_slice(self, max_steps: int | None) -> int:
-        """Train for at most ``slice_seconds`` (and ``max_steps``); return steps done."""
+    def _play_job(
+        self, max_steps: int | None, seconds: float, frame: bool, grid: bool
+    ) -> PlayResult:
+        """One worker job while playing: train for ``seconds`` (at most ``max_steps``), then,
+        if asked, build the frame and grid in the same job (one hop through the pool)."""
         exp = self._exp()
-        deadline = time.perf_counter() + self.settings.slice_seconds
+        deadline = time.perf_counter() + seconds
         done = 0
         while not exp.diverged and (max_steps is None or done < max_steps):
             exp.step()
             done += 1
             if time.perf_counter() >= deadline:
                 break
-        return done
+        frame = frame or exp.diverged
+        return PlayResult(
+            done,
+            exp.diverged,
+            encode.dumps(self._frame()) if frame else None,
+            self._grid_text() if frame and (grid or exp.diverged) else None,
+        )
 
     async def _play_loop(self, target: int | None = None) -> None:
-        """Train until paused (or until ``target`` steps are done), publishing frames."""
-        t_start = time.monotonic()
-        steps = 0
-        last_frame = 0.0
-        last_grid = 0.0
-        rate_t, rate_steps = t_start, 0
-        while self.playing and not self._closed:
-            now = time.monotonic()
-            if self.speed is None:
+        """Train until paused (or until ``target`` steps are done), publishing frames.
+
+        Each pass through the loop is one job on the shared pool, sized as this session's
+        fair share of a frame interval (all playing sessions take turns), so with many
+        sessions everyone still gets frames at the asked rate, at fewer steps each.
+        """
+        runtime = self.runtime
+        runtime.playing_started()
+        try:
+            t_start = time.monotonic()
+            steps = 0
+            next_frame = t_start
+            next_grid = t_start
+            rate_t, rate_steps = t_start, 0
+            while self.playing and not self._closed:
+                now = time.monotonic()
+                interval = 1.0 / self.fps
                 owed: int | None = None
-                if target is not None:
-                    owed = target - self._exp().steps_done
+                if self.speed is not None:
+                    owed = int(self.speed * (now - t_start)) - steps
                     if owed <= 0:
+                        wake = min(next_frame, t_start + (steps + 1) / self.speed)
+                        await asyncio.sleep(max(wake - now, 0.001))
+                        if time.monotonic() >= next_frame:
+                            next_frame = max(next_frame + interval, time.monotonic())
+                            await self._publish_frame(grid=False)
+                        continue
+                if target is not None:
+                    left = target - self._exp().steps_done
+                    if left <= 0:
                         break
-            else:
-                owed = int(self.speed * (now - t_start)) - steps
-                if owed <= 0:
-                    wait = (steps + 1) / self.speed - (now - t_start)
-                    await asyncio.sleep(min(max(wait, 0.001), 1.0 / self.fps))
-                    continue
-            done = await self._run(self._train_slice, owed)
-            steps += done
-            rate_steps += done
-            now = time.monotonic()
-            if now - rate_t >= 0.5:
-                self._steps_per_second = rate_steps / (now - rate_t)
-                rate_t, rate_steps = now, 0
-            diverged = self._exp().diverged
-            if diverged or now - last_frame >= 1.0 / self.fps:
-                last_frame = now
-                want_grid = diverged or now - last_grid >= GRID_INTERVAL
-                if want_grid:
-                    last_grid = now
-                await self._publish_frame(grid=want_grid)
-            if diverged:
-                break
-            await asyncio.sleep(0)
+                    owed = left if owed is None else min(owed, left)
+                share = interval / max(1, runtime.playing_count)
+                seconds = min(self.settings.slice_seconds, max(share, 0.0005))
+                seconds = min(seconds, max(next_frame - now, 0.0005))
+                want_frame = now + seconds >= next_frame
+                want_grid = want_frame and now + seconds >= next_grid
+                result = await self._run(self._play_job, owed, seconds, want_frame, want_grid)
+                steps += result.steps
+                rate_steps += result.steps
+                now = time.monotonic()
+                if now - rate_t >= 0.5:
+                    self._steps_per_second = rate_steps / (now - rate_t)
+                    rate_t, rate_steps = now, 0
+                if result.frame is not None:
+                    self.outbox.put_frame(result.frame)
+                    next_frame = max(next_frame + interval, now)
+                if result.grid is not None:
+                    self.outbox.put_grid(result.grid)
+                    next_grid = now + GRID_INTERVAL
+                if result.diverged:
+                    break
+                await asyncio.sleep(0)
+        finally:
+            runtime.playing_ended()
         if self.playing and not self._closed:  # finished by itself: diverged or target reached
             self.playing = False
             self._play_task = None
@@ -452,12 +486,12 @@ class Session:
         await self._publish_frame(grid=True)
 
     async def _publish_frame(self, grid: bool) -> None:
-        frame = await self._run(lambda: encode.dumps(self._frame()))
+        frame, grid_text = await self._run(
+            lambda: (encode.dumps(self._frame()), self._grid_text() if grid else None)
+        )
         self.outbox.put_frame(frame)
-        if grid:
-            g = await self._run(self._grid)
-            if g is not None:
-                self.outbox.put_grid(encode.dumps(g))
+        if grid_text is not None:
+            self.outbox.put_grid(grid_text)
 
     def _topology(self) -> dict[str, Any]:
         exp = self._exp()
@@ -507,6 +541,10 @@ class Session:
             def mat(arr: np.ndarray | None, large: bool = large) -> np.ndarray | None:
                 return None if arr is None or large else arr
 
+            def grad(arr: np.ndarray | None) -> np.ndarray | None:
+                # while playing, frames carry weights, not gradients: they stay small
+                return None if self.playing else arr
+
             layers.append(
                 {
                     "index": i + 1,
@@ -521,10 +559,10 @@ class Session:
                     "mask": row(lt.mask if lt else None),
                     "W": mat(layer.W),
                     "b": layer.b,
-                    "dW": mat(lt.dW if lt else None),
-                    "db": lt.db if lt else None,
-                    "dW_update": mat(lt.dW_update if lt else None),
-                    "db_update": lt.db_update if lt else None,
+                    "dW": grad(mat(lt.dW if lt else None)),
+                    "db": grad(lt.db if lt else None),
+                    "dW_update": grad(mat(lt.dW_update if lt else None)),
+                    "db_update": grad(lt.db_update if lt else None),
                     "large": large,
                     "norms": {
                         "delta": lt.delta_mean_norm if lt else None,
@@ -573,6 +611,10 @@ class Session:
         points = inc["points"]
         points.pop("seq", None)
         return {"reset": inc["reset"], "stride": inc["stride"], **points}
+
+    def _grid_text(self) -> str | None:
+        grid = self._grid()
+        return None if grid is None else encode.dumps(grid)
 
     def _grid(self) -> dict[str, Any] | None:
         exp = self._exp()

@@ -97,7 +97,8 @@ def test_a_reader_that_stops_reading_does_not_delay_others(live: LiveServer) -> 
 
     gaps = asyncio.run(run())
     assert len(gaps) > 60  # ~30 frames/s for 4 s
-    assert float(np.percentile(gaps, 99)) < 0.25  # a frame is 33 ms; no stall behind the slow one
+    assert float(np.percentile(gaps, 50)) < 0.05  # a frame is 33 ms: not slowed by the stalled one
+    assert float(np.percentile(gaps, 99)) < 0.4  # (loose: CI machines are shared and noisy)
 
 
 @pytest.mark.parametrize("settings", [Settings(max_message_bytes=4096)])

@@ -278,6 +278,7 @@ def test_divergence_gives_a_diverged_state_and_valid_json(conn: Conn) -> None:
     conn.send(type="step", unit="step")
     assert conn.until("error")["code"] == "diverged"
     conn.send(type="reset")
+    conn.until("topology")
     assert conn.until("frame")["diverged"] is False
 
 

@@ -8,12 +8,16 @@ const dictionaries = {};
 let current = "en";
 const listeners = new Set();
 
-/** Load both dictionaries and pick the language: the remembered choice, else the browser's. */
-export async function initI18n() {
+/**
+ * Load both dictionaries and pick the language: the remembered choice, else the browser's.
+ * `extra` names further dictionaries merged over the main one (["lab"] loads lab.{lang}.json).
+ */
+export async function initI18n(extra = []) {
   await Promise.all(
     LANGUAGES.map(async (lang) => {
-      const response = await fetch(`/static/i18n/${lang}.json`);
-      dictionaries[lang] = await response.json();
+      const files = [`${lang}.json`, ...extra.map((name) => `${name}.${lang}.json`)];
+      const parts = await Promise.all(files.map(async (f) => (await fetch(`/static/i18n/${f}`)).json()));
+      dictionaries[lang] = Object.assign({}, ...parts);
     }),
   );
   const stored = safeStorageGet();

@@ -1,0 +1,189 @@
+"""The vanishing-gradient lab (/lab) in a real browser against a real server (see conftest.py).
+
+Two sessions side by side, stepped in lock-step; the numbers checked are the ones the page
+displays (each number cell carries the frame's raw value in ``data-value``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+READY = """() => window.bpvizLab && window.bpvizLab.connected
+    && ['a', 'b'].every((k) => window.bpvizLab.side(k).topologies >= 2 && window.bpvizLab.side(k).frame)
+    && window.bpvizLab.steps.every((s) => s === 0)"""
+
+
+def wait_ready(page: Any) -> None:
+    page.wait_for_function(READY)
+
+
+def shown(page: Any, selector: str) -> tuple[str, float]:
+    """The text a number cell shows and the raw value behind it."""
+    el = page.locator(selector)
+    return el.inner_text(), float(el.get_attribute("data-value"))
+
+
+def delta_column(page: Any, side: str) -> list[float]:
+    """‖mean δ‖ per layer as the numbers table shows it (input side first)."""
+    values = page.evaluate(
+        """(side) => [...document.querySelectorAll(`#lab-table td[data-side=${side}][data-key=delta]`)]
+            .map((td) => Number(td.dataset.value))""",
+        side,
+    )
+    return [float(v) for v in values]
+
+
+def test_lab_sigmoid_vanishes_relu_does_not(new_page: Any, base_url: str, screenshot: Any) -> None:
+    page = new_page()
+    # The main page links to the lab; the lab opens on preset (1).
+    page.goto(f"{base_url}/")
+    page.click("#lab-link")
+    page.wait_for_url(f"{base_url}/lab**")
+    wait_ready(page)
+    state = page.evaluate("() => window.bpvizLab.state")
+    assert (state["preset"], state["compare"], state["a"], state["b"]) == (
+        "vanish",
+        "activation",
+        "sigmoid",
+        "relu",
+    )
+    topo_a = page.evaluate("() => window.bpvizLab.side('a').topology")
+    topo_b = page.evaluate("() => window.bpvizLab.side('b').topology")
+    assert [layer["activation"] for layer in topo_a["layers"][:-1]] == ["sigmoid"] * 8
+    assert [layer["activation"] for layer in topo_b["layers"][:-1]] == ["relu"] * 8
+    assert [layer["units"] for layer in topo_a["layers"]] == [
+        layer["units"] for layer in topo_b["layers"]
+    ]
+    assert topo_a["config"]["seed"] == topo_b["config"]["seed"]
+    assert topo_a["config"]["data"] == topo_b["config"]["data"]
+
+    page.select_option("#lab-speed", "500")
+    page.click("#lab-play")
+    page.wait_for_function("() => window.bpvizLab.playing")
+    page.wait_for_function("() => window.bpvizLab.steps.every((s) => s >= 300)", timeout=30_000)
+    page.click("#lab-play")
+    page.wait_for_function("() => !window.bpvizLab.playing")
+    page.wait_for_timeout(400)  # the last redraw after the final tick
+    steps = page.evaluate("() => window.bpvizLab.steps")
+    assert steps[0] == steps[1] >= 300, f"the two sides are not in lock-step: {steps}"
+
+    text_a, sigmoid_first = shown(page, "#side-a .first-dw")
+    text_b, relu_first = shown(page, "#side-b .first-dw")
+    frame_a = page.evaluate("() => window.bpvizLab.side('a').frame")
+    frame_b = page.evaluate("() => window.bpvizLab.side('b').frame")
+    assert sigmoid_first == frame_a["layers"][0]["norms"]["dW"]
+    assert relu_first == frame_b["layers"][0]["norms"]["dW"]
+    assert text_a not in ("", "—") and text_b not in ("", "—")
+    assert sigmoid_first * 100 <= relu_first, (
+        f"layer 1 ‖∂L/∂W‖: sigmoid {sigmoid_first:g} is not ≥100× below ReLU {relu_first:g}"
+    )
+    # The same story in the table's ‖mean δ‖ column, and the diagram and charts are drawn.
+    assert delta_column(page, "a")[0] * 100 <= delta_column(page, "b")[0]
+    assert page.locator("#side-a .lab-net line.lab-edge").count() == 2 * 16 + 7 * 16 * 16 + 16
+    for chart in ("#side-a .lab-chart.bars", "#side-b .lab-chart.lines", "#lab-loss"):
+        assert page.locator(f"{chart} .main-svg").count() >= 1, chart
+    assert "preset=vanish" in page.evaluate("() => location.hash")
+    screenshot(page, "lab-01-vanish-en")
+
+    # The language is shared with the main page and remembered.
+    page.click("#lang-toggle")
+    assert page.text_content("#lab-play .label") == "播放"
+    assert page.text_content(".lab-title") == "梯度消失实验"
+    assert "梯度消失" in page.text_content("#lab-guide")
+    assert page.text_content("#side-a .lab-side-tag") == "左侧"
+    screenshot(page, "lab-02-vanish-zh")
+    page.click("#lab-back")
+    page.wait_for_url(f"{base_url}/")
+    page.wait_for_function("() => window.bpviz && window.bpviz.connected")
+    assert page.text_content("#play .label") == "播放"
+    assert page.text_content("#lab-link").strip().startswith("梯度消失实验")
+
+
+def test_lab_nielsen_speed_of_learning_grows_toward_output(
+    new_page: Any, base_url: str, screenshot: Any
+) -> None:
+    page = new_page()
+    page.goto(f"{base_url}/lab")
+    wait_ready(page)
+    # Presets are links: (6) is Nielsen's experiment on the digits.
+    before = page.evaluate("() => window.bpvizLab.side('a').topologies")
+    page.click("#lab-presets a[data-preset=nielsen]")
+    page.wait_for_function(
+        f"() => window.bpvizLab.side('a').topologies > {before} && window.bpvizLab.side('b').topologies > {before}"
+        " && window.bpvizLab.steps.every((s) => s === 0)"
+    )
+    topo = page.evaluate("() => window.bpvizLab.side('a').topology")
+    assert [topo["data"]["n_features"], *[layer["units"] for layer in topo["layers"]]] == [
+        64,
+        30,
+        30,
+        30,
+        30,
+        10,
+    ]
+    assert topo["config"]["network"]["init"] == "naive"
+    # The right side runs Nielsen's own init where the engine has it, else Xavier.
+    features = page.evaluate("() => window.bpvizLab.features")
+    right = page.evaluate("() => window.bpvizLab.side('b').topology.config.network.init")
+    assert right == ("nielsen" if "nielsen" in features else "xavier_normal")
+    assert topo["config"]["network"]["loss"] == "softmax_ce"
+    assert {layer["activation"] for layer in topo["layers"][:-1]} == {"sigmoid"}
+    assert "preset=nielsen" in page.evaluate("() => location.hash")
+
+    page.click("#lab-step")
+    page.wait_for_function("() => window.bpvizLab.steps.every((s) => s === 1)")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#lab-table td[data-key=delta]').length === 10"
+        " && [...document.querySelectorAll('#lab-table td[data-key=delta]')].every((td) => td.dataset.value !== '')"
+    )
+    for side in ("a", "b"):
+        deltas = delta_column(page, side)
+        hidden = deltas[:4]
+        frame = page.evaluate(f"() => window.bpvizLab.side('{side}').frame")
+        assert hidden == [layer["norms"]["delta"] for layer in frame["layers"][:4]]
+        assert all(x < y for x, y in itertools.pairwise(hidden)), (
+            f"side {side}: ‖mean δ‖ {hidden} not growing"
+        )
+        assert deltas[4] > hidden[-1]
+    # Nielsen's weight scale (right): a steep, Nielsen-like first-to-last ratio (his: ≈ 100).
+    ratio = float(page.get_attribute("#lab-table td[data-side=b][data-key=ratio]", "data-value"))
+    assert ratio > 20, ratio
+    screenshot(page, "lab-03-nielsen")
+
+
+def test_lab_state_lives_in_the_url(new_page: Any, base_url: str, screenshot: Any) -> None:
+    page = new_page(locale="zh-CN")
+    page.goto(
+        f"{base_url}/lab#compare=init&a=xavier_normal&b=he_normal&data=circle&hidden=16:relu,16:relu,16:relu&seed=7"
+    )
+    wait_ready(page)
+    state = page.evaluate("() => window.bpvizLab.state")
+    assert (state["preset"], state["compare"], state["a"], state["b"]) == (
+        "",
+        "init",
+        "xavier_normal",
+        "he_normal",
+    )
+    for side, init in (("a", "xavier_normal"), ("b", "he_normal")):
+        config = page.evaluate(f"() => window.bpvizLab.side('{side}').topology.config")
+        assert config["network"]["init"] == init
+        assert config["seed"] == 7
+        assert [layer["units"] for layer in config["network"]["hidden"]] == [16, 16, 16]
+    assert page.text_content("#lab-play .label") == "播放"
+    # BatchNorm and residual presets wait for the engine: disabled, with a note, until then.
+    features = page.evaluate("() => window.bpvizLab.features")
+    for preset in ("batchnorm", "residual"):
+        link = page.locator(f"#lab-presets a[data-preset={preset}]")
+        assert (link.get_attribute("aria-disabled") == "true") == (preset not in features)
+    # Each side's select changes that side only; both start again from step 0.
+    page.select_option("#side-a .lab-value", label="朴素 N(0, 1)")
+    page.wait_for_function("() => window.bpvizLab.state.a === 'naive'")
+    page.wait_for_function(
+        "() => window.bpvizLab.side('a').topology.config.network.init === 'naive'"
+    )
+    page.wait_for_function("() => location.hash.includes('a=naive')")
+    assert (
+        page.evaluate("() => window.bpvizLab.side('b').topology.config.network.init") == "he_normal"
+    )
+    screenshot(page, "lab-04-custom-zh")
