@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
 
 from bpviz.core import config as core_config
 from bpviz.core import datasets
+from bpviz.server.pages import plotly_js_bytes
 from bpviz.server.protocol import PROTOCOL_VERSION, schemas
-from bpviz.server.settings import get_settings
+from bpviz.server.report import build_report
+from bpviz.server.runs import RunError
+from bpviz.server.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["api"])
 
 
-def limits() -> dict[str, Any]:
+def limits(s: Settings) -> dict[str, Any]:
     """Every limit a client can run into, in one place (config limits + server limits)."""
-    s = get_settings()
     return {
         **core_config.LIMITS,
         "max_message_bytes": s.max_message_bytes,
@@ -29,9 +34,9 @@ def limits() -> dict[str, Any]:
 
 
 @router.get("/limits")
-async def get_limits() -> dict[str, Any]:
+async def get_limits(request: Request) -> dict[str, Any]:
     """Limits on network size, data, batch, messages and sessions."""
-    return limits()
+    return limits(request.app.state.settings)
 
 
 @router.get("/datasets")
@@ -51,3 +56,63 @@ async def get_default_config() -> dict[str, Any]:
 async def get_schema() -> dict[str, Any]:
     """JSON Schema of the config and of every websocket message, both directions."""
     return {"config": core_config.json_schema(), **schemas(), "protocol": PROTOCOL_VERSION}
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) anything over ``limit`` bytes before reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"a run file may be at most {limit:,} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise HTTPException(413, f"a run file may be at most {limit:,} bytes")
+    return bytes(body)
+
+
+RUN_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "A run file: `bpviz train --out` or the page's export (docs/protocol.md).",
+    "required": ["format", "version", "config", "weights"],
+    "properties": {
+        "format": {"const": "bpviz-run"},
+        "version": {"const": 1},
+        "config": {"type": "object"},
+        "weights": {"type": "array", "items": {"type": "object"}},
+        "history": {"type": "object"},
+        "metrics": {"type": "object"},
+    },
+}
+
+
+@router.post(
+    "/report",
+    response_class=HTMLResponse,
+    responses={400: {"description": "not a valid run"}, 413: {"description": "too large"}},
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": RUN_SCHEMA}}}
+    },
+)
+async def post_report(request: Request) -> HTMLResponse:
+    """A standalone HTML report (opens offline) of an exported run posted as JSON."""
+    body = await _read_limited(request, request.app.state.settings.max_upload_bytes)
+    try:
+        run = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise HTTPException(400, f"not JSON: {exc}") from None
+    if not isinstance(run, dict):
+        raise HTTPException(400, "a run must be a JSON object")
+    loop = asyncio.get_running_loop()
+    runtime = request.app.state.runtime
+    try:
+        text = await loop.run_in_executor(
+            runtime.pool, build_report, run, plotly_js_bytes().decode("utf-8")
+        )
+    except core_config.ConfigError as exc:
+        raise HTTPException(400, f"invalid config: {exc}") from None
+    except RunError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return HTMLResponse(
+        text, headers={"Content-Disposition": 'attachment; filename="bpviz-report.html"'}
+    )

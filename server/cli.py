@@ -3,6 +3,7 @@
     bpviz serve [--host 127.0.0.1] [--port 8000]
     bpviz gradcheck CONFIG.json [--batch N]
     bpviz train CONFIG.json --steps N --out RUN.json
+    bpviz report RUN.json [--out REPORT.html]
     bpviz config (--default | --schema | --markdown)
 
 Exit codes: 0 success, 2 bad input (usage, unreadable or invalid config file),
@@ -28,9 +29,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from bpviz.core import config as cfgmod  # stdlib only, no numpy
-
-RUN_FORMAT = "bpviz-run"
-RUN_VERSION = 1
 
 
 class UsageError(Exception):
@@ -137,22 +135,10 @@ def _first_batch(experiment: Any, n: int) -> tuple[Any, Any]:
     return data.X_train[:n], data.Y_train[:n]
 
 
-def _weights(experiment: Any) -> list[dict[str, Any]]:
-    return [{"W": layer.W, "b": layer.b} for layer in experiment.network.layers]
-
-
 def _last_loss(experiment: Any) -> float | None:
     """Mean loss of the last batch (None before the first loss phase)."""
     trace = experiment.trace
     return None if trace is None or trace.loss is None else float(trace.loss)
-
-
-def _metrics(experiment: Any) -> dict[str, Any]:
-    """Loss and accuracy (or R²) on the train and test sets, steps run, diverged or not."""
-    metrics: dict[str, Any] = experiment.evaluate().to_dict()
-    metrics["steps_done"] = experiment.steps_done
-    metrics["diverged"] = experiment.diverged
-    return metrics
 
 
 # -------------------------------------------------------------------- commands
@@ -199,6 +185,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise UsageError(f"cannot write {out}: folder {out.parent} does not exist")
     experiment = _experiment(config)
+    experiment.eval_budget = None  # headless: evaluate every history point, not on a budget
     progress = Progress(args.steps, sys.stderr)
     for done in range(1, args.steps + 1):
         experiment.step()
@@ -211,19 +198,45 @@ def cmd_train(args: argparse.Namespace) -> int:
             )
             break
         progress.update(done, _last_loss(experiment))
-    run = {
-        "format": RUN_FORMAT,
-        "version": RUN_VERSION,
-        "config": cfgmod.to_dict(config),
-        "history": experiment.history.to_dict(),
-        "weights": _weights(experiment),
-        "metrics": _metrics(experiment),
-    }
+    from bpviz.server.runs import export_run
+
+    run = export_run(experiment)
     tmp = out.with_name(out.name + ".part")
     try:
         with tmp.open("w", encoding="utf-8") as fh:
             dump_json(run, fh, indent=None)
         tmp.replace(out)
+    except OSError as exc:
+        print(f"bpviz: error: cannot write {out}: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    path = Path(args.run)
+    try:
+        run = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"run file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise UsageError(f"cannot read run file {path}: {exc}") from None
+    if not isinstance(run, dict):
+        raise UsageError(f"{path} is not a bpviz run (a JSON object)")
+    out = Path(args.out) if args.out else path.with_suffix(".html")
+    from bpviz.core.config import ConfigError
+    from bpviz.server.pages import plotly_js_bytes
+    from bpviz.server.report import build_report
+    from bpviz.server.runs import RunError
+
+    try:
+        text = build_report(run, plotly_js_bytes().decode("utf-8"))
+    except ConfigError as exc:
+        raise UsageError(f"{path}: invalid config: {exc}") from None
+    except RunError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    try:
+        out.write_text(text, encoding="utf-8")
     except OSError as exc:
         print(f"bpviz: error: cannot write {out}: {exc}", file=sys.stderr)
         return 1
@@ -296,6 +309,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=_positive_int, required=True, help="training steps")
     p.add_argument("--out", metavar="RUN.json", required=True, help="run file to write")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("report", help="write a standalone HTML report of a run (opens offline)")
+    p.add_argument("run", metavar="RUN.json", help="run file from `bpviz train` or the page")
+    p.add_argument("--out", metavar="REPORT.html", help="default: RUN.html beside the run")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("config", help="print the default config, its JSON Schema or docs table")
     group = p.add_mutually_exclusive_group(required=True)

@@ -30,16 +30,24 @@ def current_config(exp: Experiment) -> core_config.Config:
     return dataclasses.replace(config, training=exp.training)
 
 
+def metrics(exp: Experiment) -> dict[str, Any]:
+    """Loss and accuracy (or R²) on the train and test sets, steps run, diverged or not."""
+    out: dict[str, Any] = exp.evaluate().to_dict()
+    out["steps_done"] = exp.steps_done
+    out["diverged"] = exp.diverged
+    return out
+
+
 def export_run(exp: Experiment) -> dict[str, Any]:
-    """Config, weights (``W`` (n_l, n_{l-1}), ``b`` (n_l,) per layer) and history."""
+    """The run file of ``bpviz train --out`` and of the ``export`` message: config,
+    weights (``W`` (n_l, n_{l-1}), ``b`` (n_l,) per layer), history and metrics."""
     return {
         "format": RUN_FORMAT,
         "version": RUN_VERSION,
         "config": core_config.to_dict(current_config(exp)),
-        "steps": exp.steps_done,
-        "weights": [{"W": W, "b": b} for W, b in exp.network.get_weights()],
         "history": exp.history.to_dict(),
-        "evaluation": exp.evaluate().to_dict(),
+        "weights": [{"W": W, "b": b} for W, b in exp.network.get_weights()],
+        "metrics": metrics(exp),
     }
 
 

@@ -22,14 +22,22 @@ class Runtime:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.pool = ThreadPoolExecutor(
-            max_workers=settings.worker_threads, thread_name_prefix="bpviz-worker"
-        )
+        self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
         self._tasks = 0
         self._playing = 0
         self._last_trim = 0.0
+
+    @property
+    def pool(self) -> ThreadPoolExecutor:
+        """The worker threads, started on first use (again after a shutdown)."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=self.settings.worker_threads, thread_name_prefix="bpviz-worker"
+                )
+            return self._pool
 
     @property
     def session_count(self) -> int:
@@ -88,7 +96,10 @@ class Runtime:
         self.pool.submit(_trim_heap)
 
     def shutdown(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _load_trim() -> Callable[[int], int] | None:

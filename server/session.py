@@ -192,7 +192,7 @@ class Session:
                 "protocol": PROTOCOL_VERSION,
                 "server": "bpviz 0.1.0",
                 "session": self.id,
-                "limits": limits(),
+                "limits": limits(self.settings),
             }
         )
         config = core_config.default_config()

@@ -164,7 +164,7 @@ def test_export_import_round_trip(conn: Conn) -> None:
     conn.until("frame")
     conn.send(type="export")
     run = conn.until("export")["run"]
-    assert run["format"] == "bpviz-run" and run["steps"] == 5
+    assert run["format"] == "bpviz-run" and run["metrics"]["steps_done"] == 5
     conn.send(type="reset")
     conn.until("topology")
     conn.send(type="import", run=run)

@@ -1,0 +1,92 @@
+"""The HTML report: from the CLI and from POST /api/report, and robust to bad run files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bpviz.server.cli import main
+from bpviz.server.report import build_report
+from bpviz.server.settings import Settings
+
+from .conftest import Conn
+
+
+@pytest.fixture
+def run(conn: Conn) -> dict[str, Any]:
+    conn.send(type="step", unit="step", count=20)
+    conn.until("frame")
+    conn.send(type="export")
+    result: dict[str, Any] = conn.until("export")["run"]
+    return result
+
+
+def test_report_from_an_exported_run(run: dict[str, Any]) -> None:
+    html = build_report(run, "/* plotly */")
+    assert html.startswith("<!doctype html>") and "/* plotly */" in html
+    assert 'id="fig-boundary"' in html and 'id="fig-loss"' in html
+    assert "xavier_normal" in html and "Config 配置" in html
+    assert "http://" not in html and "https://" not in html
+
+
+def test_post_report(client: TestClient, run: dict[str, Any]) -> None:
+    r = client.post("/api/report", json=run)
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert "attachment" in r.headers["content-disposition"]
+    assert "Plotly.newPlot" in r.text and len(r.text) > 1_000_000  # plotly.js inside
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"not json", 400),
+        (b"[1, 2]", 400),
+        (json.dumps({"format": "bpviz-run", "version": 1, "config": {"seed": -1}}).encode(), 400),
+        (json.dumps({"format": "x"}).encode(), 400),
+    ],
+)
+def test_post_report_rejects_bad_runs(client: TestClient, body: bytes, status: int) -> None:
+    r = client.post("/api/report", content=body)
+    assert r.status_code == status and r.json()["detail"]
+
+
+@pytest.mark.parametrize("settings", [Settings(max_upload_bytes=2048)])
+def test_post_report_refuses_large_bodies(client: TestClient) -> None:
+    r = client.post("/api/report", content=b" " * 5000)
+    assert r.status_code == 413
+
+
+junk = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(history=junk, metrics=junk)
+def test_report_survives_junk_history_and_metrics(history: Any, metrics: Any) -> None:
+    run = {
+        "format": "bpviz-run",
+        "version": 1,
+        "config": {"data": {"name": "square"}, "network": {"hidden": [{"units": 4}]}},
+        "weights": [{"W": [[0.1]] * 4, "b": [0.0] * 4}, {"W": [[0.2] * 4], "b": [0.0]}],
+        "history": history,
+        "metrics": metrics,
+    }
+    assert build_report(run, "").startswith("<!doctype html>")
+
+
+def test_cli_report_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(tmp_path / "missing.json")]) == 2
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "bpviz-run", "version": 1, "weights": 3}')
+    assert main(["report", str(bad)]) == 2
+    assert "bpviz: error:" in capsys.readouterr().err
