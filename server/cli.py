@@ -38,22 +38,41 @@ class UsageError(Exception):
 # --------------------------------------------------------------------- helpers
 
 
-def load_config(path: str) -> cfgmod.Config:
-    """Read and validate a config file; raise UsageError with a readable message."""
+def read_json(path: str, what: str) -> Any:
+    """Read a JSON file; raise UsageError with a readable message (``what``: "config")."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise UsageError(f"config file not found: {path}") from None
+        raise UsageError(f"{what} file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read config file {path}: {exc}") from None
+        raise UsageError(f"cannot read {what} file {path}: {exc}") from None
     try:
-        obj = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(
             f"{path} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
     except RecursionError:
         raise UsageError(f"{path} is not valid JSON: nested too deeply") from None
+
+
+def write_atomically(out: Path, write: Any) -> int:
+    """Write through ``OUT.part`` then rename (no half-written file); 1 when it fails."""
+    tmp = out.with_name(out.name + ".part")
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            write(fh)
+        tmp.replace(out)
+    except OSError as exc:
+        print(f"bpviz: error: cannot write {out}: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def load_config(path: str) -> cfgmod.Config:
+    """Read and validate a config file; raise UsageError with a readable message."""
+    obj = read_json(path, "config")
     try:
         return cfgmod.validate(obj)
     except cfgmod.ConfigError as exc:
@@ -201,26 +220,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     from bpviz.server.runs import export_run
 
     run = export_run(experiment)
-    tmp = out.with_name(out.name + ".part")
-    try:
-        with tmp.open("w", encoding="utf-8") as fh:
-            dump_json(run, fh, indent=None)
-        tmp.replace(out)
-    except OSError as exc:
-        print(f"bpviz: error: cannot write {out}: {exc}", file=sys.stderr)
-        return 1
-    print(f"wrote {out}", file=sys.stderr)
-    return 0
+    return write_atomically(out, lambda fh: dump_json(run, fh, indent=None))
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     path = Path(args.run)
-    try:
-        run = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"run file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise UsageError(f"cannot read run file {path}: {exc}") from None
+    run = read_json(args.run, "run")
     if not isinstance(run, dict):
         raise UsageError(f"{path} is not a bpviz run (a JSON object)")
     out = Path(args.out) if args.out else path.with_suffix(".html")
@@ -235,13 +240,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(f"{path}: invalid config: {exc}") from None
     except RunError as exc:
         raise UsageError(f"{path}: {exc}") from None
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        print(f"bpviz: error: cannot write {out}: {exc}", file=sys.stderr)
-        return 1
-    print(f"wrote {out}", file=sys.stderr)
-    return 0
+    return write_atomically(out, lambda fh: fh.write(text))
 
 
 def cmd_config(args: argparse.Namespace) -> int:
