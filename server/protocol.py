@@ -101,6 +101,14 @@ class Import(_Message):
     run: dict[str, Any]
 
 
+class Options(_Message):
+    """Session options: ``grids`` false stops decision-boundary grids (for views that
+    draw none, like the lab)."""
+
+    type: Literal["options"]
+    grids: bool = True
+
+
 class Ping(_Message):
     """Round-trip probe; answered by ``pong`` with the same ``id``."""
 
@@ -120,6 +128,7 @@ ClientMessage = Annotated[
     | GradCheck
     | Export
     | Import
+    | Options
     | Ping,
     Field(discriminator="type"),
 ]

@@ -37,6 +37,7 @@ from bpviz.server.protocol import (
     GradCheck,
     Import,
     Inspect,
+    Options,
     Pause,
     Ping,
     Play,
@@ -127,6 +128,7 @@ class Session:
         self.outbox = Outbox()
         self.experiment: Experiment | None = None
         self.focus = 0
+        self.grids = True
         self.playing = False
         self.speed: float | None = None
         self.fps = 30
@@ -343,6 +345,9 @@ class Session:
                 await self._stop_playing()
                 self.experiment = await self._run(import_run, run)
                 await self._publish_all()
+            case Options(grids=grids):
+                self.grids = grids
+                self._send_state()
             case Ping(id=ident):
                 self.send({"type": "pong", "id": ident})
 
@@ -613,7 +618,7 @@ class Session:
         return {"reset": inc["reset"], "stride": inc["stride"], **points}
 
     def _grid_text(self) -> str | None:
-        grid = self._grid()
+        grid = self._grid() if self.grids else None
         return None if grid is None else encode.dumps(grid)
 
     def _grid(self) -> dict[str, Any] | None:

@@ -323,3 +323,18 @@ def test_too_much_work_in_one_command_is_refused(conn: Conn) -> None:
     assert err["code"] == "too_much_work" and err["field"] == "count"
     conn.send(type="ping", id=2)
     assert conn.until("pong")["id"] == 2
+
+
+def test_options_turn_grids_off(conn: Conn) -> None:
+    conn.send(type="options", grids=False)
+    conn.until("state")
+    conn.send(type="step", unit="step")
+    conn.until("frame")
+    conn.send(type="ping", id="g")
+    kinds = []
+    while (msg := conn.recv())["type"] != "pong":
+        kinds.append(msg["type"])
+    assert "grid" not in kinds
+    conn.send(type="options", grids=True)
+    conn.send(type="step", unit="step")
+    conn.until("grid")

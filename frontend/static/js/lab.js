@@ -183,6 +183,7 @@ async function main() {
     });
     transport.on("hello", () => {
       info[i].hello = true;
+      transport.send({ type: "options", grids: false }); // the lab draws no decision boundary
       // Both sessions start from their server defaults: configure both once both are here
       // (after a reconnect too, so the two sides start again from the same step).
       if (info.every((x) => x.hello)) applyConfigs();
