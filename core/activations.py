@@ -92,12 +92,16 @@ class Activation:
         formula: LaTeX of ``f``, e.g. ``\\sigma(z)=\\frac{1}{1+e^{-z}}``.
         der_formula: LaTeX of ``f'``.
         elementwise: False only for softmax (its ``der`` is the Jacobian diagonal).
+        der_max: the largest value ``f'`` can take (sigmoid ``0.25``, SiLU ``1.0998``,
+            most others ``1``); a unit whose ``|f'(z)| < 1e-3 · der_max`` for every example
+            of a batch counts as dead/saturated (``LayerTrace.dead_fraction``).
     """
 
     name: str = ""
     formula: str = ""
     der_formula: str = ""
     elementwise: bool = True
+    der_max: float = 1.0
 
     def f(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
         """Value ``a = f(z)``; ``z`` and the result are ``(B, n)`` (any shape for elementwise)."""
@@ -115,6 +119,7 @@ class Sigmoid(Activation):
     name = "sigmoid"
     formula = r"\sigma(z)=\frac{1}{1+e^{-z}}"
     der_formula = r"\sigma'(z)=\sigma(z)\,(1-\sigma(z))\le\tfrac14"
+    der_max = 0.25
 
     def f(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
         """Sigmoid of ``z`` (any shape), ``1/(1+e^{-z})``.
@@ -245,6 +250,9 @@ class SiLU(Activation):
     name = "silu"
     formula = r"\mathrm{SiLU}(z)=z\,\sigma(z)"
     der_formula = r"\mathrm{SiLU}'(z)=\sigma(z)\,(1+z\,(1-\sigma(z)))"
+    # f' peaks at z ≈ 2.3994 (1.09984) and dips to −0.09984 at z ≈ −2.3994: the only
+    # activation here whose derivative leaves [0, 1].
+    der_max = 1.0998393201285284
 
     def f(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
         """``z σ(z)`` (swish), same shape as ``z``."""
@@ -288,6 +296,7 @@ class Softmax(Activation):
         r"\frac{\partial a_k}{\partial z_j}=a_k(\delta_{kj}-a_j)"
         r"\quad(\text{diagonal: }a_k(1-a_k))"
     )
+    der_max = 0.25  # of the diagonal a_k (1 − a_k)
 
     def f(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
         """Row-wise softmax of ``z`` ``(B, K)`` → ``(B, K)``, shifted by the row max (stable)."""

@@ -11,7 +11,8 @@ Validation rules (see docs/config.md for the table):
 
 - The input is a parsed JSON object. Every key is optional: a missing key takes
   its default. An unknown key is an error, and so is `null` for a key.
-- A bool is never a number. An integer field accepts an integral float (`10.0`,
+- A bool is never a number, and only a bool is a bool: `batchnorm` and `residual`
+  reject `0`, `1` and `"true"`. An integer field accepts an integral float (`10.0`,
   which is what JSON Schema's `"integer"` also accepts) and rejects `10.5`.
   A float field accepts an integer. NaN and infinities are rejected.
 - Names (activation, loss, ...) must be one of the listed choices, exactly.
@@ -93,7 +94,15 @@ LIMIT_DESCRIPTIONS: dict[str, tuple[str, str]] = {
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "silu", "linear")
 LOSSES = ("mse", "bce", "softmax_ce")
-INITS = ("naive", "uniform", "xavier_normal", "xavier_uniform", "he_normal", "he_uniform")
+INITS = (
+    "naive",
+    "uniform",
+    "xavier_normal",
+    "xavier_uniform",
+    "he_normal",
+    "he_uniform",
+    "nielsen",
+)
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam", "adamw")
 DTYPES = ("float64", "float32")
 
@@ -165,13 +174,16 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class NetworkConfig:
-    """Hidden layers (the output layer follows from the data set and loss), loss, init."""
+    """Hidden layers (the output layer follows from the data set and loss), loss, init,
+    dropout, precision, BatchNorm and residual connections."""
 
     hidden: tuple[LayerConfig, ...]
     loss: str
     init: str
     dropout: float
     dtype: str
+    batchnorm: bool = False
+    residual: bool = False
 
 
 @dataclass(frozen=True)
@@ -206,7 +218,7 @@ class Config:
 # The field table: every key, once.
 # --------------------------------------------------------------------------
 
-Kind = Literal["int", "float", "str", "layers"]
+Kind = Literal["int", "float", "str", "bool", "layers"]
 
 
 @dataclass(frozen=True)
@@ -237,6 +249,8 @@ class Field:
         """The range or choices, as written in docs/config.md."""
         if self.choices:
             return ", ".join(self.choices)
+        if self.kind == "bool":
+            return "true, false"
         if self.kind == "str":
             return ""
         lo = "(" if self.exclusive_minimum else "["
@@ -345,7 +359,9 @@ FIELDS: tuple[Field, ...] = (
         "network.init",
         "str",
         "xavier_normal",
-        "Weight initialization: naive N(0,1), small uniform, Xavier/Glorot or He.",
+        "Weight initialization: naive N(0,1) weights and biases, small uniform, "
+        "Xavier/Glorot, He, or nielsen (Nielsen's default: weights N(0,1)/√n_in, "
+        "biases N(0,1)).",
         "权重初始化",
         choices=INITS,
     ),
@@ -365,6 +381,23 @@ FIELDS: tuple[Field, ...] = (
         "Floating-point precision of the computation.",
         "浮点精度",
         choices=DTYPES,
+    ),
+    Field(
+        "network.batchnorm",
+        "bool",
+        False,
+        "BatchNorm on every hidden layer: z is normalized with the batch mean and variance "
+        "(running averages at inference), then scaled by γ and shifted by β, which replaces "
+        "the bias.",
+        "BatchNorm 批归一化（每个隐藏层；γ 缩放、β 平移，β 取代偏置）",
+    ),
+    Field(
+        "network.residual",
+        "bool",
+        False,
+        "Residual connections: a = f(z) + a_prev on every hidden layer after the first "
+        "whose width equals the previous hidden layer's.",
+        "residual connections 残差连接（与前一隐藏层等宽的隐藏层，第一层除外）",
     ),
     # -- training --------------------------------------------------------
     Field("training.optimizer", "str", "sgd", "Optimizer.", "优化器", choices=OPTIMIZERS),
@@ -526,6 +559,13 @@ class ConfigError(ValueError):
 
 def _check_value(field: Field, path: str, value: object, errors: list[FieldError]) -> Any:
     """Check one leaf value; return the cleaned value or None after adding an error."""
+    if field.kind == "bool":
+        if not isinstance(value, bool):
+            errors.append(
+                FieldError(path, f"must be true or false, got {_type_name(value)}", "type")
+            )
+            return None
+        return value
     if field.kind == "str":
         if not isinstance(value, str):
             errors.append(FieldError(path, f"must be a string, got {_type_name(value)}", "type"))
@@ -685,10 +725,21 @@ def _layers(raw: object, path: str, errors: list[FieldError]) -> tuple[LayerConf
     return tuple(layers) if len(errors) == n_errors else None
 
 
-def n_params(n_in: int, hidden: tuple[LayerConfig, ...] | list[LayerConfig], n_out: int) -> int:
-    """Weights plus biases of a dense network n_in → hidden… → n_out."""
+def n_params(
+    n_in: int,
+    hidden: tuple[LayerConfig, ...] | list[LayerConfig],
+    n_out: int,
+    batchnorm: bool = False,
+) -> int:
+    """Weights plus biases of a dense network n_in → hidden… → n_out.
+
+    With BatchNorm each hidden unit has a γ as well (β takes the place of the bias).
+    """
     widths = [n_in, *(layer.units for layer in hidden), n_out]
-    return sum(a * b + b for a, b in pairwise(widths))
+    count = sum(a * b + b for a, b in pairwise(widths))
+    if batchnorm:
+        count += sum(layer.units for layer in hidden)
+    return count
 
 
 def _cross_checks(data: dict[str, Any], network: dict[str, Any], errors: list[FieldError]) -> None:
@@ -717,7 +768,7 @@ def _cross_checks(data: dict[str, Any], network: dict[str, Any], errors: list[Fi
         )
     hidden = network.get("hidden")
     if isinstance(hidden, tuple):
-        count = n_params(info.n_in, hidden, info.n_out)
+        count = n_params(info.n_in, hidden, info.n_out, network.get("batchnorm") is True)
         limit = LIMITS["max_parameters"]
         if count > limit:
             errors.append(
@@ -833,7 +884,7 @@ def to_dict(config: Config) -> dict[str, Any]:
 
 def _leaf_schema(f: Field) -> dict[str, Any]:
     schema: dict[str, Any] = {
-        "type": {"int": "integer", "float": "number", "str": "string"}[f.kind],
+        "type": {"int": "integer", "float": "number", "str": "string", "bool": "boolean"}[f.kind],
         "description": f.en,
         "x-description-zh": f.zh,
         "default": f.default,
@@ -900,12 +951,20 @@ def _default_text(f: Field) -> str:
         return "[" + ", ".join(f"{d['units']} {d['activation']}" for d in f.default) + "]"
     if f.kind == "str":
         return f"`{f.default}`"
+    if f.kind == "bool":
+        return "`true`" if f.default else "`false`"
     return f"`{f.default!r}`" if isinstance(f.default, float) else f"`{f.default}`"
 
 
 def markdown_table() -> str:
     """The reference tables of docs/config.md: fields, then limits."""
-    type_names = {"int": "integer", "float": "number", "str": "string", "layers": "list of layers"}
+    type_names = {
+        "int": "integer",
+        "float": "number",
+        "str": "string",
+        "bool": "boolean",
+        "layers": "list of layers",
+    }
     lines = [
         "| key | type | default | range / choices | meaning | 中文 |",
         "|---|---|---|---|---|---|",

@@ -158,6 +158,9 @@ class Experiment:
             seed=int(config.seed),
             dropout=float(net_cfg.dropout),
             dtype=net_cfg.dtype,
+            # optional on the duck-typed config (older stand-ins lack them): default off
+            batchnorm=bool(getattr(net_cfg, "batchnorm", False)),
+            residual=bool(getattr(net_cfg, "residual", False)),
         )
         self.task = task_of(spec.loss)
         self.network = Network(spec)

@@ -12,6 +12,12 @@ mantissa on x86) by default: with ``ε = 1e-6`` a float64 ``J`` carries a roundi
 about ``1e-16 / ε = 1e-10`` into every numeric derivative, which would swamp small true
 gradients (e.g. through leaky-ReLU's 0.01 slope) and show spurious relative errors of
 1e-4. Pass ``precision="float64"`` for the plain textbook computation.
+
+The numeric objective is written out here, independently of the engine's layer code:
+``z = a W^T + b`` and ``a = f(z)``; BatchNorm layers in training mode, normalizing with
+the statistics of the checked set itself (recomputed in every perturbed pass: they are
+part of the function being differentiated, exactly as in the analytic pass, where the
+whole set is one batch); identity skips add ``a_prev``.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .network import Network
+from .network import BN_EPS, DenseBlock, Network
 from .stepper import Stepper
 
 __all__ = ["GradCheckEntry", "GradCheckResult", "gradient_check", "rel_error"]
@@ -36,7 +42,8 @@ def rel_error(analytic: float, numeric: float) -> float:
 
 @dataclass(frozen=True)
 class GradCheckEntry:
-    """One parameter: ``layer`` (1..L), ``param`` ("W"/"b"), ``index`` into it."""
+    """One parameter: ``layer`` (1..L), ``param`` ("W", "b"; with BatchNorm "W", "gamma",
+    "beta"), ``index`` into it."""
 
     layer: int
     param: str
@@ -88,6 +95,7 @@ def _float64_copy(network: Network) -> Network:
     spec = replace(network.spec, dropout=0.0, dtype="float64")
     net = Network(spec)
     np.copyto(net.params, network.params.astype(np.float64))
+    net.set_bn_state(network.get_bn_state())
     return net
 
 
@@ -105,7 +113,8 @@ def gradient_check(
     """Compare backprop gradients with central differences for every parameter.
 
     Args:
-        network: the network (not modified; checked in float64 with dropout off).
+        network: the network (not modified; checked in float64 with dropout off and
+            BatchNorm in training mode, the whole set being one batch).
         X: inputs ``(N, n_in)``; Y: targets ``(N, n_out)``; the whole set is one batch.
         eps: finite-difference step.
         l1, l2: penalty weights included in the objective.
@@ -143,22 +152,31 @@ def gradient_check(
     params = net.params.astype(dt)
     Xd = Xa.astype(dt)
     Yd: Any = Ya.astype(dt)
-    views: list[tuple[Any, Any, Any]] = []
-    for layer_idx, _, shape, start in names:
+    # per layer: {param name: view into ``params``}
+    views: list[dict[str, Any]] = [{} for _ in net.layers]
+    for layer_idx, name, shape, start in names:
         size = int(np.prod(shape))
-        views.append(
-            (net.layers[layer_idx - 1], shape, params[start : start + size].reshape(shape))
-        )
-    layers = [(v[0], views[2 * i][2], views[2 * i + 1][2]) for i, v in enumerate(views[::2])]
+        views[layer_idx - 1][name] = params[start : start + size].reshape(shape)
+    bn_eps = dt(BN_EPS)
 
     def objective() -> Any:
         a: Any = Xd
         z: Any = Xd
-        for layer, W, b in layers:
-            z = a @ W.T + b
-            a = layer.activation.f(z)
+        for layer, p in zip(net.layers, views, strict=True):
+            batchnorm = isinstance(layer, DenseBlock) and layer.batchnorm
+            residual = isinstance(layer, DenseBlock) and layer.residual
+            if batchnorm:
+                u = a @ p["W"].T
+                mu = u.mean(axis=0)
+                var = ((u - mu) ** 2).mean(axis=0)
+                z = p["gamma"] * (u - mu) / np.sqrt(var + bn_eps) + p["beta"]
+            else:
+                z = a @ p["W"].T + p["b"]
+            out = layer.activation.f(z)
+            a = out + a if residual else out
         J = net.loss.per_example(a, Yd, z).mean()
-        for _, W, _ in layers:
+        for p in views:
+            W = p["W"]
             if l1:
                 J += l1 * np.abs(W).sum()
             if l2:

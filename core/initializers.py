@@ -2,9 +2,14 @@
 
 Every scheme draws in float64 from the given seeded ``numpy.random.Generator`` and then
 casts, so a float32 network starts from the same numbers rounded. Weights are
-``(n_out, n_in)``; biases ``(n_out,)`` are zero except for ``naive``, which follows
-Nielsen's *Neural Networks and Deep Learning* recipe of N(0, 1) weights **and** biases
-(the classic example of an init that saturates sigmoid units).
+``(n_out, n_in)``; biases ``(n_out,)`` are zero except for ``naive`` and ``nielsen``,
+which draw them from N(0, 1):
+
+- ``naive`` is the first recipe of Nielsen's *Neural Networks and Deep Learning*
+  (``large_weight_initializer``): N(0, 1) weights and biases, the classic example of an
+  init that saturates sigmoid units.
+- ``nielsen`` is the book's ``default_weight_initializer`` (network2.py, used for the
+  vanishing-gradient measurements of chapter 5): ``W ~ N(0, 1)/√n_in``, ``b ~ N(0, 1)``.
 """
 
 from __future__ import annotations
@@ -18,13 +23,20 @@ import numpy.typing as npt
 
 from .activations import FloatArray
 
-__all__ = ["INITIALIZERS", "INIT_FORMULAS", "init_weights"]
+__all__ = ["INITIALIZERS", "INIT_FORMULAS", "RANDOM_BIAS", "init_weights"]
+
+RANDOM_BIAS = frozenset({"naive", "nielsen"})
+"""Schemes that draw the biases from N(0, 1) (the others start them at 0)."""
 
 _Draw = Callable[[int, int, np.random.Generator], npt.NDArray[np.float64]]
 
 
 def _naive(n_in: int, n_out: int, rng: np.random.Generator) -> npt.NDArray[np.float64]:
     return rng.standard_normal((n_out, n_in))
+
+
+def _nielsen(n_in: int, n_out: int, rng: np.random.Generator) -> npt.NDArray[np.float64]:
+    return rng.standard_normal((n_out, n_in)) / math.sqrt(n_in)
 
 
 def _uniform(n_in: int, n_out: int, rng: np.random.Generator) -> npt.NDArray[np.float64]:
@@ -56,6 +68,7 @@ INITIALIZERS: dict[str, _Draw] = {
     "xavier_uniform": _xavier_uniform,
     "he_normal": _he_normal,
     "he_uniform": _he_uniform,
+    "nielsen": _nielsen,
 }
 """Weight-drawing functions ``(n_in, n_out, rng) -> W (n_out, n_in)`` by scheme name."""
 
@@ -68,6 +81,7 @@ INIT_FORMULAS: dict[str, str] = {
     ),
     "he_normal": r"W_{ij}\sim\mathcal N\!\left(0,\tfrac{2}{n_{in}}\right),\ b=0",
     "he_uniform": r"W_{ij}\sim\mathcal U\!\left(\pm\sqrt{\tfrac{6}{n_{in}}}\right),\ b=0",
+    "nielsen": r"W_{ij}\sim\mathcal N(0,1)/\sqrt{n_{in}},\ b_i\sim\mathcal N(0,1)",
 }
 """LaTeX description of each scheme, for the page."""
 
@@ -85,7 +99,8 @@ def init_weights(
         scheme: a key of :data:`INITIALIZERS`.
         n_in: fan-in (units of the layer before).
         n_out: fan-out (units of this layer).
-        rng: seeded generator; weights are drawn first, then (``naive`` only) biases.
+        rng: seeded generator; weights are drawn first, then (``naive``, ``nielsen``)
+            biases.
         dtype: float64 (default) or float32.
 
     Returns:
@@ -96,5 +111,5 @@ def init_weights(
         raise KeyError(f"unknown initializer {scheme!r}")
     W = INITIALIZERS[scheme](n_in, n_out, rng)
     b: npt.NDArray[Any]
-    b = rng.standard_normal(n_out) if scheme == "naive" else np.zeros(n_out)
+    b = rng.standard_normal(n_out) if scheme in RANDOM_BIAS else np.zeros(n_out)
     return np.ascontiguousarray(W, dtype=dtype), np.ascontiguousarray(b, dtype=dtype)

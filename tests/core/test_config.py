@@ -35,7 +35,7 @@ from bpviz.core.config import (
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# The config JSON exactly as docs/design.md fixes it.
+# The config JSON as docs/design.md fixes it, plus the lab's BatchNorm/residual switches.
 DESIGN_DEFAULT: dict[str, Any] = {
     "seed": 1,
     "data": {"name": "circle", "samples": 400, "noise": 0.1, "test_fraction": 0.3},
@@ -45,6 +45,8 @@ DESIGN_DEFAULT: dict[str, Any] = {
         "init": "xavier_normal",
         "dropout": 0.0,
         "dtype": "float64",
+        "batchnorm": False,
+        "residual": False,
     },
     "training": {
         "optimizer": "sgd",
@@ -65,6 +67,8 @@ DESIGN_DEFAULT: dict[str, Any] = {
 LEAF_FIELDS = [f for f in FIELDS if f.kind != "layers"]
 NUMERIC_FIELDS = [f for f in LEAF_FIELDS if f.kind in ("int", "float")]
 CHOICE_FIELDS = [f for f in LEAF_FIELDS if f.choices]
+BOOL_FIELDS = [f for f in LEAF_FIELDS if f.kind == "bool"]
+SCHEMA_TYPES = {"int": "integer", "float": "number", "str": "string", "bool": "boolean"}
 
 
 def nested(path: str, value: Any) -> dict[str, Any]:
@@ -188,6 +192,8 @@ def test_round_trip_non_default() -> None:
             "init": "he_normal",
             "dropout": 0.25,
             "dtype": "float32",
+            "batchnorm": True,
+            "residual": True,
         },
         "training": {
             "optimizer": "adamw",
@@ -258,6 +264,49 @@ def test_names_reject_other_types(field: cfgmod.Field, bad: object) -> None:
 def test_non_finite_rejected(field: cfgmod.Field, bad: float) -> None:
     err = one_error(nested(field.path, bad))
     assert (err.field, err.code) == (concrete(field.path), "not_finite")
+
+
+def test_bool_fields_listed() -> None:
+    assert [f.path for f in BOOL_FIELDS] == ["network.batchnorm", "network.residual"]
+    for f in BOOL_FIELDS:
+        assert f.default is False and f.range_text() == "true, false"
+
+
+@pytest.mark.parametrize("field", BOOL_FIELDS, ids=lambda f: f.path)
+@pytest.mark.parametrize("bad", [0, 1, 1.0, "true", "false", None, [True], {"a": True}])
+def test_bools_reject_other_types(field: cfgmod.Field, bad: object) -> None:
+    err = one_error(nested(field.path, bad))
+    assert (err.field, err.code) == (concrete(field.path), "type")
+    assert "true or false" in err.message
+
+
+@pytest.mark.parametrize("field", BOOL_FIELDS, ids=lambda f: f.path)
+def test_bools_accept_true_and_false(field: cfgmod.Field) -> None:
+    for value in (True, False):
+        cfg = validate(nested(field.path, value))
+        got = getattr(cfg.network, field.name)
+        assert got is value
+
+
+def test_network_config_positional_constructor_still_works() -> None:
+    """The new fields come last with defaults: older five-argument constructors keep working."""
+    net = NetworkConfig((LayerConfig(3, "relu"),), "bce", "he_normal", 0.0, "float64")
+    assert net.batchnorm is False and net.residual is False
+
+
+def test_batchnorm_counts_gamma_in_parameter_limit() -> None:
+    hidden = [LayerConfig(4, "tanh"), LayerConfig(2, "tanh")]
+    assert n_params(2, hidden, 1, batchnorm=True) == n_params(2, hidden, 1) + 6
+    # a network just at the limit without BatchNorm goes over it with BatchNorm (+ its γ)
+    limit = int(LIMITS["max_parameters"])
+    base = n_params(2, [LayerConfig(256, "tanh")] * 5, 1)
+    units = next(u for u in range(1, 257) if base + 257 * u + u + 1 > limit) - 1
+    layers = [{"units": 256}] * 5 + [{"units": units}]
+    count = n_params(2, [LayerConfig(256, "tanh")] * 5 + [LayerConfig(units, "tanh")], 1)
+    assert count <= limit < count + 5 * 256 + units
+    validate({"network": {"hidden": layers}})
+    err = one_error({"network": {"hidden": layers, "batchnorm": True}})
+    assert err.code == "too_many_parameters"
 
 
 def test_non_finite_rejected_for_integer() -> None:
@@ -345,6 +394,7 @@ def test_all_names_listed() -> None:
         "xavier_uniform",
         "he_normal",
         "he_uniform",
+        "nielsen",
     }
     assert set(fb["training.optimizer"].choices) == {"sgd", "momentum", "rmsprop", "adam", "adamw"}
     assert set(fb["network.dtype"].choices) == {"float64", "float32"}
@@ -633,6 +683,7 @@ def schema_errors(schema: dict[str, Any], value: Any, path: str = "") -> list[st
         "object": isinstance(value, dict),
         "array": isinstance(value, list),
         "string": isinstance(value, str),
+        "boolean": isinstance(value, bool),
         "number": is_num,
         "integer": is_num and float(value).is_integer(),
         None: True,
@@ -707,6 +758,8 @@ def test_schema_rejects_what_validate_rejects() -> None:
         {"network": {"hidden": [{"units": 4}] * 17}},
         {"network": {"loss": "hinge"}},
         {"data": {"samples": "400"}},
+        {"network": {"batchnorm": 1}},
+        {"network": {"residual": "yes"}},
     ):
         assert schema_errors(schema, bad), bad
         with pytest.raises(ConfigError):
@@ -716,12 +769,14 @@ def test_schema_rejects_what_validate_rejects() -> None:
 @pytest.mark.parametrize("field", LEAF_FIELDS, ids=lambda f: f.path)
 def test_schema_leaf_matches_field(field: cfgmod.Field) -> None:
     node = schema_at(json_schema(), field.path)
-    assert node["type"] == {"int": "integer", "float": "number", "str": "string"}[field.kind]
+    assert node["type"] == SCHEMA_TYPES[field.kind]
     assert node["description"] == field.en
     assert node["x-description-zh"] == field.zh
     if field.choices:
         assert node["enum"] == list(field.choices)
-    if field.kind != "str":
+    if field.kind == "bool":
+        assert not {"minimum", "maximum", "enum"} & set(node)
+    elif field.kind != "str":
         lo = "exclusiveMinimum" if field.exclusive_minimum else "minimum"
         hi = "exclusiveMaximum" if field.exclusive_maximum else "maximum"
         assert node[lo] == field.minimum and node[hi] == field.maximum

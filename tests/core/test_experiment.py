@@ -227,3 +227,51 @@ def test_history_without_budget_evaluates_every_point() -> None:
     exp.run_steps(20)
     assert evaluated == list(range(1, 21))
     assert exp.history.columns["train_loss"][-1] == exp.evaluate().train_loss
+
+
+@dataclass(frozen=True)
+class NetBlocksC(NetC):
+    batchnorm: bool = False
+    residual: bool = False
+
+
+def test_from_config_passes_batchnorm_and_residual() -> None:
+    hidden = (LayerC(6, "sigmoid"), LayerC(6, "sigmoid"), LayerC(4, "sigmoid"))
+    for bn, res in ((False, False), (True, False), (False, True), (True, True)):
+        cfg = Cfg(network=NetBlocksC(hidden=hidden, batchnorm=bn, residual=res))
+        exp = Experiment.from_config(cfg, _xor_ds())
+        spec = exp.network.spec
+        assert (spec.batchnorm, spec.residual) == (bn, res)
+        assert exp.network.skip_layers == ((2,) if res else ())
+        exp.run_steps(20)
+        t = exp.trace
+        assert t is not None and t.complete
+        assert [r.batchnorm for r in t.layers] == [bn, bn, bn, False]
+        assert [r.residual for r in t.layers] == [False, res, False, False]
+        ev = exp.evaluate()  # inference mode: BatchNorm's running averages
+        assert ev.train_acc is not None and np.isfinite(ev.train_loss)
+    # a stand-in without the two fields (older configs) means both off
+    exp = Experiment.from_config(Cfg(), _xor_ds())
+    assert not exp.network.spec.batchnorm and not exp.network.spec.residual
+
+
+def test_from_real_config_with_batchnorm() -> None:
+    from bpviz.core.config import validate
+
+    cfg = validate(
+        {
+            "data": {"name": "digits", "samples": 300},
+            "network": {
+                "hidden": [{"units": 16, "activation": "sigmoid"}] * 3,
+                "loss": "softmax_ce",
+                "init": "nielsen",
+                "batchnorm": True,
+                "residual": True,
+            },
+        }
+    )
+    exp = Experiment.from_config(cfg)
+    assert exp.network.skip_layers == (2, 3)
+    assert exp.network.n_params == 64 * 16 + 2 * 16 * 16 + 16 * 10 + 10 + 3 * 2 * 16
+    exp.run_steps(5)
+    assert exp.steps_done == 5

@@ -2,6 +2,7 @@
 
 import itertools
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from bpviz.core.activations import ACTIVATIONS
 from bpviz.core.gradcheck import gradient_check, rel_error
 from bpviz.core.initializers import INITIALIZERS
 from bpviz.core.losses import LOSSES
-from bpviz.core.network import Network
+from bpviz.core.network import DenseBlock, Network
 
 KINKED = {"relu", "leaky_relu"}
 
@@ -109,3 +110,155 @@ def test_wrong_gradient_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tanh_cls, "der", broken)
     res = gradient_check(net, X, Y)
     assert res.max_rel_error > 1e-3
+
+
+# ------------------------------------------------------------ BatchNorm and residual
+
+BLOCKS = {"bn": (True, False), "residual": (False, True), "bn+residual": (True, True)}
+
+
+def _block_problem(
+    act: str, loss: str, batchnorm: bool, residual: bool, seed: int
+) -> tuple[Network, np.ndarray, np.ndarray]:
+    """A 3-4-4-4-k network (skips on layers 2, 3) and 6 examples; γ, β, b drawn away from
+    their start values; redrawn until no ReLU input (after BatchNorm) is near its kink."""
+    rng = np.random.default_rng(seed)
+    k = 3 if loss == "softmax_ce" else 2
+    for _ in range(100):
+        X = rng.standard_normal((6, 3))
+        if loss == "softmax_ce":
+            Y = np.eye(3)[rng.integers(0, 3, 6)]
+        elif loss == "bce":
+            Y = rng.integers(0, 2, (6, k)).astype(float)
+        else:
+            Y = rng.standard_normal((6, k))
+        net = Network.build(
+            3, [(4, act)] * 3, k, loss=loss, seed=seed, batchnorm=batchnorm, residual=residual
+        )
+        for layer in net.layers:  # b is β on BatchNorm layers
+            layer.b[:] = rng.uniform(0.1, 0.5, layer.b.shape) * rng.choice([-1, 1], layer.b.shape)
+            if isinstance(layer, DenseBlock) and layer.batchnorm:
+                layer.gamma[:] = rng.uniform(0.5, 1.5, layer.gamma.shape)
+        assert net.skip_layers == ((2, 3) if residual else ())
+        if act not in KINKED:
+            return net, X, Y
+        a, zmin = X, np.inf
+        for layer in net.layers[:-1]:
+            z = a @ layer.W.T
+            if batchnorm:
+                assert isinstance(layer, DenseBlock)
+                z = layer.gamma * (z - z.mean(0)) / np.sqrt(z.var(0) + 1e-5) + layer.b
+            else:
+                z = z + layer.b
+            zmin = min(zmin, float(np.abs(z).min()))
+            out = layer.activation.f(z)
+            a = out + a if getattr(layer, "residual", False) else out
+        if zmin > 1e-3:
+            return net, X, Y
+    raise AssertionError("no kink-free draw")
+
+
+@pytest.mark.parametrize(
+    ("act", "block"),
+    [
+        (act, block)
+        for act in sorted(ACTIVATIONS)
+        for block in sorted(BLOCKS)
+        # linear → BatchNorm has exact zeros: test_linear_batchnorm_beta_is_irrelevant
+        if (act, block) != ("linear", "bn")
+    ],
+)
+def test_batchnorm_and_residual_every_activation(act: str, block: str) -> None:
+    bn, res = BLOCKS[block]
+    for i, loss in enumerate(sorted(LOSSES)):
+        net, X, Y = _block_problem(act, loss, bn, res, seed=10 + i)
+        res_ = gradient_check(net, X, Y)
+        assert res_.n_checked == net.n_params
+        assert res_.max_rel_error < 1e-6, (act, block, loss, res_.max_rel_error)
+        names = {e.param for e in res_.entries}
+        assert names == ({"W", "b", "gamma", "beta"} if bn else {"W", "b"})
+
+
+def test_batchnorm_gradient_check_with_penalties_dropout_and_float32() -> None:
+    net, X, Y = _block_problem("tanh", "bce", True, True, seed=3)
+    spec = replace(net.spec, dropout=0.5, dtype="float32")
+    n32 = Network(spec)
+    np.copyto(n32.params, net.params.astype(np.float32))
+    res = gradient_check(net, X, Y, l1=0.01, l2=0.05)
+    assert res.max_rel_error < 1e-6
+    res32 = gradient_check(n32, X, Y, l1=0.01, l2=0.05)
+    assert res32.max_rel_error < 1e-6
+
+
+def test_linear_batchnorm_beta_is_irrelevant() -> None:
+    """Linear layer → BatchNorm: the next BatchNorm subtracts any shift β of the layer before,
+    so ∂L/∂β is exactly 0 there (only rounding noise is left on both sides; a relative error
+    of two noise values means nothing). Every other parameter agrees."""
+    net, X, Y = _block_problem("linear", "mse", True, False, seed=1)
+    res = gradient_check(net, X, Y)
+    for e in res.entries:
+        if e.param == "beta" and e.layer < 3:
+            assert abs(e.analytic) < 1e-15 and abs(e.numeric) < 1e-12
+        else:
+            assert e.rel_error < 1e-6, e
+
+
+def test_batchnorm_needs_the_batch_statistics() -> None:
+    """Finite differences of the inference-mode objective (running averages, as predict()
+    uses) are a different function: they disagree with backprop's training-mode gradient."""
+    net, X, Y = _block_problem("tanh", "mse", True, False, seed=2)
+    assert gradient_check(net, X, Y).max_rel_error < 1e-6
+    analytic = gradient_check(net, X, Y, max_params=5, seed=0)
+    eps = 1e-6
+    worst = 0.0
+    for e in analytic.entries:
+        k = _flat_index(net, e.layer, e.param, e.index)
+        old = net.params[k]
+        net.params[k] = old + eps
+        fp = net.objective(X, Y)
+        net.params[k] = old - eps
+        fm = net.objective(X, Y)
+        net.params[k] = old
+        worst = max(worst, rel_error(e.analytic, (fp - fm) / (2 * eps)))
+    assert worst > 1e-2
+
+
+def _flat_index(net: Network, layer: int, param: str, index: tuple[int, ...]) -> int:
+    off = 0
+    for lay in net.layers:
+        for name, shape, _ in lay.param_shapes():
+            if lay.index == layer and name == param:
+                return off + int(np.ravel_multi_index(index, shape))
+            off += int(np.prod(shape))
+    raise KeyError(param)
+
+
+def test_broken_batchnorm_backward_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    net, X, Y = _block_problem("sigmoid", "softmax_ce", True, False, seed=4)
+    real = DenseBlock.backward
+
+    def no_gamma_term(self, upstream):  # type: ignore[no-untyped-def]
+        out = real(self, upstream)
+        self.dgamma *= 1.01  # a wrong dγ (δ_z is already formed: only γ's entries are off)
+        return out
+
+    monkeypatch.setattr(DenseBlock, "backward", no_gamma_term)
+    res = gradient_check(net, X, Y)
+    bad = {e.param for e in res.entries if e.rel_error > 1e-3}
+    assert bad == {"gamma"}
+
+
+def test_missing_skip_gradient_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    net, X, Y = _block_problem("tanh", "mse", False, True, seed=5)
+    real = DenseBlock.backward
+
+    def no_skip(self, upstream):  # type: ignore[no-untyped-def]
+        out = real(self, upstream)
+        if out is not None and self.residual:
+            out -= upstream  # forget the skip's share of the gradient
+        return out
+
+    monkeypatch.setattr(DenseBlock, "backward", no_skip)
+    res = gradient_check(net, X, Y)
+    bad = {(e.layer, e.param) for e in res.entries if e.rel_error > 1e-3}
+    assert bad and all(layer < 3 for layer, _ in bad)  # layers below the last skip

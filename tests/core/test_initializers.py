@@ -14,7 +14,7 @@ def test_shapes_dtype_and_determinism(scheme: str) -> None:
     W2, b2 = init_weights(scheme, 3, 5, np.random.default_rng(1))
     np.testing.assert_array_equal(W, W2.astype(np.float32))
     np.testing.assert_array_equal(b, b2.astype(np.float32))
-    if scheme == "naive":
+    if scheme in ("naive", "nielsen"):
         assert np.all(b2 != 0)
     else:
         assert np.all(b2 == 0)
@@ -30,12 +30,24 @@ def test_shapes_dtype_and_determinism(scheme: str) -> None:
         ("xavier_uniform", np.sqrt(2 / (200 + 100))),
         ("he_normal", np.sqrt(2 / 200)),
         ("he_uniform", np.sqrt(2 / 200)),
+        ("nielsen", 1 / np.sqrt(200)),
     ],
 )
 def test_scale(scheme: str, std: float) -> None:
     W, _ = init_weights(scheme, 200, 100, np.random.default_rng(0))
     assert W.std() == pytest.approx(std, rel=0.03)
     assert abs(W.mean()) < 0.05 * std + 0.01
+
+
+def test_nielsen_is_the_books_default_initializer() -> None:
+    """network2.py: ``np.random.randn(y, x) / np.sqrt(x)`` weights, ``randn(y, 1)`` biases."""
+    rng = np.random.default_rng(7)
+    W, b = init_weights("nielsen", 30, 20, rng)
+    ref = np.random.default_rng(7)
+    np.testing.assert_array_equal(W, ref.standard_normal((20, 30)) / np.sqrt(30))
+    np.testing.assert_array_equal(b, ref.standard_normal(20))
+    _, b_big = init_weights("nielsen", 30, 4000, np.random.default_rng(0))
+    assert b_big.std() == pytest.approx(1.0, rel=0.05)
 
 
 def test_unknown_scheme() -> None:
