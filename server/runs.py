@@ -47,6 +47,8 @@ def export_run(exp: Experiment) -> dict[str, Any]:
         "config": core_config.to_dict(current_config(exp)),
         "history": exp.history.to_dict(),
         "weights": [{"W": W, "b": b} for W, b in exp.network.get_weights()],
+        # γ and the running statistics of BatchNorm layers (null for the others)
+        "batchnorm": exp.network.get_bn_state(),
         "metrics": metrics(exp),
     }
 
@@ -76,4 +78,12 @@ def import_run(run: dict[str, Any]) -> Experiment:
         exp.network.set_weights(pairs)
     except ValueError as exc:
         raise RunError(str(exc), "run.weights") from exc
+    bn = run.get("batchnorm")
+    if bn is not None:
+        if not isinstance(bn, list) or not all(e is None or isinstance(e, dict) for e in bn):
+            raise RunError("batchnorm must be a list of objects or nulls", "run.batchnorm")
+        try:
+            exp.network.set_bn_state(bn)
+        except (ValueError, TypeError) as exc:
+            raise RunError(str(exc), "run.batchnorm") from exc
     return exp

@@ -501,6 +501,8 @@ class Session:
     def _topology(self) -> dict[str, Any]:
         exp = self._exp()
         net = exp.network
+        config = current_config(exp)
+        skips = set(net.skip_layers)
         layers = []
         for i, layer in enumerate(net.layers, start=1):
             layers.append(
@@ -510,12 +512,14 @@ class Session:
                     "units": layer.n_out,
                     "activation": layer.activation.name,
                     "output": layer.is_output,
+                    "batchnorm": i - 1 < len(net.layers) - 1 and config.network.batchnorm,
+                    "residual": i in skips,
                 }
             )
         phases = [{"kind": kind, "layer": layer} for kind, layer in exp.stepper.phases()]
         return {
             "type": "topology",
-            "config": core_config.to_dict(current_config(exp)),
+            "config": core_config.to_dict(config),
             "layers": layers,
             "phases": phases,
             "data": exp.dataset.to_dict(),
@@ -568,6 +572,11 @@ class Session:
                     "db": grad(lt.db if lt else None),
                     "dW_update": grad(mat(lt.dW_update if lt else None)),
                     "db_update": grad(lt.db_update if lt else None),
+                    "grad_a": row(lt.grad_a if lt else None),
+                    "delta_z": row(lt.delta_z if lt else None),
+                    "z_bn": row(lt.z_bn if lt else None),
+                    "fprime_hist": _fprime_hist(lt),
+                    "dead_fraction": lt.dead_fraction if lt and lt.fprime is not None else None,
                     "large": large,
                     "norms": {
                         "delta": lt.delta_mean_norm if lt else None,
@@ -727,3 +736,18 @@ def _quantize(values: np.ndarray) -> dict[str, Any]:
     span = hi - lo if hi > lo else 1.0
     q = np.clip(np.nan_to_num((values - lo) / span * 255.0 + 0.5, nan=0.0), 0, 255)
     return {"min": lo, "max": hi, "data": base64.b64encode(q.astype(np.uint8).tobytes()).decode()}
+
+
+HIST_EDGES = np.linspace(0.0, 1.0, 21)
+
+
+def _fprime_hist(lt: Any) -> dict[str, Any] | None:
+    """The batch's f′(z) histogram: 20 bins over [0, 1] and what falls outside."""
+    if lt is None or lt.fprime is None:
+        return None
+    return {
+        "edges": HIST_EDGES,
+        "counts": lt.fprime_hist,
+        "below": lt.fprime_below,
+        "above": lt.fprime_above,
+    }

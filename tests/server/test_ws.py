@@ -338,3 +338,34 @@ def test_options_turn_grids_off(conn: Conn) -> None:
     conn.send(type="options", grids=True)
     conn.send(type="step", unit="step")
     conn.until("grid")
+
+
+def test_batchnorm_residual_frames_and_export(conn: Conn) -> None:
+    hidden = [{"units": 4, "activation": "relu"}] * 3
+    conn.send(
+        type="configure",
+        config={"network": {"hidden": hidden, "batchnorm": True, "residual": True}},
+    )
+    topo = conn.until("topology")
+    assert [(x["batchnorm"], x["residual"]) for x in topo["layers"]] == [
+        (True, False), (True, True), (True, True), (False, False)
+    ]  # fmt: skip
+    conn.send(type="step", unit="step", count=3)
+    frame = conn.until("frame")
+    while frame["step"] != 3:
+        frame = conn.until("frame")
+    layer = frame["layers"][1]
+    assert len(layer["z_bn"]) == 4 and len(layer["delta_z"]) == 4 and len(layer["grad_a"]) == 4
+    hist = layer["fprime_hist"]
+    assert len(hist["edges"]) == 21 and sum(hist["counts"]) + hist["below"] + hist["above"] == 40
+    assert 0.0 <= layer["dead_fraction"] <= 1.0
+    conn.send(type="export")
+    run = conn.until("export")["run"]
+    assert run["batchnorm"][0]["gamma"] and run["batchnorm"][3] is None
+    conn.send(type="reset")
+    conn.until("topology")
+    conn.send(type="import", run=run)
+    conn.until("topology")
+    conn.send(type="export")
+    again = conn.until("export")["run"]
+    assert again["batchnorm"] == run["batchnorm"] and again["weights"] == run["weights"]
