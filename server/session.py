@@ -26,15 +26,19 @@ from fastapi import WebSocket
 from pydantic import ValidationError
 
 from bpviz.core import config as core_config
+from bpviz.core.datasets import DataError
 from bpviz.core.experiment import Experiment
-from bpviz.core.gradcheck import gradient_check
-from bpviz.server import encode
+from bpviz.core.gradcheck import cost_scaling, gradient_check
+from bpviz.core.rewind import Rewind
+from bpviz.server import encode, owndata
 from bpviz.server.protocol import (
     PROTOCOL_VERSION,
     Configure,
+    CsvInspect,
     Export,
     Focus,
     GradCheck,
+    GradCheckScaling,
     Import,
     Inspect,
     Options,
@@ -42,11 +46,13 @@ from bpviz.server.protocol import (
     Ping,
     Play,
     Reset,
+    Seek,
     SetTraining,
     Step,
+    Until,
     client_adapter,
 )
-from bpviz.server.runs import RunError, current_config, export_run, import_run
+from bpviz.server.runs import RunError, current_config, export_run, import_run, run_csv
 
 if TYPE_CHECKING:
     from bpviz.server.runtime import Runtime
@@ -56,10 +62,16 @@ T = TypeVar("T")
 
 LARGE_LAYER = 2048  # weights; bigger matrices are not streamed whole (see `inspect`)
 GRID_INTERVAL = 0.2  # seconds between decision-boundary grids while playing
+MIN_SLICE = 0.0001  # seconds; a slice always runs at least one step
+TRAIN_SHARE = 0.5  # of the CPU when many sessions play; the rest builds and sends frames
 OUTBOX_LIMIT = 256
 SLICED_STEPS = 50  # a step/epoch command longer than this trains in slices, like play
 MAX_STEPS_PER_COMMAND = 100_000
 GRADCHECK_BUDGET = 200_000_000  # multiply-adds of the finite-difference side, roughly
+SCALING_BUDGET = 1.5  # seconds of gradcheck_scaling measurements
+SCALING_EXAMPLES = 16
+METRICS_INTERVAL = 0.25  # seconds between metrics refreshes while playing
+FAST_PLAY = 50.0  # steps/s above which playing checkpoints sparsely (see core.rewind)
 MESSAGE_TYPES = ", ".join(client_adapter.json_schema()["discriminator"]["mapping"])
 
 
@@ -68,6 +80,7 @@ class PlayResult(NamedTuple):
     diverged: bool
     frame: str | None
     grid: str | None
+    stopped: str | None = None
 
 
 class Outbox:
@@ -139,6 +152,12 @@ class Session:
         self._history_seq = 0
         self._steps_per_second: float | None = None
         self._closed = False
+        self.csvs = owndata.CsvStore()
+        self.rewind = Rewind(self.settings.rewind_bytes)
+        self.viewing: int | None = None  # the past step shown (None: the live end)
+        self.until: Until | None = None
+        self._metrics: dict[str, Any] | None = None
+        self._metrics_time = 0.0
 
     # ------------------------------------------------------------------ plumbing
 
@@ -173,8 +192,18 @@ class Session:
     def send(self, message: dict[str, Any]) -> None:
         self.outbox.put(encode.dumps(message))
 
-    async def send_error(self, code: str, message: str, field: str | None = None) -> None:
-        self.send({"type": "error", "code": code, "message": message, "field": field})
+    async def send_error(
+        self,
+        code: str,
+        message: str,
+        field: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        error: dict[str, Any] = {"type": "error", "code": code, "message": message, "field": field}
+        if row is not None or column is not None:
+            error |= {"row": row, "column": column}
+        self.send(error)
 
     async def flush(self, timeout: float = 1.0) -> None:
         """Wait (briefly) until everything queued has been written."""
@@ -198,7 +227,7 @@ class Session:
             }
         )
         config = core_config.default_config()
-        self.experiment = await self._run(Experiment.from_config, config)
+        self.experiment = await self._run(self._new_experiment, Experiment.from_config, config)
         await self._publish_all()
 
     async def close(self) -> None:
@@ -227,21 +256,32 @@ class Session:
         except ValidationError as exc:
             await self._validation_error(exc, text)
             return not large
-        if large and not isinstance(msg, Import):
+        if large and not isinstance(msg, Import | CsvInspect):
             limit = self.settings.max_message_bytes
             await self.send_error(
-                "too_large", f"only an import may exceed {limit:,} bytes; this is {len(text):,}"
+                "too_large",
+                f"only an import or a csv_inspect may exceed {limit:,} bytes; "
+                f"this is {len(text):,}",
             )
             return False
         try:
             await self._dispatch(msg)
         except core_config.ConfigError as exc:
+            unknown = [e for e in exc.errors if e.code == "unknown_csv"]
+            if unknown:
+                await self.send_error("unknown_csv", unknown[0].message, unknown[0].field)
+                return True
             first = exc.errors[0]
             await self.send_error(
                 "invalid_config",
                 "; ".join(f"{e.field}: {e.message}" for e in exc.errors),
                 first.field,
             )
+        except DataError as exc:  # the configured CSV cannot serve this target or task
+            field = "data.task" if exc.code in ("not_binary", "bad_task") else "data.target"
+            if exc.column is None and exc.row is not None:
+                field = "data.csv"
+            await self.send_error(exc.code, exc.message, field, exc.row, exc.column)
         except RunError as exc:
             await self.send_error("invalid_run", str(exc), exc.field)
         except Exception:
@@ -274,21 +314,23 @@ class Session:
         match msg:
             case Configure(config=cfg):
                 await self._stop_playing()
-                config = core_config.validate(cfg)
-                self.experiment = await self._run(Experiment.from_config, config)
+                self.experiment = await self._run(
+                    self._new_experiment, owndata.build, cfg, self.csvs
+                )
                 self.focus = 0
                 await self._publish_all()
             case Reset():
                 await self._stop_playing()
-                await self._run(self._exp().reset)
+                await self._run(self._new_experiment, self._reset)
                 await self._publish_all()
             case SetTraining(training=patch):
                 exp = self._exp()
                 training = core_config.validate_training_patch(patch, exp.training)
-                await self._run(exp.set_training, training)
+                await self._run(self._set_training, training)
                 self._send_state()
             case Step(unit=unit, count=count):
                 await self._stop_playing()
+                await self._branch()
                 if self._exp().diverged:
                     await self.send_error("diverged", "the run diverged; reset it to go on")
                     return
@@ -317,14 +359,19 @@ class Session:
                 while left and not self._closed:  # slices, so other sessions run between
                     left = await self._run(self._do_step, unit, left)
                 await self._publish_frame(grid=self._exp().steps_done != before)
-            case Play(speed=speed, fps=fps):
+            case Play(speed=speed, fps=fps, until=until):
                 self.speed, self.fps = speed, min(fps, self.settings.max_fps)
+                await self._branch()
                 if self._exp().diverged:
                     await self.send_error("diverged", "the run diverged; reset it to go on")
                     return
+                if until is not None and until.loss is None and until.steps is None:
+                    until = None
+                self.until = until
                 if not self.playing:
                     self.playing = True
-                    self._play_task = self._spawn(self._play_loop())
+                    target = until.steps if until is not None else None
+                    self._play_task = self._spawn(self._play_loop(target, stop_reason="steps"))
                 self._send_state()
             case Pause():
                 await self._stop_playing()
@@ -338,12 +385,33 @@ class Session:
             case GradCheck(max_examples=n):
                 result = await self._run(self._gradcheck, n)
                 self.send({"type": "gradcheck", "result": result})
+            case GradCheckScaling():
+                points = await self._run(self._gradcheck_scaling)
+                self.send({"type": "gradcheck_scaling", "points": points})
+            case CsvInspect(name=name, text=text):
+                limit = owndata.max_bytes(self.settings.max_upload_bytes)
+                try:
+                    file, info = await self._run(owndata.inspect, name, text, limit)
+                except DataError as exc:
+                    await self.send_error(exc.code, exc.message, "csv", exc.row, exc.column)
+                    return
+                self.csvs.add(file)
+                self.send(info)
+            case Seek(step=step):
+                await self._stop_playing()
+                await self._run(self._seek, step)
+                await self._publish_frame(grid=True)
             case Export():
-                run = await self._run(export_run, self._exp())
+                exp = self._exp()
+                csv = self.csvs.get(exp.config.data.csv) if exp.config.data.name == "csv" else None
+                run = await self._run(export_run, exp, csv)
                 self.send({"type": "export", "run": run})
             case Import(run=run):
                 await self._stop_playing()
-                self.experiment = await self._run(import_run, run)
+                self.experiment = await self._run(self._new_experiment, import_run, run)
+                file = run_csv(run)
+                if file is not None:
+                    self.csvs.add(file)
                 await self._publish_all()
             case Options(grids=grids):
                 self.grids = grids
@@ -354,6 +422,60 @@ class Session:
     def _exp(self) -> Experiment:
         assert self.experiment is not None
         return self.experiment
+
+    # ------------------------------------------------------------------ rewind (worker)
+
+    def _new_experiment(self, make: Callable[..., Experiment], *args: Any) -> Experiment:
+        """Build an experiment (worker) and start its rewind buffer."""
+        exp = make(*args)
+        self.rewind.clear()
+        self.rewind.fast = False
+        self.viewing = None
+        self._metrics = None
+        self.rewind.record(exp)
+        return exp
+
+    def _reset(self) -> Experiment:
+        exp = self._exp()
+        exp.reset()
+        return exp
+
+    def _set_training(self, training: Any) -> None:
+        exp = self._exp()
+        self._branch_now()
+        exp.set_training(training)
+        self.rewind.record(exp)  # a replay never crosses a change of settings
+
+    def _seek(self, step: int | None) -> None:
+        """Show a recent step (exactly, with its trace), or the live end (``None``)."""
+        exp = self._exp()
+        rw = self.rewind
+        if self.viewing is None:
+            if step is None:
+                return
+            # Leaving the live end: checkpoint it (a step run phase by phase and not
+            # finished is given up: back to its start).
+            if exp.stepper.cursor != 0:
+                exp.set_state(exp.get_state())
+            rw.record(exp)
+        last = rw.last
+        assert last is not None
+        shown = rw.show(exp, last if step is None else step)
+        self.viewing = None if shown == last else shown
+        self._metrics = None
+
+    def _branch_now(self) -> None:
+        """Training goes on from the step being viewed: the later steps are dropped."""
+        if self.viewing is None:
+            return
+        live = self.rewind.last
+        assert live is not None
+        self.rewind.branch(self._exp(), self.viewing, live)
+        self.viewing = None
+
+    async def _branch(self) -> None:
+        if self.viewing is not None:
+            await self._run(self._branch_now)
 
     # ------------------------------------------------------------------ stepping (worker)
 
@@ -378,6 +500,7 @@ class Session:
                 exp.step()
             else:
                 exp.epoch()
+            self.rewind.maybe_record(exp)
         return 0
 
     def _play_job(
@@ -386,22 +509,34 @@ class Session:
         """One worker job while playing: train for ``seconds`` (at most ``max_steps``), then,
         if asked, build the frame and grid in the same job (one hop through the pool)."""
         exp = self._exp()
+        st = exp.stepper
+        rw = self.rewind
+        rw.fast = self.speed is None or self.speed > FAST_PLAY
+        until_loss = self.until.loss if self.until is not None else None
+        train_loss = exp.history.columns["train_loss"]
         deadline = time.perf_counter() + seconds
         done = 0
+        stopped = None
         while not exp.diverged and (max_steps is None or done < max_steps):
             exp.step()
             done += 1
+            if st.steps_done >= rw.next_step:
+                rw.record(exp)
+            if until_loss is not None and train_loss and (train_loss[-1] or 1e308) <= until_loss:
+                stopped = "loss"
+                break
             if time.perf_counter() >= deadline:
                 break
-        frame = frame or exp.diverged
+        frame = frame or exp.diverged or stopped is not None
         return PlayResult(
             done,
             exp.diverged,
             encode.dumps(self._frame()) if frame else None,
             self._grid_text() if frame and (grid or exp.diverged) else None,
+            stopped,
         )
 
-    async def _play_loop(self, target: int | None = None) -> None:
+    async def _play_loop(self, target: int | None = None, stop_reason: str | None = None) -> None:
         """Train until paused (or until ``target`` steps are done), publishing frames.
 
         Each pass through the loop is one job on the shared pool, sized as this session's
@@ -410,6 +545,7 @@ class Session:
         """
         runtime = self.runtime
         runtime.playing_started()
+        stopped: str | None = None
         try:
             t_start = time.monotonic()
             steps = 0
@@ -432,11 +568,13 @@ class Session:
                 if target is not None:
                     left = target - self._exp().steps_done
                     if left <= 0:
+                        stopped = stop_reason
                         break
                     owed = left if owed is None else min(owed, left)
-                share = interval / max(1, runtime.playing_count)
-                seconds = min(self.settings.slice_seconds, max(share, 0.0005))
-                seconds = min(seconds, max(next_frame - now, 0.0005))
+                # this session's share of a frame interval, leaving room for the frames
+                share = TRAIN_SHARE * interval / max(1, runtime.playing_count)
+                seconds = min(self.settings.slice_seconds, max(share, MIN_SLICE))
+                seconds = min(seconds, max(next_frame - now, MIN_SLICE))
                 want_frame = now + seconds >= next_frame
                 want_grid = want_frame and now + seconds >= next_grid
                 result = await self._run(self._play_job, owed, seconds, want_frame, want_grid)
@@ -451,7 +589,11 @@ class Session:
                     next_frame = max(next_frame + interval, now)
                 if result.grid is not None:
                     self.outbox.put_grid(result.grid)
-                    next_grid = now + GRID_INTERVAL
+                    # a grid costs ~ms: with many sessions playing, each gets them less often
+                    next_grid = now + GRID_INTERVAL * max(1.0, runtime.playing_count / 10)
+                if result.stopped is not None:
+                    stopped = result.stopped
+                    break
                 if result.diverged:
                     break
                 await asyncio.sleep(0)
@@ -460,7 +602,8 @@ class Session:
         if self.playing and not self._closed:  # finished by itself: diverged or target reached
             self.playing = False
             self._play_task = None
-            self._send_state()
+            self.until = None
+            self._send_state(stopped)
             await self._publish_frame(grid=True)
 
     async def _stop_playing(self) -> None:
@@ -473,7 +616,7 @@ class Session:
 
     # ------------------------------------------------------------------ publishing
 
-    def _send_state(self) -> None:
+    def _send_state(self, stopped: str | None = None) -> None:
         exp = self.experiment
         self.send(
             {
@@ -481,6 +624,7 @@ class Session:
                 "playing": self.playing,
                 "diverged": bool(exp.diverged) if exp else False,
                 "speed": self.speed,
+                "stopped": stopped,
             }
         )
 
@@ -524,6 +668,7 @@ class Session:
             "phases": phases,
             "data": exp.dataset.to_dict(),
             "n_params": net.n_params,
+            "rewind": self.rewind.info(),
         }
 
     def _frame(self) -> dict[str, Any]:
@@ -610,7 +755,23 @@ class Session:
             "playing": self.playing,
             "steps_per_second": self._steps_per_second if self.playing else None,
             "history": self._history_increment(),
+            "metrics": self._frame_metrics(),
+            "rewind": self.rewind.info(),
+            "viewing": self.viewing,
         }
+
+    def _frame_metrics(self) -> dict[str, Any] | None:
+        """Train/test loss, accuracy or R², confusion matrix: fresh on every frame, but
+        at most every ``METRICS_INTERVAL`` seconds while playing (else the last ones)."""
+        now = time.monotonic()
+        if (
+            self._metrics is None
+            or not self.playing
+            or now - self._metrics_time >= METRICS_INTERVAL
+        ):
+            self._metrics = self._exp().metrics()
+            self._metrics_time = now
+        return self._metrics
 
     def _history_increment(self) -> dict[str, Any] | None:
         history = self._exp().history
@@ -724,6 +885,15 @@ class Session:
         )
         out: dict[str, Any] = result.to_dict()
         return out
+
+    def _gradcheck_scaling(self) -> list[dict[str, Any]]:
+        exp = self._exp()
+        ds = exp.dataset
+        n = min(SCALING_EXAMPLES, len(ds.X_train))
+        points: list[dict[str, Any]] = cost_scaling(
+            exp.network.spec, ds.X_train[:n], ds.Y_train[:n], budget_s=SCALING_BUDGET
+        )
+        return points
 
 
 def _quantize(values: np.ndarray) -> dict[str, Any]:
