@@ -32,6 +32,7 @@ export class Banners {
   }
 
   setDiverged(diverged) {
+    if (this.diverged.hidden === !diverged) return;
     this.diverged.hidden = !diverged;
   }
 

@@ -1,11 +1,17 @@
 // Training charts (Plotly): loss train/test (log-scale toggle), accuracy, per-layer
 // gradient norm over steps (log scale) and the current per-layer norms as bars.
-// History arrives in increments inside frames; redraws are throttled while playing.
+// History arrives in increments inside frames and is kept here; the charts are redrawn
+// apart from the frames: ~3 times per second while playing, new points appended with
+// Plotly.extendTraces, one chart per task (after a frame's rendering, when layout is
+// clean), at a fixed size (no re-measuring), and a chart out of view less often.
 import { COLORS, LAYER_COLORS, TIMINGS } from "./constants.js";
 import { t } from "./i18n.js";
 
-const CONFIG = { displayModeBar: false, responsive: true, displaylogo: false };
+const CONFIG = { displayModeBar: false, responsive: false, displaylogo: false };
 const FONT = { family: "system-ui, 'Noto Sans CJK SC', 'Noto Sans', sans-serif", size: 13, color: COLORS.ink };
+const NAMES = ["loss", "accuracy", "gradNorm", "gradBars"];
+const LINE_CHARTS = new Set(["loss", "accuracy", "gradNorm"]);
+const HIDDEN_EVERY = 6; // while playing, a chart out of view is redrawn every 6th round
 
 function baseLayout(extra = {}) {
   return {
@@ -30,12 +36,51 @@ export class Charts {
     this.history = emptyHistory();
     this.frame = null;
     this.topology = null;
+    this.playing = false;
     this.timer = null;
-    this.lastDraw = 0;
+    this.lastDraw = -Infinity;
+    this.queue = [];
+    this.round = 0;
+    // Per chart: history points it shows, whether it must be drawn from scratch, its size.
+    this.drawn = Object.fromEntries(NAMES.map((n) => [n, 0]));
+    this.full = new Set(NAMES);
+    this.barsFrame = null;
+    this.size = {};
+    this.visible = {};
+    const byElement = new Map(NAMES.map((n) => [this.el[n], n]));
+    if (typeof ResizeObserver !== "undefined") {
+      this.resizer = new ResizeObserver((entries) => {
+        for (const entry of entries) {
+          const name = byElement.get(entry.target);
+          const w = Math.round(entry.contentRect.width);
+          const h = Math.round(entry.contentRect.height);
+          if (!name || w < 10 || h < 10) continue;
+          const old = this.size[name];
+          if (old && old.w === w && old.h === h) continue;
+          this.size[name] = { w, h };
+          this.full.add(name);
+          this.schedule(this.playing);
+        }
+      });
+      for (const n of NAMES) this.resizer.observe(this.el[n]);
+    }
+    if (typeof IntersectionObserver !== "undefined") {
+      this.viewer = new IntersectionObserver((entries) => {
+        for (const entry of entries) {
+          const name = byElement.get(entry.target);
+          if (!name) continue;
+          const was = this.visible[name];
+          this.visible[name] = entry.isIntersecting;
+          if (entry.isIntersecting && was === false) this.enqueue([name]); // scrolled into view
+        }
+      });
+      for (const n of NAMES) this.viewer.observe(this.el[n]);
+    }
     this.logToggle.addEventListener("click", () => {
       this.lossLog = !this.lossLog;
       this.logToggle.setAttribute("aria-pressed", String(this.lossLog));
-      this.draw();
+      this.full.add("loss");
+      this.enqueue(["loss"]);
     });
     this.logToggle.setAttribute("aria-pressed", "true");
   }
@@ -47,7 +92,9 @@ export class Charts {
   setTopology(topology) {
     this.topology = topology;
     this.history = emptyHistory();
+    this.frame = null;
     this.el.accuracyPanel.hidden = topology.data.task === "regression";
+    for (const n of NAMES) this.full.add(n);
     this.draw();
   }
 
@@ -56,86 +103,171 @@ export class Charts {
     return this.history.step.length;
   }
 
-  update(frame) {
-    this.frame = frame;
-    const h = frame.history;
-    if (h) {
-      if (h.reset) this.history = emptyHistory();
-      const start = Number.isInteger(h.start) ? h.start : this.history.step.length;
-      for (const key of Object.keys(this.history)) {
-        if (start < this.history[key].length) this.history[key].length = start;
-        if (Array.isArray(h[key])) this.history[key].push(...h[key]);
-      }
+  /** Take a frame's history increment (every frame, even one the page does not draw). */
+  ingest(h) {
+    if (!h) return;
+    if (h.reset) {
+      this.history = emptyHistory();
+      for (const n of LINE_CHARTS) this.full.add(n);
     }
-    this.schedule(frame.playing);
+    const start = Number.isInteger(h.start) ? h.start : this.history.step.length;
+    for (const key of Object.keys(this.history)) {
+      if (start < this.history[key].length) {
+        this.history[key].length = start;
+        for (const n of LINE_CHARTS) this.full.add(n);
+      }
+      if (Array.isArray(h[key])) this.history[key].push(...h[key]);
+    }
   }
 
-  schedule(throttled) {
-    if (!throttled) {
-      this.draw();
-      return;
+  update(frame) {
+    if (frame !== this.ingested) this.ingest(frame.history);
+    this.ingested = null;
+    this.frame = frame;
+    this.playing = Boolean(frame.playing);
+    this.schedule(this.playing);
+  }
+
+  /** `ingest` now and `update` later with the same frame: its history counts once. */
+  receive(frame) {
+    this.ingest(frame.history);
+    this.ingested = frame;
+  }
+
+  schedule(playing) {
+    // A pause (or a step) does not wait for a redraw timed at the slower playing pace.
+    if (this.timer && this.timerPlaying && !playing) {
+      clearTimeout(this.timer);
+      this.timer = null;
     }
     if (this.timer) return;
-    const wait = Math.max(0, TIMINGS.chartThrottleMs - (performance.now() - this.lastDraw));
+    this.timerPlaying = playing;
+    const every = playing ? TIMINGS.chartPlayMs : TIMINGS.chartThrottleMs;
+    const wait = Math.max(0, every - (performance.now() - this.lastDraw));
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.draw();
+      this.lastDraw = performance.now();
+      this.round += 1;
+      // Charts out of view are brought up to date less often (and at once when shown).
+      const sparse = this.playing && this.round % HIDDEN_EVERY !== 0;
+      this.enqueue(NAMES.filter((n) => !(sparse && this.visible[n] === false)));
     }, wait);
   }
 
+  /** Draw these charts, one per task, each after the next rendering of the page. */
+  enqueue(names) {
+    for (const n of names) if (!this.queue.includes(n)) this.queue.push(n);
+    if (this.pumping) return;
+    this.pumping = true;
+    const pump = () => {
+      const name = this.queue.shift();
+      if (!name) {
+        this.pumping = false;
+        return;
+      }
+      this.drawOne(name);
+      requestAnimationFrame(() => setTimeout(pump, 0));
+    };
+    requestAnimationFrame(() => setTimeout(pump, 0));
+  }
+
   relabel() {
+    for (const n of NAMES) this.full.add(n);
     this.draw();
   }
 
+  /** Draw every chart now. */
   draw() {
-    if (!this.Plotly || !this.topology) return;
-    this.lastDraw = performance.now();
-    // Plotly.react redraws only what changed by reference: hand it fresh arrays.
-    const h = Object.fromEntries(Object.entries(this.history).map(([k, v]) => [k, v.slice()]));
+    this.queue = [];
+    for (const n of NAMES) this.drawOne(n);
+  }
+
+  layout(name, extra) {
+    const layout = baseLayout(extra);
+    const size = this.size[name];
+    if (size) Object.assign(layout, { width: size.w, height: size.h, autosize: false });
+    return layout;
+  }
+
+  drawOne(name) {
     const P = this.Plotly;
-    P.react(
-      this.el.loss,
-      [
-        line(h.step, h.train_loss, t("charts.train"), COLORS.train),
-        line(h.step, h.test_loss, t("charts.test"), COLORS.test, "dot"),
-      ],
-      baseLayout({ yaxis: { ...baseLayout().yaxis, type: this.lossLog ? "log" : "linear", title: { text: t("charts.loss") } } }),
-      CONFIG,
-    );
-    if (!this.el.accuracyPanel.hidden) {
-      P.react(
-        this.el.accuracy,
-        [
-          line(h.step, h.train_acc, t("charts.train"), COLORS.train),
-          line(h.step, h.test_acc, t("charts.test"), COLORS.test, "dot"),
-        ],
-        baseLayout({ yaxis: { ...baseLayout().yaxis, range: [0, 1.02], tickformat: ".0%", title: { text: t("charts.accuracy") } } }),
-        CONFIG,
-      );
+    if (!P || !this.topology) return;
+    if (name === "accuracy" && this.el.accuracyPanel.hidden) return;
+    if (name === "gradBars") {
+      this.drawBars();
+      return;
     }
+    const el = this.el[name];
+    const n = this.history.step.length;
+    const fresh = this.full.has(name) || !el.data || el.data.length !== this.traceCount(name);
+    if (!fresh && n === this.drawn[name]) return;
+    if (fresh) {
+      this.full.delete(name);
+      P.react(el, this.traces(name, 0), this.chartLayout(name), CONFIG);
+    } else {
+      const traces = this.traces(name, this.drawn[name]);
+      P.extendTraces(el, { x: traces.map((tr) => tr.x), y: traces.map((tr) => tr.y) }, traces.map((_, k) => k));
+    }
+    this.drawn[name] = n;
+  }
+
+  traceCount(name) {
+    return name === "gradNorm" ? this.topology.layers.length : 2;
+  }
+
+  layerName(l) {
     const L = this.topology.layers.length;
-    const layerName = (l) => (l === L ? t("charts.output_layer") : t("charts.layer", { l }));
-    const gradTraces = [];
-    for (let l = 1; l <= L; l += 1) {
-      gradTraces.push(
-        line(h.step, h.grad_norm.map((row) => positive(row?.[l - 1])), layerName(l), LAYER_COLORS[(l - 1) % LAYER_COLORS.length]),
-      );
+    return l === L ? t("charts.output_layer") : t("charts.layer", { l });
+  }
+
+  /** The traces of a line chart from history point `from` on (new arrays each time). */
+  traces(name, from) {
+    const h = this.history;
+    const x = h.step.slice(from);
+    if (name === "loss") {
+      return [
+        line(x, h.train_loss.slice(from), t("charts.train"), COLORS.train),
+        line(x, h.test_loss.slice(from), t("charts.test"), COLORS.test, "dot"),
+      ];
     }
-    P.react(
-      this.el.gradNorm,
-      gradTraces,
-      baseLayout({ yaxis: { ...baseLayout().yaxis, type: "log", title: { text: "‖∂L/∂W‖" } } }),
-      CONFIG,
-    );
+    if (name === "accuracy") {
+      return [
+        line(x, h.train_acc.slice(from), t("charts.train"), COLORS.train),
+        line(x, h.test_acc.slice(from), t("charts.test"), COLORS.test, "dot"),
+      ];
+    }
+    const rows = h.grad_norm.slice(from);
+    const out = [];
+    for (let l = 1; l <= this.topology.layers.length; l += 1) {
+      out.push(line(x, rows.map((row) => positive(row?.[l - 1])), this.layerName(l), LAYER_COLORS[(l - 1) % LAYER_COLORS.length]));
+    }
+    return out;
+  }
+
+  chartLayout(name) {
+    const yaxis = baseLayout().yaxis;
+    if (name === "loss") {
+      return this.layout(name, { yaxis: { ...yaxis, type: this.lossLog ? "log" : "linear", title: { text: t("charts.loss") } } });
+    }
+    if (name === "accuracy") {
+      return this.layout(name, { yaxis: { ...yaxis, range: [0, 1.02], tickformat: ".0%", title: { text: t("charts.accuracy") } } });
+    }
+    return this.layout(name, { yaxis: { ...yaxis, type: "log", title: { text: "‖∂L/∂W‖" } } });
+  }
+
+  drawBars() {
+    if (this.frame === this.barsFrame && !this.full.has("gradBars")) return;
+    this.barsFrame = this.frame;
+    this.full.delete("gradBars");
     const layers = this.frame?.layers ?? [];
-    const names = layers.map((_, k) => layerName(k + 1));
-    P.react(
+    const names = layers.map((_, k) => this.layerName(k + 1));
+    this.Plotly.react(
       this.el.gradBars,
       [
         bars(names, layers.map((x) => positive(x.norms?.delta)), t("charts.delta_norm"), COLORS.backward),
         bars(names, layers.map((x) => positive(x.norms?.dW)), t("charts.dw_norm"), COLORS.forward),
       ],
-      baseLayout({
+      this.layout("gradBars", {
         barmode: "group",
         hovermode: "closest",
         xaxis: { gridcolor: "#eceef2" },

@@ -48,7 +48,8 @@ export const TIMINGS = {
   phaseAnimationMs: 520, // one forward/backward phase when stepping by hand
   updateFlashMs: 600,
   maxQueuedPhases: 12, // longer jumps skip the animation
-  chartThrottleMs: 120, // at most ~8 chart redraws per second while playing
+  chartThrottleMs: 120, // at most ~8 chart redraws per second when not playing (rapid steps)
+  chartPlayMs: 350, // while playing, the charts are redrawn ~3 times per second
   reconnectMinMs: 500,
   reconnectMaxMs: 8000,
   errorBannerMs: 9000,

@@ -44,6 +44,47 @@ export function diverging(t) {
   return `rgb(${DIVERGING.at(-1)[1].join(",")})`;
 }
 
+/** Entries of the lookup tables below, over [-1, 1] (a step of 0.002: under a third of a
+ * colour unit, so a table colour and `diverging()` look the same). */
+export const PALETTE_STEPS = 1024;
+
+let paletteRGB = null;
+let paletteCSS = null;
+
+/**
+ * The diverging palette precomputed once: `PALETTE_STEPS` colours, 3 bytes each (r, g, b),
+ * for the hot paths that colour many pixels or elements per frame. Entry k stands for
+ * t = −1 + 2k / (PALETTE_STEPS − 1); `paletteIndex(t)` finds it.
+ */
+export function divergingTable() {
+  if (!paletteRGB) {
+    paletteRGB = new Uint8ClampedArray(PALETTE_STEPS * 3);
+    for (let k = 0; k < PALETTE_STEPS; k += 1) {
+      const rgb = diverging(-1 + (2 * k) / (PALETTE_STEPS - 1)).match(/\d+/g);
+      paletteRGB.set(rgb.map(Number), 3 * k);
+    }
+  }
+  return paletteRGB;
+}
+
+/** The table entry of a value in [-1, 1] (clamped); -1 for a missing or non-finite value. */
+export function paletteIndex(t) {
+  if (t === null || t === undefined || !Number.isFinite(t)) return -1;
+  const v = t < -1 ? -1 : t > 1 ? 1 : t;
+  return Math.round(((v + 1) / 2) * (PALETTE_STEPS - 1));
+}
+
+/** `diverging(t)` from the table: the same colour as a CSS string, without the arithmetic. */
+export function divergingFast(t) {
+  const k = paletteIndex(t);
+  if (k < 0) return null;
+  if (!paletteCSS) {
+    const rgb = divergingTable();
+    paletteCSS = Array.from({ length: PALETTE_STEPS }, (_, i) => `rgb(${rgb[3 * i]},${rgb[3 * i + 1]},${rgb[3 * i + 2]})`);
+  }
+  return paletteCSS[k];
+}
+
 /** The diverging palette as a Plotly colorscale over [0, 1]. */
 export function plotlyColorscale() {
   return DIVERGING.map(([x, c]) => [(x + 1) / 2, `rgb(${c.join(",")})`]);

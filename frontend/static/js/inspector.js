@@ -1,5 +1,7 @@
 // The inspector: the formula behind the selected neuron or weight, with the frame's
-// numbers plugged in, rendered with KaTeX and refreshed on every frame.
+// numbers plugged in, rendered with KaTeX and refreshed on every frame. Each render lists
+// its blocks (heading, formula, table…) by content; only a block that changed is rebuilt,
+// so a frame that moves one number re-typesets one formula, not the whole panel.
 // It only multiplies numbers for display; every result shown comes from the frame.
 import { fmt, tex } from "./format.js";
 import { t } from "./i18n.js";
@@ -46,67 +48,69 @@ export class Inspector {
   }
 
   render() {
+    this.blocks = [];
+    if (this.topology && this.frame) {
+      const s = this.selection;
+      if (!s) this.renderOverview();
+      else if (s.type === "edge") this.renderEdge(s);
+      else if (s.layer === 0) this.renderInput(s);
+      else this.renderNeuron(s);
+    }
+    this.reconcile(this.blocks);
+  }
+
+  /** Make the panel show `blocks`, rebuilding only those whose key differs from before. */
+  reconcile(blocks) {
     const root = this.container;
-    root.replaceChildren();
-    if (!this.topology || !this.frame) return;
-    const s = this.selection;
-    if (!s) this.renderOverview();
-    else if (s.type === "edge") this.renderEdge(s);
-    else if (s.layer === 0) this.renderInput(s);
-    else this.renderNeuron(s);
+    let shown = this.shown ?? [];
+    if (shown.some((b) => b.node.parentNode !== root)) {
+      root.replaceChildren();
+      shown = [];
+    }
+    for (let i = 0; i < blocks.length; i += 1) {
+      if (shown[i]?.key === blocks[i].key) continue;
+      const node = blocks[i].make();
+      if (shown[i]) root.replaceChild(node, shown[i].node);
+      else root.appendChild(node);
+      shown[i] = { key: blocks[i].key, node };
+    }
+    for (let i = blocks.length; i < shown.length; i += 1) shown[i].node.remove();
+    this.shown = shown.slice(0, blocks.length);
   }
 
   // --------------------------------------------------------------- building blocks
 
   heading(text) {
-    const h = document.createElement("h3");
-    h.className = "inspector-title";
-    h.textContent = text;
-    this.container.appendChild(h);
+    this.blocks.push({ key: `h3|${text}`, make: () => element("h3", "inspector-title", text) });
   }
 
   note(text, cls = "inspector-note") {
-    const p = document.createElement("p");
-    p.className = cls;
-    p.textContent = text;
-    this.container.appendChild(p);
+    this.blocks.push({ key: `p|${cls}|${text}`, make: () => element("p", cls, text) });
   }
 
   section(text, kind) {
-    const h = document.createElement("h4");
-    h.className = `inspector-section ${kind}`;
-    h.textContent = text;
-    this.container.appendChild(h);
+    this.blocks.push({ key: `h4|${kind}|${text}`, make: () => element("h4", `inspector-section ${kind}`, text) });
   }
 
   formula(latex) {
-    const div = document.createElement("div");
-    div.className = "formula";
-    if (window.katex) {
-      window.katex.render(latex, div, { throwOnError: false, displayMode: true, output: "html" });
-    } else {
-      div.textContent = latex;
-    }
-    this.container.appendChild(div);
+    this.blocks.push({
+      key: `formula|${Boolean(window.katex)}|${latex}`,
+      make: () => {
+        const div = document.createElement("div");
+        div.className = "formula";
+        if (window.katex) {
+          window.katex.render(latex, div, { throwOnError: false, displayMode: true, output: "html" });
+        } else {
+          div.textContent = latex;
+        }
+        return div;
+      },
+    });
   }
 
   /** The numbers of the selection, one row each, with the raw value kept for tests. */
   values(rows) {
-    const table = document.createElement("table");
-    table.className = "inspector-values";
-    for (const [key, label, value] of rows) {
-      const tr = document.createElement("tr");
-      const th = document.createElement("th");
-      th.scope = "row";
-      th.textContent = label;
-      const td = document.createElement("td");
-      td.dataset.key = key;
-      td.dataset.value = value === null || value === undefined ? "" : String(value);
-      td.textContent = fmt(value);
-      tr.append(th, td);
-      table.appendChild(tr);
-    }
-    this.container.appendChild(table);
+    this.blocks.push({ key: `table|${rows.map((row) => row.map(String).join("\u0001")).join("\u0002")}`, make: () => valuesTable(rows) });
   }
 
   // --------------------------------------------------------------- views
@@ -333,4 +337,29 @@ function paren(x) {
 
 function texName(act) {
   return { leaky_relu: "LeakyReLU", relu: "ReLU", elu: "ELU", silu: "SiLU", sigmoid: "\\sigma" }[act] ?? act;
+}
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  node.className = className;
+  node.textContent = text;
+  return node;
+}
+
+function valuesTable(rows) {
+  const table = document.createElement("table");
+  table.className = "inspector-values";
+  for (const [key, label, value] of rows) {
+    const tr = document.createElement("tr");
+    const th = document.createElement("th");
+    th.scope = "row";
+    th.textContent = label;
+    const td = document.createElement("td");
+    td.dataset.key = key;
+    td.dataset.value = value === null || value === undefined ? "" : String(value);
+    td.textContent = fmt(value);
+    tr.append(th, td);
+    table.appendChild(tr);
+  }
+  return table;
 }

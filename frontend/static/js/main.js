@@ -168,25 +168,66 @@ async function main() {
   showLang();
 
   // ---------------------------------------------------------------- status line
+  const stats = Object.fromEntries(["step", "epoch", "train", "test", "params"].map((k) => [k, $(`#stat-${k}`)]));
+  const setStat = (key, text) => {
+    if (stats[key].textContent !== text) stats[key].textContent = text;
+  };
   const updateStatus = () => {
     const f = session.frame;
-    $("#stat-step").textContent = f ? String(f.step) : "—";
-    $("#stat-epoch").textContent = f ? f.epoch.toFixed(2) : "—";
+    setStat("step", f ? String(f.step) : "—");
+    setStat("epoch", f ? f.epoch.toFixed(2) : "—");
     const h = charts.history;
     const n = h.train_loss.length;
-    $("#stat-train").textContent = n ? fmtLoss(h.train_loss[n - 1]) : "—";
-    $("#stat-test").textContent = n ? fmtLoss(h.test_loss[n - 1]) : "—";
-    $("#stat-params").textContent = session.topology ? String(session.topology.n_params) : "—";
+    setStat("train", n ? fmtLoss(h.train_loss[n - 1]) : "—");
+    setStat("test", n ? fmtLoss(h.test_loss[n - 1]) : "—");
+    setStat("params", session.topology ? String(session.topology.n_params) : "—");
   };
   const fmtLoss = (v) => (v === null || v === undefined ? "—" : Number(v).toPrecision(4));
 
   // ---------------------------------------------------------------- messages
+  // Frames and grids can arrive faster than the screen refreshes (30 frames/s asked while
+  // playing, more after a burst): each message is kept until the next animation frame,
+  // where only the newest is applied, every view writing the DOM in that one callback.
+  // A frame's history increment is taken at once, so a frame not drawn loses no points.
+  const pending = { frame: null, grid: null, raf: 0 };
+  const applyPending = () => {
+    pending.raf = 0;
+    const { frame, grid } = pending;
+    pending.frame = pending.grid = null;
+    if (frame) applyFrame(frame);
+    if (grid) output.update(grid);
+  };
+  const schedulePending = () => {
+    if (!pending.raf) pending.raf = requestAnimationFrame(applyPending);
+  };
+  /** Apply what waits now: a message about to change the session must come after it. */
+  const flushPending = () => {
+    if (!pending.raf) return;
+    cancelAnimationFrame(pending.raf);
+    applyPending();
+  };
+  const applyFrame = (frame) => {
+    session.frame = frame;
+    session.frames += 1;
+    session.playing = frame.playing;
+    session.diverged = frame.diverged;
+    network.update(frame);
+    timeline.update(frame);
+    inspector.update(frame);
+    charts.update(frame);
+    output.updateFrame(frame);
+    playback.setPlaying(frame.playing, frame.diverged);
+    banners.setDiverged(frame.diverged);
+    updateStatus();
+  };
+
   transport.onStatus((status) => banners.setConnection(status));
   transport.on("hello", () => {
     // The server starts with its default experiment; ask for ours (from the URL).
     transport.send({ type: "configure", config: state.config });
   });
   transport.on("topology", (topo) => {
+    flushPending(); // frames and grids still waiting belong to the old network
     session.topology = topo;
     session.topologies += 1;
     session.goodConfig = structuredClone(topo.config);
@@ -202,21 +243,16 @@ async function main() {
     writeHash();
   });
   transport.on("frame", (frame) => {
-    session.frame = frame;
-    session.frames += 1;
-    session.playing = frame.playing;
-    session.diverged = frame.diverged;
-    network.update(frame);
-    timeline.update(frame);
-    inspector.update(frame);
-    charts.update(frame);
-    output.updateFrame(frame);
-    playback.setPlaying(frame.playing, frame.diverged);
-    banners.setDiverged(frame.diverged);
-    updateStatus();
+    charts.receive(frame);
+    pending.frame = frame;
+    schedulePending();
   });
-  transport.on("grid", (grid) => output.update(grid));
+  transport.on("grid", (grid) => {
+    pending.grid = grid;
+    schedulePending();
+  });
   transport.on("state", (msg) => {
+    flushPending();
     session.playing = msg.playing;
     session.diverged = msg.diverged;
     playback.setPlaying(msg.playing, msg.diverged);

@@ -1,8 +1,9 @@
 // The network diagram (SVG): neurons coloured by their value, edges by weight (colour =
 // sign, width = size), δ as a glow, ∂L/∂W recolouring the edges during the backward pass.
-// build() creates the elements once per topology; render() only sets attributes.
+// build() creates the elements once per topology; render() only sets attributes, and only
+// those whose value changed (a frame while playing changes few of them by much).
 import { COLORS, SIZES } from "./constants.js";
-import { diverging, fmt, maxAbs } from "./format.js";
+import { divergingFast as diverging, fmt, maxAbs } from "./format.js";
 import { t } from "./i18n.js";
 import { drawsEdges, layoutNetwork, MARGIN, neuronCenter } from "./network-layout.js";
 import { PhaseAnimator, phasesBetween, phaseItem } from "./network-animation.js";
@@ -14,6 +15,21 @@ function el(name, attrs = {}, parent = null) {
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
   if (parent) parent.appendChild(node);
   return node;
+}
+
+// Writes that skip an unchanged value: the last value written is kept on the node, so a
+// frame costs the DOM (and style, layout, paint) only what really changed.
+function setAttr(node, name, value) {
+  const seen = node.bpAttrs ?? (node.bpAttrs = Object.create(null));
+  if (seen[name] === value) return;
+  seen[name] = value;
+  node.setAttribute(name, value);
+}
+
+function setText(node, text) {
+  if (node.bpText === text) return;
+  node.bpText = text;
+  node.textContent = text;
 }
 
 export class NetworkView {
@@ -68,9 +84,9 @@ export class NetworkView {
     this.svg.setAttribute("height", h);
     const geo = layoutNetwork(topo, w, h);
     this.geo = geo;
-    const defs = el("defs", {}, this.svg);
-    const blur = el("filter", { id: "glow", x: "-50%", y: "-50%", width: "200%", height: "200%" }, defs);
-    el("feGaussianBlur", { stdDeviation: "3" }, blur);
+    // The δ glow is a flat disc with a fainter wide rim (fill- and stroke-opacity): a blur
+    // filter, a gradient or an opacity per neuron would each make the halos re-rasterize
+    // or re-layerize at great cost on every frame while playing.
 
     this.gBands = el("g", { class: "bands" }, this.svg);
     this.gEdges = el("g", { class: "edges" }, this.svg);
@@ -82,6 +98,7 @@ export class NetworkView {
     this.columns = geo.columns.map((col, c) => this.buildColumn(col, c));
     this.edgeLayers = topo.layers.map((layer, i) => this.buildEdges(geo.columns[i], geo.columns[i + 1], i + 1));
     this.buildLoss(geo);
+    this.drawnSelection = null;
     this.relabel();
   }
 
@@ -110,7 +127,11 @@ export class NetworkView {
       let text = null;
       if (col.kind === "circles") {
         const y = col.ys[i];
-        halo = el("circle", { class: "halo", cx: col.x, cy: y, r: col.r, filter: "url(#glow)", opacity: 0 }, ng);
+        halo = el(
+          "circle",
+          { class: "halo", cx: col.x, cy: y, r: col.r, fill: COLORS.backward, stroke: COLORS.backward, "stroke-width": 7, "fill-opacity": 0, "stroke-opacity": 0 },
+          ng,
+        );
         body = el("circle", { class: "body", cx: col.x, cy: y, r: col.r }, ng);
         if (col.r >= SIZES.valueTextMinRadius) {
           text = el("text", { class: "value", x: col.x, y: y + 4, "text-anchor": "middle" }, ng);
@@ -271,11 +292,11 @@ export class NetworkView {
       const y = frame.y ?? [];
       this.columns[L].labels.forEach((label, k) => {
         const classes = this.topology.data.task === "multiclass" ? `${k} ` : "";
-        label.textContent = `${classes}y=${fmt(y[k], 3)}`;
+        setText(label, `${classes}y=${fmt(y[k], 3)}`);
       });
     }
     const lossFrame = this.source("loss");
-    this.lossValue.textContent = fmt(lossFrame.loss, 4);
+    setText(this.lossValue, fmt(lossFrame.loss, 4));
     this.lossGroup.classList.toggle("pending", lossFrame.loss === null || lossFrame.loss === undefined);
     this.renderActive();
     this.renderSelection();
@@ -298,12 +319,12 @@ export class NetworkView {
       } else {
         fill = diverging(v / scale) ?? COLORS.pending;
       }
-      n.body.setAttribute("fill", fill);
+      setAttr(n.body, "fill", fill);
       if (n.text) this.setValueText(n.text, v, v / scale);
-      n.tip.textContent = `x${sub(i + 1)} = ${fmt(v)}`;
+      setText(n.tip, `x${sub(i + 1)} = ${fmt(v)}`);
     });
     colView.labels.forEach((label, i) => {
-      label.textContent = `x${sub(i + 1)}`;
+      setText(label, `x${sub(i + 1)}`);
     });
   }
 
@@ -312,59 +333,68 @@ export class NetworkView {
     colView.neurons.forEach((n, j) => {
       const v = a?.[j];
       const fill = diverging(v / scale) ?? COLORS.pending;
-      n.body.setAttribute("fill", fill);
+      setAttr(n.body, "fill", fill);
       if (n.text) this.setValueText(n.text, v, v / scale);
       const d = delta?.[j];
       const strength = deltaMax > 0 && Number.isFinite(d) ? Math.abs(d) / deltaMax : 0;
       if (n.halo) {
         const r = colView.col.r;
-        n.halo.setAttribute("r", r + 2 + 12 * Math.sqrt(strength));
-        n.halo.setAttribute("fill", COLORS.backward);
-        n.halo.setAttribute("opacity", strength > 0 ? (0.2 + 0.7 * Math.sqrt(strength)).toFixed(3) : 0);
+        // The rim reaches ~4 px beyond the radius a blurred circle had (r + 2 + 12·√s).
+        const alpha = strength > 0 ? 0.2 + 0.7 * Math.sqrt(strength) : 0;
+        setAttr(n.halo, "r", (r + 2.5 + 12 * Math.sqrt(strength)).toFixed(1));
+        setAttr(n.halo, "fill-opacity", (0.75 * alpha).toFixed(2));
+        setAttr(n.halo, "stroke-opacity", (0.35 * alpha).toFixed(2));
       } else {
-        n.body.setAttribute("stroke", strength > 0.05 ? COLORS.backward : "none");
-        n.body.setAttribute("stroke-width", (0.5 + 2.5 * strength).toFixed(2));
+        setAttr(n.body, "stroke", strength > 0.05 ? COLORS.backward : "none");
+        setAttr(n.body, "stroke-width", (0.5 + 2.5 * strength).toFixed(2));
       }
       const name = l === this.topology.layers.length ? "ŷ" : "a";
-      n.tip.textContent = `${name}${sub(j + 1)}⁽${sup(l)}⁾ = ${fmt(v)}   δ = ${fmt(d)}`;
+      setText(n.tip, `${name}${sub(j + 1)}⁽${sup(l)}⁾ = ${fmt(v)}   δ = ${fmt(d)}`);
     });
   }
 
   setValueText(text, v, tNorm) {
-    text.textContent = Number.isFinite(v) ? fmt(v, 2) : "";
-    text.setAttribute("fill", Math.abs(tNorm) > 0.55 ? "#ffffff" : COLORS.ink);
+    setText(text, Number.isFinite(v) ? fmt(v, 2) : "");
+    setAttr(text, "fill", Math.abs(tNorm) > 0.55 ? "#ffffff" : COLORS.ink);
   }
 
   renderEdges(l) {
     const view = this.edgeLayers[l - 1];
     const src = this.hidden.has("w") ? this.prev ?? this.frame : this.source(`d:${l}`);
     const layer = src.layers[l - 1];
-    const grad = layer && layer.dW !== null && layer.dW !== undefined && (layer.dW_update === null || layer.dW_update === undefined);
+    // ∂L/∂W between the backward pass and the update, when stepping; weights otherwise (a
+    // frame while playing may carry no dW at all: a value not computed is null).
+    const grad =
+      !src.playing && layer && layer.dW !== null && layer.dW !== undefined && (layer.dW_update === null || layer.dW_update === undefined);
     const matrix = grad ? layer.dW : layer?.W;
     if (view.bundle) {
-      view.bundle.setAttribute("class", grad ? "bundle grad" : "bundle");
+      setAttr(view.bundle, "class", grad ? "bundle grad" : "bundle");
       const shape = `${this.topology.layers[l - 1].units}×${this.topology.layers[l - 1].n_in}`;
-      view.label.textContent = grad ? `∂L/∂W ${shape}` : `W ${shape}`;
+      setText(view.label, grad ? `∂L/∂W ${shape}` : `W ${shape}`);
       return;
     }
-    view.mode.textContent = grad ? "∂L/∂W" : "W";
-    view.mode.setAttribute("class", grad ? "edge-mode grad" : "edge-mode");
+    setText(view.mode, grad ? "∂L/∂W" : "W");
+    setAttr(view.mode, "class", grad ? "edge-mode grad" : "edge-mode");
     const m = maxAbs(matrix) || 1;
-    view.lines.forEach((row, j) => {
-      row.forEach((line, i) => {
-        const v = matrix?.[j]?.[i];
+    const span = SIZES.edgeWidthMax - SIZES.edgeWidthMin;
+    for (let j = 0; j < view.lines.length; j += 1) {
+      const row = view.lines[j];
+      const values = matrix?.[j];
+      for (let i = 0; i < row.length; i += 1) {
+        const line = row[i];
+        const v = values?.[i];
         if (!Number.isFinite(v)) {
-          line.setAttribute("stroke", COLORS.edgeNeutral);
-          line.setAttribute("stroke-width", 1);
-          line.setAttribute("stroke-opacity", 0.6);
-          return;
+          setAttr(line, "stroke", COLORS.edgeNeutral);
+          setAttr(line, "stroke-width", "1");
+          setAttr(line, "stroke-opacity", "0.6");
+          continue;
         }
         const s = Math.abs(v) / m;
-        line.setAttribute("stroke", diverging(Math.sign(v) * (0.45 + 0.55 * s)));
-        line.setAttribute("stroke-width", (SIZES.edgeWidthMin + (SIZES.edgeWidthMax - SIZES.edgeWidthMin) * s).toFixed(2));
-        line.setAttribute("stroke-opacity", (0.35 + 0.65 * s).toFixed(3));
-      });
-    });
+        setAttr(line, "stroke", diverging(Math.sign(v) * (0.45 + 0.55 * s)));
+        setAttr(line, "stroke-width", (SIZES.edgeWidthMin + span * s).toFixed(1));
+        setAttr(line, "stroke-opacity", (0.35 + 0.65 * s).toFixed(2));
+      }
+    }
   }
 
   /** Highlight the column (or the loss box) of the phase just run. */
@@ -372,17 +402,20 @@ export class NetworkView {
     if (!this.columns) return;
     const phase = this.active;
     const key = phase ? `${phase.kind}:${phase.layer ?? ""}` : "";
-    this.svg.dataset.active = key;
+    if (this.svg.dataset.active !== key) this.svg.dataset.active = key;
+    const L = this.topology.layers.length;
     this.columns.forEach((colView, c) => {
       const on =
         phase && ((phase.kind === "forward" || phase.kind === "backward") && phase.layer === c);
-      colView.band.setAttribute("class", on ? `column-band active ${phase.kind}` : "column-band");
+      let cls = on ? `column-band active ${phase.kind}` : "column-band";
+      if (c === L && phase?.kind === "loss") cls = "column-band active loss";
+      setAttr(colView.band, "class", cls);
       colView.g.classList.toggle("active", Boolean(on));
     });
-    const L = this.topology.layers.length;
-    if (phase?.kind === "loss") this.columns[L].band.setAttribute("class", "column-band active loss");
     this.lossGroup.classList.toggle("active", phase?.kind === "loss" || (phase?.kind === "backward" && phase.layer === L));
-    this.gEdges.classList.toggle("updated", phase?.kind === "update");
+    // The glow that marks fresh weights is for a step by hand; while playing every frame
+    // follows an update, and a filter on every edge would cost each frame its paint.
+    this.gEdges.classList.toggle("updated", phase?.kind === "update" && !this.frame?.playing);
   }
 
   // ------------------------------------------------------------------ selection
@@ -404,8 +437,12 @@ export class NetworkView {
   }
 
   renderSelection() {
-    this.gOverlay.replaceChildren();
+    if (!this.gOverlay) return;
     const s = this.selection;
+    const key = s ? JSON.stringify(s) : "";
+    if (key === this.drawnSelection) return;
+    this.drawnSelection = key;
+    this.gOverlay.replaceChildren();
     if (!s || !this.geo) return;
     if (s.type === "neuron") {
       const col = this.geo.columns[s.layer];

@@ -60,6 +60,10 @@ export class Playback {
   }
 
   setPlaying(playing, diverged) {
+    // Called with every frame: a change only touches the DOM (and rebuilds the speed menu).
+    const key = `${playing}|${diverged}`;
+    if (key === this.shown) return;
+    this.shown = key;
     this.playing = playing;
     this.diverged = diverged;
     this.playButton.classList.toggle("playing", playing);

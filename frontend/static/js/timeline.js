@@ -22,6 +22,7 @@ export class Timeline {
     this.phases = topology.phases;
     this.L = topology.layers.length;
     this.container.replaceChildren();
+    this.shown = null;
     this.groups = [];
     this.chips = this.phases.map((phase, index) => {
       const first = index === 0 || this.phases[index - 1].kind !== phase.kind;
@@ -74,13 +75,25 @@ export class Timeline {
     if (!frame) return;
     const next = frame.cursor?.index ?? 0;
     const last = frame.last_phase?.index;
+    const disabled = Boolean(frame.diverged) || Boolean(frame.playing);
+    // While playing every frame looks the same here: touch the chips only on a change.
+    const key = `${next}|${last}|${disabled}`;
+    if (key === this.shown) return;
+    this.shown = key;
     this.chips.forEach((chip, index) => {
       const done = index < next && !(next === 0);
-      chip.classList.toggle("done", done || (next === 0 && last !== undefined && last !== null));
-      chip.classList.toggle("current", index === last);
-      chip.classList.toggle("next", index === next);
-      chip.setAttribute("aria-current", index === last ? "step" : "false");
-      chip.disabled = Boolean(frame.diverged) || Boolean(frame.playing);
+      const state = {
+        done: done || (next === 0 && last !== undefined && last !== null),
+        current: index === last,
+        next: index === next,
+      };
+      const was = chip.bpState ?? {};
+      for (const name of ["done", "current", "next"]) {
+        if (was[name] !== state[name]) chip.classList.toggle(name, state[name]);
+      }
+      if (was.current !== state.current) chip.setAttribute("aria-current", state.current ? "step" : "false");
+      if (chip.disabled !== disabled) chip.disabled = disabled;
+      chip.bpState = state;
     });
   }
 
