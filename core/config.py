@@ -27,7 +27,7 @@ All errors are collected, not just the first: `ConfigError.errors` is a list of
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from itertools import pairwise
 from typing import Any, Literal
@@ -39,6 +39,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "DataConfig",
+    "DataShape",
     "DatasetInfo",
     "Field",
     "FieldError",
@@ -107,6 +108,8 @@ OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam", "adamw")
 DTYPES = ("float64", "float32")
 
 Task = Literal["binary", "multiclass", "regression"]
+CSV_TASKS = ("auto", "binary", "multiclass", "regression")
+MAX_NAME = 200  # characters of a CSV hash or column name
 
 
 @dataclass(frozen=True)
@@ -164,12 +167,16 @@ class LayerConfig:
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Which data set, how many examples, how noisy, and the train/test split."""
+    """Which data set, how many examples, how noisy, and the train/test split; for an
+    uploaded CSV (`name` "csv") its content hash, target column and task."""
 
     name: str
     samples: int
     noise: float
     test_fraction: float
+    csv: str = ""
+    target: str = ""
+    task: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -286,15 +293,16 @@ FIELDS: tuple[Field, ...] = (
         "circle",
         "Built-in data set. circle, xor, gauss, spiral, moons: 2-D binary classification; "
         "plane, multigauss: 2-D regression; square: y = x²; house: price from area and "
-        "rooms; digits: 8×8 images, 10 classes.",
-        "数据集",
-        choices=tuple(DATASETS),
+        "rooms; digits: 8×8 images, 10 classes; csv: an uploaded CSV (see data.csv).",
+        "数据集（csv：上传的 CSV 文件）",
+        choices=(*DATASETS, "csv"),
     ),
     Field(
         "data.samples",
         "int",
         400,
-        "Number of examples, train and test together (digits has at most 1797).",
+        "Number of examples, train and test together (digits has at most 1797; a CSV "
+        "uses all its rows).",
         "样本数（训练集与测试集合计）",
         _L["min_samples"],
         _L["max_samples"],
@@ -317,6 +325,31 @@ FIELDS: tuple[Field, ...] = (
         "测试集比例",
         0.0,
         _L["max_test_fraction"],
+    ),
+    Field(
+        "data.csv",
+        "str",
+        "",
+        "With data.name csv: the uploaded CSV's content hash (the first 16 hex digits of "
+        "the SHA-256 of its UTF-8 text), as the server's csv_info names it.",
+        "上传 CSV 的内容哈希（data.name 为 csv 时）",
+    ),
+    Field(
+        "data.target",
+        "str",
+        "",
+        "With data.name csv: the column to predict; empty = the last column. Every other "
+        "column is a numeric feature.",
+        "CSV 的目标列（空 = 最后一列）",
+    ),
+    Field(
+        "data.task",
+        "str",
+        "auto",
+        "With data.name csv: binary, multiclass or regression; auto detects it from the "
+        "target column (text labels or a few repeated integers: classification).",
+        "CSV 的任务类型（auto 为自动识别）",
+        choices=CSV_TASKS,
     ),
     # -- network ---------------------------------------------------------
     Field(
@@ -742,11 +775,10 @@ def n_params(
     return count
 
 
-def _cross_checks(data: dict[str, Any], network: dict[str, Any], errors: list[FieldError]) -> None:
+def _cross_checks(
+    data: dict[str, Any], network: dict[str, Any], info: DatasetInfo, errors: list[FieldError]
+) -> None:
     name, samples = data.get("name"), data.get("samples")
-    info = DATASETS.get(name) if isinstance(name, str) else None
-    if info is None:
-        return
     if isinstance(samples, int) and samples > info.max_samples:
         errors.append(
             FieldError(
@@ -785,21 +817,58 @@ def _cross_checks(data: dict[str, Any], network: dict[str, Any], errors: list[Fi
 TASK_DEFAULT_LOSS = {"binary": "bce", "multiclass": "softmax_ce", "regression": "mse"}
 
 
-def _default_loss_for_data(top: Mapping[str, object], parts: dict[str, dict[str, Any]]) -> None:
+def _default_loss_for_data(
+    top: Mapping[str, object], parts: dict[str, dict[str, Any]], info: DatasetInfo
+) -> None:
     """A config that names no loss gets the one that fits its data set."""
     network = top.get("network")
     if isinstance(network, Mapping) and "loss" in network:
         return
-    info = DATASETS.get(parts["data"].get("name"))  # type: ignore[arg-type]
-    if info is not None and "loss" in parts["network"]:
+    if "loss" in parts["network"]:
         parts["network"]["loss"] = TASK_DEFAULT_LOSS[info.task]
 
 
-def validate(obj: object) -> Config:
+DataShape = Callable[[DataConfig], DatasetInfo | None]
+"""Tells `validate` the shape of data it cannot know by itself (an uploaded CSV): given
+the checked `data` section, the `DatasetInfo` (n_in, n_out, task) or None when that
+CSV is unknown. It may raise (e.g. a `datasets.DataError` of the file); `validate` lets
+that through."""
+
+
+def _data_info(
+    data: dict[str, Any], data_shape: DataShape | None, errors: list[FieldError]
+) -> DatasetInfo | None:
+    """The shape of the configured data: a built-in set's, or the CSV's via `data_shape`."""
+    name = data.get("name")
+    if name != "csv":
+        return DATASETS.get(name) if isinstance(name, str) else None
+    for key in ("csv", "target"):
+        if len(data[key]) > MAX_NAME:
+            errors.append(FieldError(f"data.{key}", f"at most {MAX_NAME} characters", "too_large"))
+            return None
+    if not data["csv"]:
+        errors.append(
+            FieldError("data.csv", "data.name csv needs data.csv, the CSV's hash", "missing")
+        )
+        return None
+    info = data_shape(DataConfig(**data)) if data_shape is not None else None
+    if info is None:
+        errors.append(
+            FieldError(
+                "data.csv",
+                f"no CSV with hash {data['csv']!r} is loaded; send it first (csv_inspect)",
+                "unknown_csv",
+            )
+        )
+    return info
+
+
+def validate(obj: object, data_shape: DataShape | None = None) -> Config:
     """Check a parsed JSON object and build a `Config`.
 
     Missing keys take their defaults; every problem is reported at once in a
-    `ConfigError`.
+    `ConfigError`. `data_shape` gives the shape of an uploaded CSV (see `DataShape`);
+    without it a config with data.name "csv" fails with code `unknown_csv`.
     """
     errors: list[FieldError] = []
     top = _as_object(obj, "", errors)
@@ -822,9 +891,13 @@ def validate(obj: object) -> Config:
             continue
         parts[section] = _section(sub, section, errors)
 
-    _default_loss_for_data(top, parts)
-    if not errors:
-        _cross_checks(parts["data"], parts["network"], errors)
+    info = None
+    if not errors or not any(e.field.startswith("data") for e in errors):
+        info = _data_info(parts["data"], data_shape, errors)
+    if info is not None:
+        _default_loss_for_data(top, parts, info)
+        if not errors:
+            _cross_checks(parts["data"], parts["network"], info, errors)
     if errors:
         raise ConfigError(errors)
     return Config(
@@ -862,13 +935,19 @@ def default_config() -> Config:
     return validate({})
 
 
+_CSV_KEYS = ("data.csv", "data.target", "data.task")
+
+
 def to_dict(config: Config) -> dict[str, Any]:
-    """The JSON-ready dict of a config (all keys, in the documented order)."""
+    """The JSON-ready dict of a config (all keys, in the documented order; the CSV keys
+    only for a CSV data set)."""
     out: dict[str, Any] = {"seed": config.seed}
     for section in _SECTIONS:
         part = getattr(config, section)
         values: dict[str, Any] = {}
         for f in _section_fields(section):
+            if f.path in _CSV_KEYS and config.data.name != "csv":
+                continue  # a built-in set's config stays as it always was
             value = getattr(part, f.name)
             if f.kind == "layers":
                 value = [{"units": layer.units, "activation": layer.activation} for layer in value]
@@ -950,7 +1029,7 @@ def _default_text(f: Field) -> str:
     if f.kind == "layers":
         return "[" + ", ".join(f"{d['units']} {d['activation']}" for d in f.default) + "]"
     if f.kind == "str":
-        return f"`{f.default}`"
+        return f"`{f.default}`" if f.default else '`""`'
     if f.kind == "bool":
         return "`true`" if f.default else "`false`"
     return f"`{f.default!r}`" if isinstance(f.default, float) else f"`{f.default}`"

@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from .activations import FloatArray
 from .history import History
-from .metrics import accuracy, r2_score, task_of
+from .metrics import accuracy, confusion_matrix, r2_score, task_of
 from .network import Network, NetworkSpec
 from .optimizers import Hyper
 from .stepper import Phase, Stepper, Trace
@@ -181,6 +181,8 @@ class Experiment:
             from . import datasets
 
             d = config.data
+            if d.name == "csv":
+                raise ValueError("a CSV data set must be passed in (datasets.load_csv)")
             dataset = datasets.make_dataset(
                 d.name,
                 samples=d.samples,
@@ -341,6 +343,40 @@ class Experiment:
             if self.task == "regression":
                 return loss, None, r2_score(a, Y)
             return loss, accuracy(a, Y), None
+
+    def metrics(self) -> dict[str, Any]:
+        """:meth:`evaluate` plus, for classification, the confusion matrix of the test set
+        (the training set when there is none): ``{"train_loss", "test_loss", "train_acc",
+        "test_acc", "train_r2", "test_r2", "confusion": {"labels", "matrix"} | None}``,
+        ``matrix[true][predicted]`` counts."""
+        out = self.evaluate().to_dict()
+        out.pop("step", None)
+        confusion = None
+        if self.task != "regression":
+            X, Y = self._eval_test if self._eval_test is not None else self._eval_train
+            with np.errstate(all="ignore"):
+                cm = confusion_matrix(self.network.predict(X), Y)
+            names = getattr(self.dataset, "class_names", None)
+            k = cm.shape[0]
+            labels = [str(n) for n in names] if names and len(names) == k else list(range(k))
+            confusion = {"labels": labels, "matrix": cm.tolist()}
+        out["confusion"] = confusion
+        return out
+
+    def get_state(self) -> dict[str, Any]:
+        """The exact training state (see :meth:`Stepper.get_state`); with the training
+        settings, :meth:`set_state` brings any experiment of the same config back to it."""
+        return self.stepper.get_state()
+
+    def set_state(self, state: dict[str, Any], training: TrainingConfigLike | None = None) -> None:
+        """Load a :meth:`get_state` (optionally with the training settings it ran with:
+        optimizer type, hyper-parameters, batch size...). The history is not touched."""
+        if training is not None:
+            self.set_training(training)
+        opt = state["optimizer"]["name"]
+        if opt != self.stepper.optimizer.name:
+            self.stepper.set_optimizer(opt)
+        self.stepper.set_state(state)
 
     def predict(self, X: npt.ArrayLike) -> FloatArray:
         """Network output ``(N, n_out)`` for ``X (N, n_in)`` (inference)."""

@@ -22,6 +22,8 @@ whole set is one batch); identity skips add ``a_prev``.
 
 from __future__ import annotations
 
+import itertools
+import math
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -29,10 +31,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .network import BN_EPS, DenseBlock, Network
+from .network import BN_EPS, DenseBlock, Network, NetworkSpec
 from .stepper import Stepper
 
-__all__ = ["GradCheckEntry", "GradCheckResult", "gradient_check", "rel_error"]
+__all__ = [
+    "GradCheckEntry",
+    "GradCheckResult",
+    "cost_scaling",
+    "gradient_check",
+    "rel_error",
+]
 
 
 def rel_error(analytic: float, numeric: float) -> float:
@@ -217,3 +225,88 @@ def gradient_check(
         n_checked=len(entries),
         eps=eps,
     )
+
+
+SCALING_SIZES = (10, 30, 100, 300, 1000, 3000)
+
+
+def _width_for(n_in: int, n_hidden: int, n_out: int, target: int) -> int:
+    """The hidden width (1..256) whose network n_in-w-…-w-n_out has closest to ``target``
+    parameters."""
+    best, best_gap = 1, math.inf
+    for w in range(1, 257):
+        widths = [n_in, *([w] * n_hidden), n_out]
+        p = sum(a * b + b for a, b in itertools.pairwise(widths))
+        gap = abs(math.log(p) - math.log(target))
+        if gap < best_gap:
+            best, best_gap = w, gap
+    return best
+
+
+def cost_scaling(
+    spec: NetworkSpec,
+    X: npt.ArrayLike,
+    Y: npt.ArrayLike,
+    sizes: tuple[int, ...] = SCALING_SIZES,
+    budget_s: float = 1.5,
+) -> list[dict[str, Any]]:
+    """Time backprop against finite differences for networks of several sizes.
+
+    The networks keep ``spec``'s inputs, outputs, loss and hidden activations (one
+    ``tanh`` layer when it has none) with every hidden layer ``w`` wide, ``w`` chosen so
+    the parameter count comes closest to each of ``sizes``. Backprop: one forward and
+    backward pass over ``X (N, n_in)`` (the fastest of five). Finite differences: two
+    forward passes (the engine's, float64) per parameter, all of them when the budget
+    allows; past it, ``n_timed`` of the ``n_params`` are timed and the time scaled up.
+
+    Returns:
+        ``[{"n_params", "time_backprop_s", "time_numeric_s", "n_timed"}, …]`` by size.
+    """
+    Xa = np.asarray(X, dtype=np.float64)
+    Ya = np.asarray(Y, dtype=np.float64)
+    acts = [a for _, a in spec.hidden] or ["tanh"]
+    deadline = time.perf_counter() + budget_s
+    seen: set[int] = set()
+    points: list[dict[str, Any]] = []
+    for target in sizes:
+        w = _width_for(spec.n_in, len(acts), spec.n_out, target)
+        if w in seen:
+            continue
+        seen.add(w)
+        sub = replace(
+            spec, hidden=tuple((w, a) for a in acts), dropout=0.0, dtype="float64", seed=0
+        )
+        net = Network(sub)
+        stepper = Stepper(net, Xa, Ya, batch_size=Xa.shape[0])
+        t_bp = math.inf
+        for _ in range(5):
+            t0 = time.perf_counter()
+            stepper.run_backward()
+            t_bp = min(t_bp, time.perf_counter() - t0)
+            stepper.step()
+        P = net.n_params
+        t_fwd = math.inf
+        for _ in range(3):
+            t0 = time.perf_counter()
+            net.objective(Xa, Ya)
+            t_fwd = min(t_fwd, time.perf_counter() - t0)
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            break
+        n_timed = int(min(P, max(10, left / (len(sizes) * 2 * t_fwd))))
+        params = net.params
+        ks = np.linspace(0, P - 1, n_timed).astype(np.intp)
+        t0 = time.perf_counter()
+        with np.errstate(all="ignore"):
+            for k in ks:
+                old = params[k]
+                params[k] = old + 1e-6
+                net.objective(Xa, Ya)
+                params[k] = old - 1e-6
+                net.objective(Xa, Ya)
+                params[k] = old
+        t_num = (time.perf_counter() - t0) * P / n_timed
+        points.append(
+            {"n_params": P, "time_backprop_s": t_bp, "time_numeric_s": t_num, "n_timed": n_timed}
+        )
+    return points

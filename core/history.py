@@ -109,6 +109,52 @@ class History:
             "points": {k: v[start:] for k, v in self.columns.items()},
         }
 
+    def rewind(self, step: int, steps_back: int) -> None:
+        """Go back in time: drop the points after ``step`` and un-offer the ``steps_back``
+        steps that are undone, so training on from ``step`` keeps the same points as a run
+        that never went further. Bumps ``generation`` (clients reload)."""
+        keep = sum(1 for s in self.columns["step"] if s <= step)
+        for k, col in self.columns.items():
+            self.columns[k] = col[:keep]
+        self._offered = max(0, self._offered - max(0, int(steps_back)))
+        self.generation += 1
+
+    def load(self, data: dict[str, Any], offered: int) -> None:
+        """Restore the points of :meth:`to_dict` (``offered``: steps offered so far, i.e.
+        the steps done). Raises ``ValueError`` on ragged or malformed columns."""
+        points = data.get("points", {})
+        stride = data.get("stride", 1)
+        if not isinstance(points, dict) or not isinstance(stride, int) or stride < 1:
+            raise ValueError("history: points must be an object and stride a positive integer")
+        n = len(points.get("step", []))
+        if n > self.max_points:
+            raise ValueError(f"history: at most {self.max_points} points")
+        cols: dict[str, list[Any]] = {}
+        for k in (*_SCALARS, *_LISTS):
+            col = points.get(k, [None] * n if k != "step" else [])
+            if not isinstance(col, list) or len(col) != n:
+                raise ValueError(f"history: column {k} must be a list of {n} values")
+            cols[k] = list(col)
+
+        def num(v: Any) -> bool:
+            return v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in cols["step"]):
+            raise ValueError("history: steps must be integers")
+        for k in _SCALARS:
+            if not all(num(v) for v in cols[k]):
+                raise ValueError(f"history: {k} must hold numbers or null")
+            cols[k] = [_clean(v) if k != "step" else v for v in cols[k]]
+        for k in _LISTS:
+            if not all(isinstance(v, list) and all(num(x) for x in v) for v in cols[k]):
+                raise ValueError(f"history: {k} must hold lists of numbers")
+        self.clear()
+        cols["seq"] = list(range(1, n + 1))
+        self.columns = cols
+        self.stride = stride
+        self._seq = n
+        self._offered = max(0, int(offered))
+
     def to_dict(self) -> dict[str, Any]:
         """All points, JSON-ready."""
         return self.since(0, None) | {"reset": True}

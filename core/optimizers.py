@@ -22,7 +22,9 @@ Update rules (``η`` learning rate, ``s`` the clipping scale, ``g ← s g``):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
@@ -70,6 +72,31 @@ class Optimizer:
     def begin_step(self) -> None:
         """Advance the step count ``t`` (once per training step, before the updates)."""
         self.t += 1
+
+    def get_state(self) -> dict[str, Any]:
+        """Copies of the state: ``{"name", "t", "slots": {slot: [arrays]}}``, each slot's
+        ``n_state`` arrays shaped like its parameter (velocity; or m, v for Adam)."""
+        return {
+            "name": self.name,
+            "t": self.t,
+            "slots": {k: [a.copy() for a in st[1:]] for k, st in self._state.items()},
+        }
+
+    def set_state(self, state: Mapping[str, Any]) -> None:
+        """Load what :meth:`get_state` returned (same optimizer type); arrays are copied.
+
+        Raises ``ValueError`` on another optimizer's state or a wrong number of arrays.
+        """
+        if state.get("name") != self.name:
+            raise ValueError(f"optimizer state of {state.get('name')!r}, not {self.name!r}")
+        slots: dict[int, list[FloatArray]] = {}
+        for k, arrays in dict(state.get("slots", {})).items():
+            if len(arrays) != self.n_state:
+                raise ValueError(f"slot {k}: expected {self.n_state} state arrays")
+            arrs = [np.array(a, copy=True) for a in arrays]
+            slots[int(k)] = [np.zeros_like(arrs[0]) if arrs else np.zeros(0), *arrs]
+        self.t = int(state.get("t", 0))
+        self._state = slots
 
     def _slot(self, slot: int, p: FloatArray) -> list[FloatArray]:
         st = self._state.get(slot)

@@ -17,6 +17,7 @@ true and every later phase is a no-op until :meth:`Stepper.reset`. Nothing raise
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -163,6 +164,7 @@ class Stepper:
         self._g: FloatArray | None = None
         self._batch_cache: dict[int, tuple[FloatArray, FloatArray]] = {}
         self._safe_bound = float(np.finfo(self.network.dtype).max) * 1e-3
+        self._start: dict[str, Any] | None = None  # state before a step run phase by phase
 
     def _make_phases(self) -> list[Phase]:
         L = self.network.n_layers
@@ -275,6 +277,72 @@ class Stepper:
             return 0.0
         return self.current_epoch - 1 + self.epoch_progress
 
+    def get_state(self) -> dict[str, Any]:
+        """The exact training state at the last step boundary, as copies.
+
+        ``{"steps_done", "current_epoch", "perm" (the epoch's order, ``(N,)``; shared,
+        never changed in place), "pos", "order_rng", "dropout_rng" (bit-generator states),
+        "params" ``(P,)``, "bn" (:meth:`Network.get_bn_state`), "optimizer"
+        (:meth:`Optimizer.get_state`), "diverged"}``. In the middle of a step (after
+        :meth:`step_phase`) it is the state before that step began: loading it and
+        running one step gives exactly the numbers of finishing the step.
+        """
+        if self._cursor != 0 and self._start is not None:
+            return self._start
+        return self._boundary_state()
+
+    def _boundary_state(self) -> dict[str, Any]:
+        net = self.network
+        return {
+            "steps_done": self.steps_done,
+            "current_epoch": self.current_epoch,
+            "perm": self._perm,
+            "pos": self._pos,
+            "order_rng": self.rng.bit_generator.state,
+            "dropout_rng": net.rng.bit_generator.state,
+            "params": net.params.copy(),
+            "bn": net.get_bn_state(),
+            "optimizer": self.optimizer.get_state(),
+            "diverged": self._diverged,
+        }
+
+    def set_state(self, state: Mapping[str, Any]) -> None:
+        """Load what :meth:`get_state` returned; the cursor is at a step boundary, with no
+        trace. The optimizer type must be the one the state came from (set it first).
+
+        Raises ``ValueError`` on shapes that do not fit this network or data.
+        """
+        net = self.network
+        params = np.asarray(state["params"], dtype=net.dtype)
+        if params.shape != net.params.shape:
+            raise ValueError(f"params: expected {net.params.shape}, got {params.shape}")
+        perm = np.asarray(state["perm"], dtype=np.intp)
+        pos = int(state["pos"])
+        if perm.ndim != 1 or (perm.size and perm.size != self.n_train):
+            raise ValueError("perm must be a permutation of the training set")
+        if perm.size and not np.array_equal(np.sort(perm), np.arange(self.n_train)):
+            raise ValueError("perm must be a permutation of the training set")
+        if not (0 <= pos <= self.n_train):
+            raise ValueError("pos out of range")
+        if not np.isfinite(params).all():
+            raise ValueError("params must be finite")
+        self.optimizer.set_state(state["optimizer"])
+        net.set_bn_state(state["bn"])
+        self.rng.bit_generator.state = state["order_rng"]
+        net.rng.bit_generator.state = state["dropout_rng"]
+        np.copyto(net.params, params)
+        for layer in net.layers:
+            layer.rec = None
+        self._perm = perm if perm.size else np.arange(0)
+        self._pos = pos if perm.size else self.n_train
+        self.steps_done = int(state["steps_done"])
+        self.current_epoch = int(state["current_epoch"])
+        self._diverged = bool(state.get("diverged", False))
+        self._cursor = 0
+        self._trace = None
+        self._a = self._g = None
+        self._start = None
+
     # ---------------------------------------------------------------- phases
     def _begin_step(self) -> None:
         n = self.n_train
@@ -382,6 +450,7 @@ class Stepper:
         phase = self._phases[c]
         L = self.network.n_layers
         if c == 0:
+            self._start = self._boundary_state()
             self._begin_step()
         trace = self._trace
         assert trace is not None
@@ -432,6 +501,7 @@ class Stepper:
         the same state (cursor, ``phases_done``, divergence), so it computes exactly the
         numbers of stepping phase by phase; it only skips the per-phase dispatch.
         """
+        self._start = None
         self._begin_step()
         trace = self._trace
         assert trace is not None

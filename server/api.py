@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from bpviz.core import config as core_config
 from bpviz.core import datasets
+from bpviz.server import owndata
 from bpviz.server.pages import plotly_js_bytes
 from bpviz.server.protocol import PROTOCOL_VERSION, schemas
 from bpviz.server.report import build_report
@@ -30,6 +31,10 @@ def limits(s: Settings) -> dict[str, Any]:
         "message_burst": s.message_burst,
         "max_sessions": s.max_sessions,
         "max_fps": s.max_fps,
+        "rewind_bytes": s.rewind_bytes,
+        "max_csv_bytes": owndata.max_bytes(s.max_upload_bytes),
+        "max_csv_rows": owndata.MAX_ROWS,
+        "max_csv_cols": owndata.MAX_COLS,
     }
 
 

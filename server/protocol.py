@@ -51,13 +51,22 @@ class Step(_Message):
     count: int = Field(default=1, ge=1, le=1000)
 
 
+class Until(_Message):
+    """When playing stops by itself: the train loss at or below ``loss``, and/or the step
+    count reaching ``steps``."""
+
+    loss: float | None = Field(default=None, ge=0, le=1e6, allow_inf_nan=False)
+    steps: int | None = Field(default=None, ge=1, le=100_000_000)
+
+
 class Play(_Message):
     """Train continuously. ``speed``: steps per second, or null for as fast as possible.
-    ``fps``: frames per second the client wants at most."""
+    ``fps``: frames per second the client wants at most. ``until``: a stop condition."""
 
     type: Literal["play"]
     speed: float | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
     fps: int = Field(default=30, ge=1, le=60)
+    until: Until | None = None
 
 
 class Pause(_Message):
@@ -86,6 +95,27 @@ class GradCheck(_Message):
 
     type: Literal["gradcheck"]
     max_examples: int = Field(default=32, ge=1, le=1024)
+
+
+class GradCheckScaling(_Message):
+    """Time backprop against finite differences for networks of several sizes."""
+
+    type: Literal["gradcheck_scaling"]
+
+
+class CsvInspect(_Message):
+    """An uploaded CSV file: check it, keep it in the session by its hash, describe it."""
+
+    type: Literal["csv_inspect"]
+    name: str = Field(default="data.csv", max_length=200)
+    text: str
+
+
+class Seek(_Message):
+    """Show a recent step again (``step``), or the live end (``null``)."""
+
+    type: Literal["seek"]
+    step: int | None = Field(ge=0, le=10**12)
 
 
 class Export(_Message):
@@ -126,6 +156,9 @@ ClientMessage = Annotated[
     | Focus
     | Inspect
     | GradCheck
+    | GradCheckScaling
+    | CsvInspect
+    | Seek
     | Export
     | Import
     | Options
@@ -155,6 +188,7 @@ class Topology(_Message):
     phases: list[dict[str, Any]]
     data: dict[str, Any]
     n_params: int
+    rewind: dict[str, int | None] | None = None
 
 
 class Frame(_Message):
@@ -177,6 +211,9 @@ class Frame(_Message):
     playing: bool
     steps_per_second: float | None
     history: dict[str, Any] | None
+    metrics: dict[str, Any] | None = None
+    rewind: dict[str, int | None] | None = None
+    viewing: int | None = None
 
 
 class Grid(_Message):
@@ -197,6 +234,26 @@ class GradCheckResult(_Message):
     result: dict[str, Any]
 
 
+class GradCheckScalingResult(_Message):
+    type: Literal["gradcheck_scaling"]
+    points: list[dict[str, Any]]
+
+
+class CsvInfo(_Message):
+    """An uploaded CSV was accepted: its hash (for ``data.csv``) and what it holds."""
+
+    type: Literal["csv_info"]
+    hash: str
+    name: str
+    columns: list[str]
+    n_rows: int
+    numeric_columns: list[str]
+    suggested_target: str
+    suggested_task: Literal["binary", "multiclass", "regression"]
+    preview: list[list[str]]
+    limits: dict[str, int]
+
+
 class Exported(_Message):
     type: Literal["export"]
     run: dict[str, Any]
@@ -207,6 +264,7 @@ class State(_Message):
     playing: bool
     diverged: bool
     speed: float | None
+    stopped: Literal["loss", "steps"] | None = None
 
 
 class Inspected(_Message):
@@ -233,10 +291,23 @@ class Error(_Message):
     code: str
     message: str
     field: str | None = None
+    row: int | None = None
+    column: str | None = None
 
 
 ServerMessage = Annotated[
-    Hello | Topology | Frame | Grid | GradCheckResult | Exported | State | Inspected | Pong | Error,
+    Hello
+    | Topology
+    | Frame
+    | Grid
+    | GradCheckResult
+    | GradCheckScalingResult
+    | CsvInfo
+    | Exported
+    | State
+    | Inspected
+    | Pong
+    | Error,
     Field(discriminator="type"),
 ]
 server_adapter: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from bpviz.core import config as core_config
-from bpviz.server.runs import import_run
+from bpviz.server.runs import import_run, run_config
 
 _CSS = """
 body { font: 15px/1.5 system-ui, sans-serif; color: #1f2933; margin: 0; background: #f5f7fa; }
@@ -200,7 +200,7 @@ def _config_rows(config: dict[str, Any], prefix: str = "") -> list[tuple[str, st
 
 def build_report(run: dict[str, Any], plotly_js: str) -> str:
     """The report as one HTML document. ``plotly_js`` is the text of plotly.min.js."""
-    config = core_config.to_dict(core_config.validate(run.get("config", {})))
+    config = core_config.to_dict(run_config(run))
     figs = _figures(run)
     output = _output_figure(run)
     if output is not None:

@@ -513,7 +513,7 @@ class Session:
         rw = self.rewind
         rw.fast = self.speed is None or self.speed > FAST_PLAY
         until_loss = self.until.loss if self.until is not None else None
-        train_loss = exp.history.columns["train_loss"]
+        columns = exp.history.columns
         deadline = time.perf_counter() + seconds
         done = 0
         stopped = None
@@ -522,9 +522,11 @@ class Session:
             done += 1
             if st.steps_done >= rw.next_step:
                 rw.record(exp)
-            if until_loss is not None and train_loss and (train_loss[-1] or 1e308) <= until_loss:
-                stopped = "loss"
-                break
+            if until_loss is not None:
+                train_loss = columns["train_loss"]
+                if train_loss and (train_loss[-1] or 1e308) <= until_loss:
+                    stopped = "loss"
+                    break
             if time.perf_counter() >= deadline:
                 break
         frame = frame or exp.diverged or stopped is not None
@@ -668,7 +670,7 @@ class Session:
             "phases": phases,
             "data": exp.dataset.to_dict(),
             "n_params": net.n_params,
-            "rewind": self.rewind.info(),
+            "rewind": self._rewind_info(),
         }
 
     def _frame(self) -> dict[str, Any]:
@@ -756,9 +758,14 @@ class Session:
             "steps_per_second": self._steps_per_second if self.playing else None,
             "history": self._history_increment(),
             "metrics": self._frame_metrics(),
-            "rewind": self.rewind.info(),
+            "rewind": self._rewind_info(),
             "viewing": self.viewing,
         }
+
+    def _rewind_info(self) -> dict[str, int | None]:
+        live = None if self.viewing is not None else self._exp().steps_done
+        info: dict[str, int | None] = self.rewind.info(live)
+        return info
 
     def _frame_metrics(self) -> dict[str, Any] | None:
         """Train/test loss, accuracy or R², confusion matrix: fresh on every frame, but

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # interval + timeout seconds of unanswered pings (its session is then freed).
     ws_ping_interval: float = Field(default=15.0, gt=0)
     ws_ping_timeout: float = Field(default=20.0, gt=0)
+    # Memory of one session's rewind checkpoints (the recent steps it can revisit).
+    rewind_bytes: int = Field(default=8 * 1024 * 1024, ge=0)
 
     def uvicorn_options(self) -> dict[str, Any]:
         """How bpviz runs under uvicorn, in one place (CLI, tests and benchmarks use it)."""

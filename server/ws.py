@@ -86,9 +86,13 @@ async def session_socket(websocket: WebSocket) -> None:
             if text is None:
                 await session.send_error("bad_message", "messages must be JSON text frames")
                 continue
-            # Only an `import` (an exported run) may be larger than an ordinary message.
+            # Only an `import` (an exported run) and a `csv_inspect` (an uploaded file) may
+            # be larger than an ordinary message; their "type" comes in the first 4 KiB.
             large = len(text) > settings.max_message_bytes
-            if len(text) > settings.max_upload_bytes or (large and '"import"' not in text[:4096]):
+            head = text[:4096]
+            if len(text) > settings.max_upload_bytes or (
+                large and '"import"' not in head and '"csv_inspect"' not in head
+            ):
                 limit = settings.max_upload_bytes if large else settings.max_message_bytes
                 await session.send_error(
                     "too_large",

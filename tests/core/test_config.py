@@ -409,6 +409,7 @@ def test_all_names_listed() -> None:
         "square",
         "house",
         "digits",
+        "csv",
     }
 
 
@@ -541,7 +542,8 @@ def test_dataset_shape_unknown() -> None:
 
 
 def test_datasets_table_matches_choices() -> None:
-    assert tuple(DATASETS) == cfgmod.FIELD_BY_PATH["data.name"].choices
+    # every built-in set, then "csv" (an uploaded file, whose shape validate() is told)
+    assert (*DATASETS, "csv") == cfgmod.FIELD_BY_PATH["data.name"].choices
 
 
 @pytest.mark.parametrize(
@@ -740,7 +742,7 @@ def test_schema_accepts_default_and_its_own_defaults() -> None:
         default = node["default"]
         if f.kind == "layers":
             assert default == DESIGN_DEFAULT["network"]["hidden"]
-        elif "*" not in f.path:
+        elif "*" not in f.path and f.path not in ("data.csv", "data.target", "data.task"):
             section, _, key = f.path.rpartition(".")
             expected = DESIGN_DEFAULT[section][key] if section else DESIGN_DEFAULT[key]
             assert default == expected, f.path
@@ -824,3 +826,34 @@ def test_datasets_table_matches_the_datasets_module() -> None:
     assert DATASETS["digits"].max_samples == n_digits
     for task, loss in datasets.DEFAULT_LOSS.items():
         assert task in cfgmod.LOSS_TASKS[loss]
+
+
+def test_csv_config_needs_its_shape_and_takes_the_task_loss() -> None:
+    cfg = {"data": {"name": "csv", "csv": "abc123", "target": "price"}}
+    with pytest.raises(cfgmod.ConfigError) as err:
+        cfgmod.validate(cfg)
+    assert err.value.errors[0].code == "unknown_csv"
+    assert err.value.errors[0].field == "data.csv"
+    seen: list[cfgmod.DataConfig] = []
+
+    def shape(data: cfgmod.DataConfig) -> cfgmod.DatasetInfo | None:
+        seen.append(data)
+        return cfgmod.DatasetInfo(3, 1, "regression", 5000) if data.csv == "abc123" else None
+
+    config = cfgmod.validate(cfg, shape)
+    assert seen[0].target == "price" and seen[0].task == "auto"
+    assert config.network.loss == "mse"
+    assert cfgmod.to_dict(config)["data"]["csv"] == "abc123"
+    assert cfgmod.validate(cfgmod.to_dict(config), shape) == config
+    with pytest.raises(cfgmod.ConfigError) as err:
+        cfgmod.validate({**cfg, "network": {"loss": "bce"}}, shape)
+    assert err.value.errors[0].code == "incompatible"
+    with pytest.raises(cfgmod.ConfigError) as err:
+        cfgmod.validate({"data": {"name": "csv"}}, shape)
+    assert err.value.errors[0].code == "missing"
+    with pytest.raises(cfgmod.ConfigError) as err:
+        cfgmod.validate({"data": {"name": "csv", "csv": "x", "task": "ranking"}}, shape)
+    assert err.value.errors[0].field == "data.task"
+    # a built-in set never asks
+    assert cfgmod.validate({"data": {"name": "xor"}}, shape).data.name == "xor"
+    assert len(seen) == 3

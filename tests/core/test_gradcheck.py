@@ -262,3 +262,18 @@ def test_missing_skip_gradient_is_caught(monkeypatch: pytest.MonkeyPatch) -> Non
     res = gradient_check(net, X, Y)
     bad = {(e.layer, e.param) for e in res.entries if e.rel_error > 1e-3}
     assert bad and all(layer < 3 for layer, _ in bad)  # layers below the last skip
+
+
+def test_cost_scaling_backprop_grows_slower_than_finite_differences() -> None:
+    from bpviz.core.gradcheck import cost_scaling
+    from bpviz.core.network import NetworkSpec
+
+    spec = NetworkSpec(2, ((4, "tanh"), (2, "relu")), 1, "bce", "xavier_normal", 1)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(16, 2))
+    Y = (X[:, :1] > 0).astype(float)
+    points = cost_scaling(spec, X, Y, budget_s=1.0)
+    sizes = [p["n_params"] for p in points]
+    assert sizes == sorted(sizes) and sizes[0] <= 15 and sizes[-1] >= 2000
+    ratio = [p["time_numeric_s"] / p["time_backprop_s"] for p in points]
+    assert ratio[-1] > 20 * ratio[0]

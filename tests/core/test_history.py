@@ -2,6 +2,8 @@
 
 import itertools
 
+import pytest
+
 from bpviz.core.history import History
 
 
@@ -59,3 +61,34 @@ def test_non_finite_stored_as_none_and_clear() -> None:
     g = h.generation
     h.clear()
     assert len(h) == 0 and h.generation == g + 1 and h.stride == 1
+
+
+def test_rewind_drops_later_points_and_keeps_the_stride_phase() -> None:
+    a, b = History(max_points=8), History(max_points=8)
+    for step in range(1, 31):
+        if a.tick():
+            a.record(step, float(step))
+    for step in range(1, 21):
+        if b.tick():
+            b.record(step, float(step))
+    gen = a.generation
+    a.rewind(20, 10)
+    assert a.generation > gen and max(a.columns["step"]) <= 20
+    for step in range(21, 31):
+        if a.tick():
+            a.record(step, float(step))
+        if b.tick():
+            b.record(step, float(step))
+    assert a.columns["step"] == b.columns["step"]
+
+
+def test_load_restores_to_dict() -> None:
+    h = History()
+    for step in range(1, 6):
+        h.tick()
+        h.record(step, 1.0 / step, None, 0.5, None, [0.1], [0.2])
+    copy = History()
+    copy.load(h.to_dict(), 5)
+    assert copy.columns == h.columns and copy.stride == h.stride
+    with pytest.raises(ValueError):
+        copy.load({"points": {"step": [1, 2], "train_loss": ["x", 1]}}, 2)

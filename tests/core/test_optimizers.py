@@ -96,3 +96,24 @@ def test_adamw_decay_mask_spares_biases() -> None:
 def test_unknown_optimizer() -> None:
     with pytest.raises(KeyError):
         make_optimizer("lbfgs")
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_state_round_trip_continues_exactly(name: str) -> None:
+    rng = np.random.default_rng(0)
+    p1 = rng.normal(size=6)
+    p2 = p1.copy()
+    a, b = make_optimizer(name), make_optimizer(name)
+    for _ in range(3):
+        g = rng.normal(size=6)
+        a.begin_step()
+        a.update(0, p1, g, np.empty(6))
+    b.set_state(a.get_state())
+    np.copyto(p2, p1)
+    g = rng.normal(size=6)
+    for opt, p in ((a, p1), (b, p2)):
+        opt.begin_step()
+        opt.update(0, p, g, np.empty(6))
+    assert np.array_equal(p1, p2)
+    with pytest.raises(ValueError):
+        make_optimizer("sgd" if name != "sgd" else "adam").set_state(a.get_state())

@@ -281,7 +281,9 @@ def test_train_writes_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     run = json.loads(out.read_text(encoding="utf-8"), parse_constant=reject_constant)
     assert run["format"] == "bpviz-run" and run["version"] == 1
     assert cfgmod.validate(run["config"]) == cfgmod.validate(SMALL)
-    assert set(run) == {"format", "version", "config", "history", "weights", "metrics"}
+    assert set(run) == {
+        "format", "version", "config", "history", "weights", "batchnorm", "metrics", "state"
+    }  # fmt: skip
     # xor: 2 → 3 → 1, W is (n_out, n_in)
     shapes = [(len(w["W"]), len(w["W"][0]), len(w["b"])) for w in run["weights"]]
     assert shapes == [(3, 2, 3), (1, 3, 1)]

@@ -25,10 +25,11 @@ EXAMPLES = int(os.environ.get("BPVIZ_FUZZ_EXAMPLES", "10000"))
 TYPES = [
     "configure", "reset", "set", "step", "play", "pause", "focus", "inspect",
     "gradcheck", "export", "import", "ping", "nope", "", "STEP",
+    "gradcheck_scaling", "csv_inspect", "seek", "options",
 ]  # fmt: skip
 FIELDS = [
     "config", "training", "unit", "count", "speed", "fps", "example", "layer", "neuron",
-    "max_examples", "run", "id", "extra",
+    "max_examples", "run", "id", "extra", "name", "text", "step", "until", "grids",
 ]  # fmt: skip
 
 numbers = st.one_of(
