@@ -13,19 +13,44 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 __all__ = ["History"]
 
 _SCALARS = ("step", "train_loss", "test_loss", "train_acc", "test_acc")
 _LISTS = ("grad_norm", "delta_norm")
+_NUM = ("seq", *_SCALARS)  # columns of the numeric table, in order
+_INT = ("seq", "step")
 
 
 def _clean(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
 
 
+_NAN = math.nan
+
+
+def _num(x: float | None) -> float:
+    """A value as stored: a missing or non-finite number is NaN."""
+    return _NAN if x is None or not math.isfinite(x) else x
+
+
+def _values(col: npt.NDArray[np.float64], integer: bool) -> list[Any]:
+    """A stored column as JSON-ready values: NaN (a missing value) → ``None``."""
+    if integer:
+        return [int(v) for v in col.tolist()]
+    return [None if v != v else v for v in col.tolist()]
+
+
 class History:
     """Columns ``step``, ``train_loss``, ``test_loss``, ``train_acc``, ``test_acc`` and, per
     point, per-layer lists ``grad_norm`` (``‖dW⁽ˡ⁾‖``) and ``delta_norm`` (``‖mean δ⁽ˡ⁾‖``).
+
+    The points live in two preallocated arrays (``(max_points, 6)`` numbers and
+    ``(max_points, 2, L)`` per-layer norms, NaN for a missing value): one allocation per
+    session instead of thousands of small Python objects, so memory stays flat while
+    playing and goes back to the system when the session ends.
 
     Args:
         max_points: at most this many points are kept (at least 2).
@@ -33,29 +58,66 @@ class History:
 
     def __init__(self, max_points: int = 2000) -> None:
         self.max_points = max(2, int(max_points))
+        self.generation = -1
         self.clear()
 
     def clear(self) -> None:
         """Forget everything (stride back to 1, generation bumped)."""
-        self.columns: dict[str, list[Any]] = {k: [] for k in (*_SCALARS, *_LISTS, "seq")}
+        self._num: npt.NDArray[np.float64] = np.full((self.max_points, len(_NUM)), np.nan)
+        self._layers: npt.NDArray[np.float64] = np.full((self.max_points, 2, 0), np.nan)
+        self._n = 0
         self.stride = 1
         self._offered = 0
         self._seq = 0
-        self.generation = getattr(self, "generation", -1) + 1
+        self.generation += 1
 
     def __len__(self) -> int:
-        return len(self.columns["step"])
+        return self._n
 
     @property
     def last_seq(self) -> int:
         """Sequence number of the newest point (0 when empty)."""
         return self._seq
 
+    @property
+    def columns(self) -> dict[str, list[Any]]:
+        """All points as lists, by column (a copy; ``None`` for a missing value)."""
+        return self._points(0)
+
+    def last(self, name: str) -> float | None:
+        """The newest value of a scalar column (``None`` when empty or missing)."""
+        if self._n == 0:
+            return None
+        v = float(self._num[self._n - 1, _NUM.index(name)])
+        return None if v != v else v
+
+    def _points(self, start: int) -> dict[str, list[Any]]:
+        n = self._n
+        out = {k: _values(self._num[start:n, i], k in _INT) for i, k in enumerate(_NUM)}
+        for j, k in enumerate(_LISTS):
+            rows = self._layers[start:n, j, :].tolist()
+            out[k] = [[None if v != v else v for v in row] for row in rows]
+        return out
+
     def tick(self) -> bool:
         """Offer one step; True when this step should be recorded with :meth:`record`."""
         keep = self._offered % self.stride == 0
         self._offered += 1
         return keep
+
+    def _layer_row(self, values: list[float] | None, j: int) -> None:
+        row = self._layers[self._n, j]
+        if not values:
+            row[:] = np.nan
+            return
+        width = self._layers.shape[2]
+        if len(values) > width:  # first record, or a network that grew: widen
+            grown = np.full((self.max_points, 2, len(values)), np.nan)
+            grown[:, :, :width] = self._layers
+            self._layers = grown
+            row = self._layers[self._n, j]
+        row[len(values) :] = np.nan
+        row[: len(values)] = [_NAN if v is None or not math.isfinite(v) else v for v in values]
 
     def record(
         self,
@@ -67,24 +129,33 @@ class History:
         grad_norm: list[float] | None = None,
         delta_norm: list[float] | None = None,
     ) -> int:
-        """Append one point (non-finite numbers stored as ``None``); returns its ``seq``."""
-        if len(self) >= self.max_points:
+        """Append one point (non-finite numbers stored as missing); returns its ``seq``."""
+        if self._n >= self.max_points:
             self._decimate()
-        c = self.columns
         self._seq += 1
-        c["seq"].append(self._seq)
-        c["step"].append(int(step))
-        c["train_loss"].append(_clean(train_loss))
-        c["test_loss"].append(_clean(test_loss))
-        c["train_acc"].append(_clean(train_acc))
-        c["test_acc"].append(_clean(test_acc))
-        c["grad_norm"].append([_clean(x) for x in grad_norm] if grad_norm else [])
-        c["delta_norm"].append([_clean(x) for x in delta_norm] if delta_norm else [])
+        self._num[self._n] = (
+            self._seq,
+            int(step),
+            _num(train_loss),
+            _num(test_loss),
+            _num(train_acc),
+            _num(test_acc),
+        )
+        self._layer_row(grad_norm, 0)
+        self._layer_row(delta_norm, 1)
+        self._n += 1
         return self._seq
 
+    def _keep(self, index: npt.NDArray[np.intp]) -> None:
+        k = len(index)
+        self._num[:k] = self._num[index]
+        self._layers[:k] = self._layers[index]
+        self._num[k:] = np.nan
+        self._layers[k:] = np.nan
+        self._n = k
+
     def _decimate(self) -> None:
-        for k, col in self.columns.items():
-            self.columns[k] = col[::2]
+        self._keep(np.arange(0, self._n, 2))
         self.stride *= 2
         self.generation += 1
 
@@ -95,27 +166,24 @@ class History:
             ``{"generation", "reset", "last_seq", "stride", "points": {column: [...]}}``.
         """
         reset = generation is not None and generation != self.generation
-        seqs = self.columns["seq"]
         start = 0
         if not reset:
-            start = len(seqs)
-            while start > 0 and seqs[start - 1] > seq:
-                start -= 1
+            seqs = self._num[: self._n, 0]
+            start = int(np.searchsorted(seqs, seq, side="right"))
         return {
             "generation": self.generation,
             "reset": reset,
             "last_seq": self._seq,
             "stride": self.stride,
-            "points": {k: v[start:] for k, v in self.columns.items()},
+            "points": self._points(start),
         }
 
     def rewind(self, step: int, steps_back: int) -> None:
         """Go back in time: drop the points after ``step`` and un-offer the ``steps_back``
         steps that are undone, so training on from ``step`` keeps the same points as a run
         that never went further. Bumps ``generation`` (clients reload)."""
-        keep = sum(1 for s in self.columns["step"] if s <= step)
-        for k, col in self.columns.items():
-            self.columns[k] = col[:keep]
+        keep = int(np.count_nonzero(self._num[: self._n, 1] <= step))
+        self._keep(np.arange(keep))
         self._offered = max(0, self._offered - max(0, int(steps_back)))
         self.generation += 1
 
@@ -149,10 +217,11 @@ class History:
             if not all(isinstance(v, list) and all(num(x) for x in v) for v in cols[k]):
                 raise ValueError(f"history: {k} must hold lists of numbers")
         self.clear()
-        cols["seq"] = list(range(1, n + 1))
-        self.columns = cols
+        for i, row in enumerate(zip(*(cols[k] for k in (*_SCALARS, *_LISTS)), strict=True)):
+            step, train_loss, test_loss, train_acc, test_acc, grad, delta = row
+            self.record(step, train_loss, test_loss, train_acc, test_acc, grad, delta)
+            assert self._seq == i + 1
         self.stride = stride
-        self._seq = n
         self._offered = max(0, int(offered))
 
     def to_dict(self) -> dict[str, Any]:

@@ -513,7 +513,6 @@ class Session:
         rw = self.rewind
         rw.fast = self.speed is None or self.speed > FAST_PLAY
         until_loss = self.until.loss if self.until is not None else None
-        columns = exp.history.columns
         deadline = time.perf_counter() + seconds
         done = 0
         stopped = None
@@ -523,8 +522,8 @@ class Session:
             if st.steps_done >= rw.next_step:
                 rw.record(exp)
             if until_loss is not None:
-                train_loss = columns["train_loss"]
-                if train_loss and (train_loss[-1] or 1e308) <= until_loss:
+                train_loss = exp.history.last("train_loss")
+                if train_loss is not None and train_loss <= until_loss:
                     stopped = "loss"
                     break
             if time.perf_counter() >= deadline:
