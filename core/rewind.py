@@ -29,6 +29,7 @@ from .experiment import Experiment, TrainingConfigLike
 __all__ = ["Checkpoint", "Rewind"]
 
 MIN_SPAN = 500  # steps the buffer should span (fewer when a checkpoint is very large)
+MAX_SPAN = 4 * MIN_SPAN  # steps beyond which old checkpoints are dropped
 MAX_REPLAY = 64  # longest gap between checkpoints, in steps (bounds the cost of a seek)
 FAST_INTERVAL = 32  # steps between checkpoints while playing fast (at least)
 OVERHEAD = 600  # bytes of Python objects per checkpoint besides its arrays
@@ -195,7 +196,11 @@ class Rewind:
         self.checkpoints.append(cp)
         self.nbytes += cp.nbytes
         while len(self.checkpoints) > 1 and (
-            self.nbytes > self.max_bytes or len(self.checkpoints) > self.max_count
+            self.nbytes > self.max_bytes
+            or len(self.checkpoints) > self.max_count
+            # no need to reach further back than MAX_SPAN steps (playing fast, the
+            # checkpoints are sparse: without this the buffer spans tens of thousands)
+            or self.checkpoints[1].step <= step - MAX_SPAN
         ):
             self.nbytes -= self.checkpoints.popleft().nbytes
         self.next_step = step + self.interval()

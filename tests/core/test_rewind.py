@@ -134,3 +134,17 @@ def test_the_byte_cap_bounds_memory_and_the_span_stays_500_steps() -> None:
         exp.step()
         small.maybe_record(exp)
     assert small.nbytes <= 100_000 and len(small.checkpoints) >= 1
+
+
+def test_playing_fast_the_buffer_spans_a_bounded_stretch() -> None:
+    from bpviz.core.rewind import MAX_REPLAY, MAX_SPAN, MIN_SPAN
+
+    exp = Experiment.from_config(cfgmod.validate({}))
+    rw = Rewind()
+    rw.fast = True
+    for _ in range(20_000):
+        exp.step()
+        rw.maybe_record(exp)
+    assert rw.last is not None and rw.first is not None
+    assert MIN_SPAN <= rw.last - rw.first <= MAX_SPAN + MAX_REPLAY
+    assert len(rw.checkpoints) < 100

@@ -11,7 +11,7 @@ SOAK = Path(__file__).resolve().parents[2] / "bench" / "soak.py"
 
 def test_short_soak() -> None:
     run = subprocess.run(
-        [sys.executable, str(SOAK), "--clients", "20", "--seconds", "16", "--check"],
+        [sys.executable, str(SOAK), "--clients", "20", "--seconds", "30", "--check"],
         capture_output=True,
         text=True,
         timeout=180,
