@@ -67,6 +67,7 @@ TRAIN_SHARE = 0.5  # of the CPU when many sessions play; the rest builds and sen
 OUTBOX_LIMIT = 256
 SLICED_STEPS = 50  # a step/epoch command longer than this trains in slices, like play
 MAX_STEPS_PER_COMMAND = 100_000
+RESET_POINTS = 400  # most history points a frame carries when it resends the whole history
 GRADCHECK_BUDGET = 200_000_000  # multiply-adds of the finite-difference side, roughly
 SCALING_BUDGET = 1.5  # seconds of gradcheck_scaling measurements
 SCALING_EXAMPLES = 16
@@ -791,6 +792,12 @@ class Session:
         self._history_seq = inc["last_seq"]
         points = inc["points"]
         points.pop("seq", None)
+        n = len(points["step"])
+        if inc["reset"] and n > RESET_POINTS:
+            # a whole history resent (after a decimation): evenly thinned, newest kept,
+            # so that no frame grows past a few KB while playing
+            keep = np.unique(np.linspace(0, n - 1, RESET_POINTS).round().astype(int))
+            points = {k: [v[i] for i in keep] for k, v in points.items()}
         return {"reset": inc["reset"], "stride": inc["stride"], **points}
 
     def _grid_text(self) -> str | None:

@@ -369,3 +369,23 @@ def test_batchnorm_residual_frames_and_export(conn: Conn) -> None:
     conn.send(type="export")
     again = conn.until("export")["run"]
     assert again["batchnorm"] == run["batchnorm"] and again["weights"] == run["weights"]
+
+
+def test_a_history_reset_stays_small(conn: Conn) -> None:
+    conn.send(type="step", unit="step", count=900)  # sliced: frames while it runs
+    while conn.until("state")["playing"]:
+        pass
+    conn.send(type="reset")
+    conn.until("topology")
+    conn.send(type="step", unit="epoch", count=100)  # 2,800 steps: the history decimates
+    while conn.until("state")["playing"]:
+        pass
+    conn.send(type="export")
+    full = conn.until("export")["run"]["history"]["points"]["step"]
+    conn.send(type="reset")
+    conn.until("topology")
+    for msg in conn.seen:
+        hist = msg.get("history") if msg["type"] == "frame" else None
+        if hist and hist["reset"]:
+            assert len(hist["step"]) <= 400
+    assert len(full) > 400
