@@ -29,8 +29,10 @@ from .experiment import Experiment, TrainingConfigLike
 __all__ = ["Checkpoint", "Rewind"]
 
 MIN_SPAN = 500  # steps the buffer should span (fewer when a checkpoint is very large)
-MAX_SPAN = 4 * MIN_SPAN  # steps beyond which old checkpoints are dropped
 MAX_REPLAY = 64  # longest gap between checkpoints, in steps (bounds the cost of a seek)
+# Steps beyond which old checkpoints are dropped: the buffer still spans MIN_SPAN steps
+# (the oldest kept is at most one interval, ≤ MAX_REPLAY, short of MAX_SPAN back)
+MAX_SPAN = MIN_SPAN + 2 * MAX_REPLAY
 FAST_INTERVAL = 32  # steps between checkpoints while playing fast (at least)
 OVERHEAD = 600  # bytes of Python objects per checkpoint besides its arrays
 
