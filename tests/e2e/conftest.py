@@ -51,11 +51,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes] | None, timeout: float = 30.0) -> None:
+def _wait_healthy(
+    url: str, proc: subprocess.Popen[bytes] | None, log: Path | None = None, timeout: float = 30.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            out = log.read_text(errors="replace") if log is not None and log.exists() else ""
             raise RuntimeError(f"bpviz server exited with {proc.returncode}:\n{out[-3000:]}")
         try:
             with urllib.request.urlopen(url + "/healthz", timeout=1) as r:
@@ -77,10 +79,15 @@ def base_url() -> Iterator[str]:
     port = _free_port()
     bpviz = Path(sys.executable).parent / "bpviz"
     cmd = [str(bpviz), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # The server's output goes to a file: a pipe nobody reads fills up (64 KiB of access
+    # log) and then blocks the server mid-run.
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log_path = ARTIFACTS / "server.log"
+    log = log_path.open("wb")
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, proc)
+        _wait_healthy(url, proc, log_path)
         yield url
     finally:
         proc.terminate()
@@ -89,8 +96,7 @@ def base_url() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
+        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -35,6 +35,7 @@ export class Charts {
     this.lossLog = true;
     this.history = emptyHistory();
     this.frame = null;
+    this.viewing = null;
     this.topology = null;
     this.playing = false;
     this.timer = null;
@@ -122,6 +123,12 @@ export class Charts {
 
   update(frame) {
     if (frame !== this.ingested) this.ingest(frame.history);
+    const viewing = frame.viewing ?? null;
+    if (viewing !== this.viewing) {
+      // A past step shown (rewind): a marker at that step on the line charts.
+      this.viewing = viewing;
+      for (const n of LINE_CHARTS) this.full.add(n);
+    }
     this.ingested = null;
     this.frame = frame;
     this.playing = Boolean(frame.playing);
@@ -245,6 +252,14 @@ export class Charts {
   }
 
   chartLayout(name) {
+    const layout = this.chartLayoutBase(name);
+    if (this.viewing !== null && this.viewing !== undefined) {
+      layout.shapes = [{ type: "line", xref: "x", yref: "paper", x0: this.viewing, x1: this.viewing, y0: 0, y1: 1, line: { color: COLORS.loss ?? "#6b3fa0", width: 2, dash: "dash" } }];
+    }
+    return layout;
+  }
+
+  chartLayoutBase(name) {
     const yaxis = baseLayout().yaxis;
     if (name === "loss") {
       return this.layout(name, { yaxis: { ...yaxis, type: this.lossLog ? "log" : "linear", title: { text: t("charts.loss") } } });

@@ -20,7 +20,7 @@ const SPEC = [
   {
     title: "controls.data",
     fields: [
-      { path: "config.data.name", label: "controls.dataset", kind: "select", options: (c) => c.datasets.map((d) => d.name), text: (v) => t(`dataset.${v}`) },
+      { path: "config.data.name", label: "controls.dataset", kind: "select", options: (c) => [...c.datasets.map((d) => d.name), "csv"], text: (v, c) => (v === "csv" && c.csvName ? t("dataset.csv_named", { name: c.csvName }) : t(`dataset.${v}`)) },
       { path: "config.data.noise", label: "controls.noise", kind: "range", min: 0, max: 1, step: 0.05 },
       { path: "config.data.test_fraction", label: "controls.test_fraction", kind: "range", min: 0, max: 0.9, step: 0.05, text: (v) => `${Math.round(v * 100)}%` },
       { path: "config.data.samples", label: "controls.samples", kind: "select", options: () => SAMPLES, number: true },
@@ -72,6 +72,7 @@ export class Controls {
 
   task() {
     const name = getPath(this.state, "config.data.name");
+    if (name === "csv") return this.csvTask ?? "regression";
     return this.datasets.find((d) => d.name === name)?.task ?? "binary";
   }
 
@@ -166,7 +167,7 @@ export class Controls {
             .map((v) => {
               const o = document.createElement("option");
               o.value = String(v);
-              o.textContent = field.text ? field.text(v) : field.number ? fmt(v) : String(v);
+              o.textContent = field.text ? field.text(v, this) : field.number ? fmt(v) : String(v);
               return o;
             }),
         );

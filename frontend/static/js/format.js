@@ -9,10 +9,10 @@ export function fmt(x, digits = 4) {
   const ax = Math.abs(x);
   if (ax >= 1e5 || ax < 1e-4) {
     const [m, e] = x.toExponential(digits - 1).split("e");
-    return `${trimZeros(m)}e${e.replace("+", "")}`.replace("-", "−");
+    return `${trimZeros(m)}e${e.replace("+", "")}`.replaceAll("-", "−");
   }
   const s = x.toPrecision(digits);
-  return trimZeros(s.includes("e") ? Number(s).toString() : s).replace("-", "−");
+  return trimZeros(s.includes("e") ? Number(s).toString() : s).replaceAll("-", "−");
 }
 
 function trimZeros(s) {

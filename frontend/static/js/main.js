@@ -4,11 +4,18 @@ import { Banners } from "./banner.js";
 import { Charts } from "./charts.js";
 import { DEFAULT_SPEED, PLAY_FPS, TIMINGS } from "./constants.js";
 import { Controls, LOSS_TASKS } from "./controls.js";
+import { fmt } from "./format.js";
+import { GradcheckPanel } from "./gradcheck-view.js";
 import { applyI18n, initI18n, language, onLanguageChange, setLanguage, t } from "./i18n.js";
 import { Inspector } from "./inspector.js";
+import { MetricsView } from "./metrics.js";
 import { NetworkView } from "./network-view.js";
 import { OutputView } from "./output-view.js";
+import { CsvDialog, loadCsv } from "./owndata.js";
 import { Playback } from "./playback.js";
+import { PRESETS, presetConfig } from "./presets.js";
+import { RewindBar } from "./rewind.js";
+import { Share } from "./share.js";
 import { applyHash, createState, getPath, propOf, setPath, toHash } from "./state.js";
 import { Timeline } from "./timeline.js";
 import { Transport } from "./transport.js";
@@ -30,9 +37,14 @@ async function main() {
     getJSON("/api/datasets"),
   ]);
   const datasets = datasetList.datasets;
-  const state = createState(defaults, { speed: DEFAULT_SPEED });
+  const UI_DEFAULTS = { speed: DEFAULT_SPEED, until_loss: null, until_steps: null, lesson: "" };
+  const state = createState(defaults, UI_DEFAULTS);
   // A data set brings its task: the loss must fit it (e.g. a shared link "#data=digits").
   const fitDataset = () => {
+    if (state.config.data.name === "csv") {
+      state.ui.csvFresh = true; // the server picks the loss that fits the CSV's task
+      return;
+    }
     const info = datasets.find((d) => d.name === state.config.data.name);
     const loss = state.config.network.loss;
     if (info && !LOSS_TASKS[loss]?.includes(info.task)) state.config.network.loss = info.default_loss;
@@ -42,7 +54,7 @@ async function main() {
   if (applyHash(state, location.hash) && !new URLSearchParams(location.hash.slice(1)).has("loss")) fitDataset();
 
   const transport = new Transport();
-  const session = { topology: null, frame: null, goodConfig: null, playing: false, diverged: false, frames: 0, topologies: 0 };
+  const session = { topology: null, frame: null, goodConfig: null, playing: false, diverged: false, frames: 0, topologies: 0, csvRetry: null, stopped: null };
 
   // ---------------------------------------------------------------- URL hash
   let hashTimer = null;
@@ -59,16 +71,35 @@ async function main() {
     applyHash(state, location.hash);
     if (!new URLSearchParams(location.hash.slice(1)).has("loss")) fitDataset();
     configure();
+    showLesson();
   });
 
   // ---------------------------------------------------------------- commands
   const configure = () => {
     select(null);
-    transport.send({ type: "configure", config: state.config });
+    const config = sendableConfig();
+    session.sentConfig = config;
+    transport.send({ type: "configure", config });
     writeHash();
+  };
+  /** The config to send: a CSV whose task is new to the page goes without a loss (the server fits one). */
+  const sendableConfig = () => {
+    const config = structuredClone(state.config);
+    if (config.data.name === "csv" && state.ui.csvFresh) delete config.network.loss;
+    return config;
+  };
+  const clearLesson = () => {
+    if (!state.ui.lesson) return;
+    state.ui.lesson = "";
+    showLesson();
   };
 
   const changeSetting = (path, value) => {
+    if (path === "config.data.name" && value === "csv") {
+      controls.sync(state); // the select goes back until a file is chosen
+      csvDialog.open();
+      return;
+    }
     setPath(state, path, value);
     if (path === "config.data.name") fitDataset();
     const prop = propOf(path);
@@ -78,13 +109,17 @@ async function main() {
       inspector.setLearningRate(state.config.training.learning_rate, state.config.training.optimizer);
       writeHash();
     } else if (prop?.send === "configure") {
+      clearLesson();
       configure();
     }
     controls.sync(state);
   };
 
   const command = (name, arg) => {
-    if (name === "play") transport.send({ type: "play", speed: state.ui.speed, fps: PLAY_FPS });
+    if (name === "play") {
+      showStopped(null);
+      transport.send(playMessage(state.ui.speed));
+    }
     else if (name === "pause") transport.send({ type: "pause" });
     else if (name === "step") transport.send({ type: "step", unit: arg });
     else if (name === "reset") {
@@ -93,8 +128,18 @@ async function main() {
     } else if (name === "speed") {
       state.ui.speed = arg;
       writeHash();
-      if (session.playing) transport.send({ type: "play", speed: arg, fps: PLAY_FPS });
+      if (session.playing) transport.send(playMessage(arg));
     }
+  };
+
+  /** `play` with the stop condition (target loss and/or step count), when one is set. */
+  const playMessage = (speed) => {
+    const msg = { type: "play", speed, fps: PLAY_FPS };
+    const until = {};
+    if (Number.isFinite(state.ui.until_loss) && state.ui.until_loss > 0) until.loss = state.ui.until_loss;
+    if (Number.isInteger(state.ui.until_steps) && state.ui.until_steps > 0) until.steps = state.ui.until_steps;
+    if (Object.keys(until).length) msg.until = until;
+    return msg;
   };
 
   // ---------------------------------------------------------------- views
@@ -129,6 +174,7 @@ async function main() {
     onChange: changeSetting,
     onLayers: (hidden) => {
       setPath(state, "config.network.hidden", hidden);
+      clearLesson();
       configure();
       controls.sync(state);
     },
@@ -140,6 +186,155 @@ async function main() {
     connection: $("#connection"),
     onReset: () => command("reset"),
   });
+  const rewind = new RewindBar({
+    root: $("#rewind"),
+    onSeek: (step) => {
+      flushPending();
+      if (session.playing && step !== null) transport.send({ type: "pause" }); // dragging back stops Play
+      transport.send({ type: "seek", step });
+    },
+  });
+  const metrics = new MetricsView({
+    box: $("#stat-metric-box"),
+    label: $("#stat-metric-label"),
+    value: $("#stat-metric"),
+    panel: $("#panel-confusion"),
+    chart: $("#chart-confusion"),
+  });
+  const gradcheck = new GradcheckPanel($("#gc-dialog"), {
+    onRun: () => transport.send({ type: "gradcheck" }),
+    onScaling: () => transport.send({ type: "gradcheck_scaling" }),
+  });
+  $("#open-gradcheck").addEventListener("click", () => gradcheck.open());
+
+  // ---------------------------------------------------------------- own data (CSV)
+  const csvDialog = new CsvDialog($("#csv-dialog"), {
+    limits,
+    onInspect: (name, text) => {
+      if (!transport.send({ type: "csv_inspect", name, text })) csvDialog.showError({ code: "offline", message: "" });
+    },
+    onTrain: ({ hash, target, task }) => {
+      state.config.data = { ...state.config.data, name: "csv", csv: hash, target, task };
+      state.ui.csvFresh = true;
+      clearLesson();
+      configure();
+    },
+  });
+  $("#open-csv").addEventListener("click", () => csvDialog.open());
+  /** Send the CSV of the current config again (from localStorage) and configure once it is back. */
+  const resendCsv = () => {
+    // The config asked for (a topology of the server's default may have come in between).
+    const wanted = session.sentConfig ?? state.config;
+    const hash = wanted.data?.csv;
+    const kept = hash ? loadCsv(hash) : null;
+    if (!kept || session.csvRetry === hash) {
+      session.csvRetry = null;
+      banners.showError({ code: "csv_gone", message: t("csv.gone", { hash }) });
+      if (session.goodConfig) {
+        state.config = structuredClone(session.goodConfig);
+        controls.sync(state);
+        writeHash();
+      }
+      csvDialog.open();
+      return;
+    }
+    session.csvRetry = hash;
+    state.config = structuredClone(wanted);
+    if (!wanted.network?.loss) state.ui.csvFresh = true;
+    transport.send({ type: "csv_inspect", name: kept.name, text: kept.text });
+  };
+
+  // ---------------------------------------------------------------- stop condition
+  const stopLoss = $("#stop-loss");
+  const stopSteps = $("#stop-steps");
+  const syncStop = () => {
+    stopLoss.value = state.ui.until_loss ?? "";
+    stopSteps.value = state.ui.until_steps ?? "";
+  };
+  const changeStop = () => {
+    const l = stopLoss.value === "" ? null : Number(stopLoss.value);
+    const n = stopSteps.value === "" ? null : Math.round(Number(stopSteps.value));
+    state.ui.until_loss = Number.isFinite(l) && l > 0 ? l : null;
+    state.ui.until_steps = Number.isInteger(n) && n > 0 ? n : null;
+    writeHash();
+    if (session.playing) transport.send(playMessage(state.ui.speed));
+  };
+  stopLoss.addEventListener("change", changeStop);
+  stopSteps.addEventListener("change", changeStop);
+  syncStop();
+  const stoppedNote = $("#stopped-note");
+  const showStopped = (why) => {
+    session.stopped = why;
+    stoppedNote.hidden = !why;
+    if (why === "loss") stoppedNote.textContent = t("stop.stopped_loss", { loss: fmt(state.ui.until_loss), step: session.frame?.step ?? "—" });
+    else if (why === "steps") stoppedNote.textContent = t("stop.stopped_steps", { step: session.frame?.step ?? state.ui.until_steps });
+  };
+
+  // ---------------------------------------------------------------- worked examples
+  const presetMenu = $("#preset");
+  const presetNote = $("#preset-note");
+  const fillPresets = () => {
+    const first = document.createElement("option");
+    first.value = "";
+    first.textContent = t("presets.menu");
+    presetMenu.replaceChildren(
+      first,
+      ...PRESETS.map((p) => {
+        const o = document.createElement("option");
+        o.value = p.id;
+        o.textContent = t(`lesson.${p.id}.title`);
+        return o;
+      }),
+    );
+    presetMenu.value = PRESETS.some((p) => p.id === state.ui.lesson) ? state.ui.lesson : "";
+  };
+  const showLesson = () => {
+    const id = PRESETS.some((p) => p.id === state.ui.lesson) ? state.ui.lesson : "";
+    presetNote.hidden = !id;
+    presetMenu.value = id;
+    if (id) {
+      presetNote.querySelector(".preset-note-title").textContent = t(`lesson.${id}.title`);
+      presetNote.querySelector(".preset-note-text").textContent = t(`lesson.${id}.text`);
+    }
+  };
+  presetMenu.addEventListener("change", () => {
+    const preset = PRESETS.find((p) => p.id === presetMenu.value);
+    if (!preset) {
+      clearLesson();
+      writeHash();
+      return;
+    }
+    state.config = presetConfig(preset, defaults);
+    state.ui = { ...UI_DEFAULTS, speed: state.ui.speed, ...(preset.ui ?? {}), lesson: preset.id };
+    syncStop();
+    controls.sync(state);
+    banners.setDiverged(false);
+    configure();
+    showLesson();
+  });
+  presetNote.querySelector("button").addEventListener("click", () => {
+    clearLesson();
+    writeHash();
+  });
+  fillPresets();
+  showLesson();
+
+  // ---------------------------------------------------------------- export, import, report
+  const share = new Share({
+    exportButton: $("#export-run"),
+    importButton: $("#import-run"),
+    importFile: $("#import-file"),
+    reportButton: $("#report-run"),
+    maxBytes: limits.max_upload_bytes,
+    onExport: () => transport.send({ type: "export" }),
+    onImport: (run) => {
+      clearLesson();
+      transport.send({ type: "import", run });
+    },
+    onError: (msg) => banners.showError(msg),
+    fileName: () => `bpviz-${state.config.data.name}-step${session.frame?.step ?? 0}`,
+  });
+
   playback.setSpeed(state.ui.speed);
   playback.setPlaying(false, false);
   controls.sync(state);
@@ -163,6 +358,13 @@ async function main() {
     output.relabel();
     playback.relabel();
     banners.relabel();
+    rewind.relabel();
+    metrics.relabel();
+    gradcheck.relabel();
+    csvDialog.relabel();
+    fillPresets();
+    showLesson();
+    if (session.stopped) showStopped(session.stopped);
     updateStatus();
   });
   showLang();
@@ -177,7 +379,12 @@ async function main() {
     setStat("step", f ? String(f.step) : "—");
     setStat("epoch", f ? f.epoch.toFixed(2) : "—");
     const h = charts.history;
-    const n = h.train_loss.length;
+    // The newest point, or the one of the step shown while viewing the past (rewind).
+    let n = h.train_loss.length;
+    if (f && f.viewing !== null && f.viewing !== undefined) {
+      const k = h.step.lastIndexOf(f.viewing);
+      if (k >= 0) n = k + 1;
+    }
     setStat("train", n ? fmtLoss(h.train_loss[n - 1]) : "—");
     setStat("test", n ? fmtLoss(h.test_loss[n - 1]) : "—");
     setStat("params", session.topology ? String(session.topology.n_params) : "—");
@@ -216,6 +423,8 @@ async function main() {
     inspector.update(frame);
     charts.update(frame);
     output.updateFrame(frame);
+    rewind.update(frame);
+    metrics.update(frame);
     playback.setPlaying(frame.playing, frame.diverged);
     banners.setDiverged(frame.diverged);
     updateStatus();
@@ -224,7 +433,15 @@ async function main() {
   transport.onStatus((status) => banners.setConnection(status));
   transport.on("hello", () => {
     // The server starts with its default experiment; ask for ours (from the URL).
-    transport.send({ type: "configure", config: state.config });
+    const config = sendableConfig();
+    session.sentConfig = config;
+    // A link to an uploaded CSV: send this browser's copy first (the new session has none).
+    const kept = state.config.data.name === "csv" ? loadCsv(state.config.data.csv) : null;
+    if (kept) {
+      session.csvPreload = state.config.data.csv;
+      transport.send({ type: "csv_inspect", name: kept.name, text: kept.text });
+    }
+    transport.send({ type: "configure", config });
   });
   transport.on("topology", (topo) => {
     flushPending(); // frames and grids still waiting belong to the old network
@@ -232,12 +449,18 @@ async function main() {
     session.topologies += 1;
     session.goodConfig = structuredClone(topo.config);
     state.config = structuredClone(topo.config);
+    if (topo.config.data.name === "csv") state.ui.csvFresh = false;
     network.setTopology(topo);
     timeline.setTopology(topo);
     inspector.setTopology(topo);
     inspector.setLearningRate(state.config.training.learning_rate, state.config.training.optimizer);
     charts.setTopology(topo);
     output.setTopology(topo);
+    rewind.update(topo);
+    metrics.setTopology(topo);
+    gradcheck.invalidate();
+    controls.csvTask = topo.data.task;
+    controls.csvName = topo.config.data.name === "csv" ? (loadCsv(topo.config.data.csv)?.name ?? topo.data.name ?? "CSV") : null;
     controls.sync(state);
     $("#arch").textContent = [topo.data.n_features, ...topo.layers.map((l) => l.units)].join("–");
     writeHash();
@@ -258,13 +481,41 @@ async function main() {
     playback.setPlaying(msg.playing, msg.diverged);
     banners.setDiverged(msg.diverged);
     if (session.frame) timeline.update({ ...session.frame, playing: msg.playing, diverged: msg.diverged });
+    if (session.frame) rewind.update({ ...session.frame, playing: msg.playing });
+    if (msg.stopped) showStopped(msg.stopped);
   });
+  transport.on("csv_info", (msg) => {
+    if (session.csvPreload === msg.hash && !csvDialog.pending) {
+      session.csvPreload = null;
+      return;
+    }
+    if (session.csvRetry && session.csvRetry === msg.hash && !csvDialog.pending) {
+      session.csvRetry = null;
+      configure();
+      return;
+    }
+    csvDialog.showInfo(msg);
+  });
+  transport.on("gradcheck", (msg) => gradcheck.setResult(msg.result));
+  transport.on("gradcheck_scaling", (msg) => gradcheck.setScaling(msg.points));
+  transport.on("export", (msg) => share.receive(msg.run));
   transport.on("inspect", (msg) => inspector.setInspected(msg));
   transport.on("error", (msg) => {
     if (msg.code === "diverged") {
       banners.setDiverged(true);
       return;
     }
+    if (msg.field === "csv" && (csvDialog.pending || csvDialog.isOpen)) {
+      csvDialog.showError(msg);
+      return;
+    }
+    if (msg.code === "unknown_csv") {
+      resendCsv();
+      return;
+    }
+    if (msg.field === "csv" && session.csvRetry) session.csvRetry = null;
+    if (msg.code !== "rate_limited") share.cancel();
+    if (gradcheck.busy) gradcheck.done();
     banners.showError(msg);
     if (msg.code === "invalid_config" && session.goodConfig) {
       // Nothing changed on the server: show the experiment that is really running.
@@ -302,6 +553,15 @@ async function main() {
     },
     get connected() {
       return transport.isOpen;
+    },
+    get history() {
+      return charts.history;
+    },
+    get gradcheck() {
+      return gradcheck.result;
+    },
+    get scaling() {
+      return gradcheck.points;
     },
     getPath,
   };

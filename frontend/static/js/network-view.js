@@ -226,8 +226,18 @@ export class NetworkView {
       else if (c === L) title = t("net.output");
       else title = narrow ? t("net.hidden_short", { l: c }) : t("net.hidden", { l: c });
       colView.title.textContent = title;
-      colView.sub.textContent =
+      const sub = colView.sub;
+      sub.textContent =
         c === 0 ? `${t("net.n_features", { n: colView.col.n })}` : `${t(`act.${layer.activation}`)} · ${layer.units}`;
+      // Narrow columns (many layers): a smaller caption, squeezed to the column's width.
+      sub.classList.toggle("narrow", narrow);
+      sub.removeAttribute("textLength");
+      sub.removeAttribute("lengthAdjust");
+      const room = this.geo.stepX - 8;
+      if (narrow && sub.getComputedTextLength() > room) {
+        sub.setAttribute("textLength", String(Math.max(20, room)));
+        sub.setAttribute("lengthAdjust", "spacingAndGlyphs");
+      }
     });
     this.lossTitle.textContent = t("net.loss_box");
     this.lossName.textContent = t(`loss.${this.topology.config?.network?.loss ?? "mse"}`);

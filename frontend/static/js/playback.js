@@ -27,7 +27,7 @@ export class Playback {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const target = event.target;
     const typing = target.closest?.("input, select, textarea, [contenteditable]");
-    if (typing) return;
+    if (typing || target.closest?.("dialog[open]")) return; // a dialog (CSV, gradient check) has the keys
     if (event.key === " " || event.code === "Space") {
       if (target.closest?.("button")) return; // a focused button answers space itself
       event.preventDefault();

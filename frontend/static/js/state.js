@@ -30,6 +30,14 @@ export const PROPS = [
   { key: "l2", path: "config.training.l2", type: "float", send: "set" },
   { key: "clip", path: "config.training.clip_norm", type: "float", send: "set" },
   { key: "speed", path: "ui.speed", type: "speed", send: "ui" },
+  // An uploaded CSV: its content hash (the text stays in this browser's localStorage).
+  { key: "csv", path: "config.data.csv", type: "str", send: "configure", csvOnly: true },
+  { key: "target", path: "config.data.target", type: "str", send: "configure", csvOnly: true },
+  { key: "task", path: "config.data.task", type: "str", send: "configure", csvOnly: true },
+  // Stop condition for Play (empty: none) and the worked example shown.
+  { key: "until_loss", path: "ui.until_loss", type: "float", send: "ui" },
+  { key: "until_steps", path: "ui.until_steps", type: "int", send: "ui" },
+  { key: "lesson", path: "ui.lesson", type: "str", send: "ui" },
 ];
 
 const BY_PATH = new Map(PROPS.map((p) => [p.path, p]));
@@ -98,7 +106,8 @@ export function toHash(state) {
   const parts = [];
   for (const p of PROPS) {
     const v = getPath(state, p.path);
-    if (v === undefined) continue;
+    if (v === undefined || v === null || v === "") continue;
+    if (p.csvOnly && getPath(state, "config.data.name") !== "csv") continue;
     parts.push(`${p.key}=${encodeURIComponent(CODECS[p.type].write(v))}`);
   }
   return `#${parts.join("&")}`;
