@@ -204,7 +204,7 @@ def test_preset_link_and_note(new_page: Any, base_url: str, screenshot: Any) -> 
     topo = page.evaluate("() => window.bpviz.topology")
     assert [la["units"] for la in topo["layers"]] == [2, 1]
     assert topo["layers"][0]["activation"] == "sigmoid"
-    assert page.locator("#preset-note").is_visible()
+    page.wait_for_selector("#preset-note", state="visible")
     page.wait_for_function("() => location.hash.includes('lesson=by_hand')")
     link = page.evaluate("() => location.href")
     screenshot(page, "lessons-06-preset-by-hand")
@@ -213,8 +213,10 @@ def test_preset_link_and_note(new_page: Any, base_url: str, screenshot: Any) -> 
     other.goto(link)
     other.wait_for_function(READY)
     other.wait_for_function("() => window.bpviz.topology.config.training.batch_size === 1")
-    assert other.locator("#preset-note").is_visible()
-    assert "手算" in other.locator("#preset-note").text_content()
+    other.wait_for_selector("#preset-note", state="visible")
+    other.wait_for_function(
+        "() => document.querySelector('#preset-note').textContent.includes('手算')"
+    )
     # XOR without a hidden layer, and digits with its confusion matrix.
     page.select_option("#preset", "digits")
     page.wait_for_function("() => window.bpviz.topology.data.name === 'digits'")
@@ -222,7 +224,9 @@ def test_preset_link_and_note(new_page: Any, base_url: str, screenshot: Any) -> 
     page.wait_for_function("() => window.bpviz.frame.step > 0")
     page.locator("#panel-confusion").scroll_into_view_if_needed()
     page.wait_for_selector("#chart-confusion .main-svg")
-    assert page.locator("#chart-confusion .annotation-text").count() == 100  # 10 × 10 counts
+    page.wait_for_function(  # 10 × 10 counts
+        "() => document.querySelectorAll('#chart-confusion .annotation-text').length === 100"
+    )
     page.wait_for_timeout(300)
     screenshot(page, "lessons-07-digits-confusion")
 
