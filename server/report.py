@@ -64,46 +64,30 @@ def _points(run: dict[str, Any]) -> dict[str, Any]:
     return points if isinstance(points, dict) else {}
 
 
+def _train_test(
+    points: dict[str, Any], name: str, title: str, ytitle: str, line: dict[str, Any]
+) -> dict[str, Any]:
+    """A figure of ``train_<name>`` (solid) and ``test_<name>`` (dotted) over the steps."""
+    return {
+        "data": [
+            {**line, "y": _clean(points.get(f"train_{name}")), "name": "train"},
+            {
+                **line,
+                "y": _clean(points.get(f"test_{name}")),
+                "name": "test",
+                "line": {"dash": "dot"},
+            },
+        ],
+        "layout": _layout(title, ytitle),
+    }
+
+
 def _figures(run: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     points = _points(run)
-    steps = _clean(points.get("step"))
-    figs: list[tuple[str, dict[str, Any]]] = []
-    line = {"type": "scatter", "mode": "lines", "x": steps}
-    figs.append(
-        (
-            "loss",
-            {
-                "data": [
-                    {**line, "y": _clean(points.get("train_loss", [])), "name": "train"},
-                    {
-                        **line,
-                        "y": _clean(points.get("test_loss", [])),
-                        "name": "test",
-                        "line": {"dash": "dot"},
-                    },
-                ],
-                "layout": _layout("Loss 损失", "loss"),
-            },
-        )
-    )
+    line = {"type": "scatter", "mode": "lines", "x": _clean(points.get("step"))}
+    figs = [("loss", _train_test(points, "loss", "Loss 损失", "loss", line))]
     if any(v is not None for v in _clean(points.get("train_acc"))):
-        figs.append(
-            (
-                "accuracy",
-                {
-                    "data": [
-                        {**line, "y": _clean(points.get("train_acc", [])), "name": "train"},
-                        {
-                            **line,
-                            "y": _clean(points.get("test_acc", [])),
-                            "name": "test",
-                            "line": {"dash": "dot"},
-                        },
-                    ],
-                    "layout": _layout("Accuracy 准确率", "accuracy"),
-                },
-            )
-        )
+        figs.append(("accuracy", _train_test(points, "acc", "Accuracy 准确率", "accuracy", line)))
     rows = points.get("grad_norm")
     rows = [r if isinstance(r, list) else [] for r in rows] if isinstance(rows, list) else []
     if any(rows):
