@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from bpviz.server.session import RESET_POINTS
 from bpviz.server.settings import Settings
 
 from .conftest import Conn
@@ -387,5 +388,5 @@ def test_a_history_reset_stays_small(conn: Conn) -> None:
     for msg in conn.seen:
         hist = msg.get("history") if msg["type"] == "frame" else None
         if hist and hist["reset"]:
-            assert len(hist["step"]) <= 400
-    assert len(full) > 400
+            assert len(hist["step"]) <= RESET_POINTS
+    assert len(full) > RESET_POINTS
