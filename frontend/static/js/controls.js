@@ -196,7 +196,8 @@ export class Controls {
     const head = document.createElement("div");
     head.className = "layers-head";
     const title = document.createElement("span");
-    title.textContent = t("controls.hidden_layers", { n: hidden.length });
+    const key = hidden.length === 1 ? "controls.hidden_layers_one" : "controls.hidden_layers";
+    title.textContent = t(key, { n: hidden.length });
     head.append(
       title,
       this.button("−", "controls.remove_layer", () => this.onLayers(hidden.slice(0, -1)), hidden.length === 0),
