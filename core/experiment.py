@@ -1,8 +1,8 @@
 """An experiment: one data set, one network, its stepper and its history.
 
 The server only talks to an :class:`Experiment`. It is built from a
-``bpviz.core.config.Config`` (duck-typed here through small Protocols, so tests can use
-stand-in dataclasses) and a data set from ``bpviz.core.datasets``.
+``bpviz.core.config.Config`` and a data set from ``bpviz.core.datasets`` (any object
+with the arrays of :class:`DatasetLike` will do).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .activations import FloatArray
+from .config import Config, TrainingConfig
 from .history import History
 from .metrics import accuracy, confusion_matrix, r2_score, task_of
 from .network import Network, NetworkSpec
@@ -23,56 +24,6 @@ from .optimizers import Hyper
 from .stepper import Phase, Stepper, Trace
 
 __all__ = ["Evaluation", "Experiment"]
-
-
-class LayerConfigLike(Protocol):
-    units: int
-    activation: str
-
-
-class DataConfigLike(Protocol):
-    name: str
-    samples: int
-    noise: float
-    test_fraction: float
-
-
-class NetworkConfigLike(Protocol):
-    @property
-    def hidden(self) -> tuple[LayerConfigLike, ...]: ...
-
-    loss: str
-    init: str
-    dropout: float
-    dtype: str
-
-
-class TrainingConfigLike(Protocol):
-    optimizer: str
-    learning_rate: float
-    batch_size: int
-    momentum: float
-    rho: float
-    beta1: float
-    beta2: float
-    eps: float
-    weight_decay: float
-    l1: float
-    l2: float
-    clip_norm: float
-
-
-class ConfigLike(Protocol):
-    seed: int
-
-    @property
-    def data(self) -> DataConfigLike: ...
-
-    @property
-    def network(self) -> NetworkConfigLike: ...
-
-    @property
-    def training(self) -> TrainingConfigLike: ...
 
 
 class DatasetLike(Protocol):
@@ -142,10 +93,10 @@ class Experiment:
     eval_budget: float | None = 0.1
     clock: Callable[[], float] = staticmethod(time.perf_counter)
 
-    def __init__(self, config: ConfigLike, dataset: DatasetLike) -> None:
+    def __init__(self, config: Config, dataset: DatasetLike) -> None:
         self.config = config
         self.dataset = dataset
-        self.training: TrainingConfigLike = config.training
+        self.training: TrainingConfig = config.training
         X_train = np.asarray(dataset.X_train)
         Y_train = np.asarray(dataset.Y_train)
         net_cfg = config.network
@@ -175,7 +126,7 @@ class Experiment:
         self._eval_test = _subset(X_test, Y_test, self.eval_max) if X_test.shape[0] > 0 else None
 
     @classmethod
-    def from_config(cls, config: ConfigLike, dataset: DatasetLike | None = None) -> Experiment:
+    def from_config(cls, config: Config, dataset: DatasetLike | None = None) -> Experiment:
         """Build from a ``Config``; the data set is ``datasets.make_dataset(...)`` unless given."""
         if dataset is None:
             from . import datasets
@@ -205,7 +156,7 @@ class Experiment:
         self.history.clear()
         self._reset_eval_budget()
 
-    def set_training(self, training: TrainingConfigLike) -> None:
+    def set_training(self, training: TrainingConfig) -> None:
         """Apply training settings live: optimizer type (fresh state only if it changed),
         hyper-parameters (state kept), batch size (from the next step), L1/L2, clipping."""
         self.training = training
@@ -368,7 +319,7 @@ class Experiment:
         settings, :meth:`set_state` brings any experiment of the same config back to it."""
         return self.stepper.get_state()
 
-    def set_state(self, state: dict[str, Any], training: TrainingConfigLike | None = None) -> None:
+    def set_state(self, state: dict[str, Any], training: TrainingConfig | None = None) -> None:
         """Load a :meth:`get_state` (optionally with the training settings it ran with:
         optimizer type, hyper-parameters, batch size...). The history is not touched."""
         if training is not None:

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .experiment import Experiment, TrainingConfigLike
+from .config import TrainingConfig
+from .experiment import Experiment
 
 __all__ = ["Checkpoint", "Rewind"]
 
@@ -57,7 +58,7 @@ class Checkpoint:
     order_rng: dict[str, Any]
     dropout_rng: dict[str, Any]
     n_bn: int
-    training: TrainingConfigLike
+    training: TrainingConfig
     nbytes: int
 
     def state(self) -> dict[str, Any]:
@@ -95,7 +96,7 @@ class Checkpoint:
 
 
 def _compact(
-    step: int, state: dict[str, Any], training: TrainingConfigLike, prev: Checkpoint | None
+    step: int, state: dict[str, Any], training: TrainingConfig, prev: Checkpoint | None
 ) -> Checkpoint:
     arrays: list[npt.NDArray[Any]] = [state["params"].reshape(-1)]
     layout: list[tuple[str, Any, int, tuple[int, ...]]] = [
