@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(VENV)/bin/hadolint Dockerfile
 
 unit: $(STAMP)
-	$(PY) -m pytest -q tests/core tests/server tests/packaging
+	$(PY) -m pytest -q tests/core tests/server tests/packaging tests/golden
 
 # Browser tests run in their own pytest process (sync Playwright keeps an event loop alive).
 e2e: $(STAMP)

@@ -28,10 +28,10 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402, N812
 
-from bpviz.core import config as core_config  # noqa: E402
-from bpviz.core.experiment import Experiment  # noqa: E402
-from bpviz.core.network import Network  # noqa: E402
-from bpviz.core.stepper import Stepper  # noqa: E402
+from bpviz.core.engine.network import Network  # noqa: E402
+from bpviz.core.engine.stepper import Stepper  # noqa: E402
+from bpviz.core.experiment import config as core_config  # noqa: E402
+from bpviz.core.experiment.experiment import Experiment  # noqa: E402
 
 ROUNDS = 15  # interleaved rounds per case; the median round is reported
 BLOCK_S = 0.12  # target duration of one timed block of steps

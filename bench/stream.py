@@ -49,8 +49,8 @@ import numpy as np  # noqa: E402
 import websockets  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
-from bpviz.core import config as core_config  # noqa: E402
-from bpviz.core.experiment import Experiment  # noqa: E402
+from bpviz.core.experiment import config as core_config  # noqa: E402
+from bpviz.core.experiment.experiment import Experiment  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"

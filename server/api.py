@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
-from bpviz.core import config as core_config
-from bpviz.core import datasets
+from bpviz.core.data import datasets
+from bpviz.core.experiment import config as core_config
 from bpviz.server import owndata
 from bpviz.server.pages import plotly_js_bytes
 from bpviz.server.protocol import PROTOCOL_VERSION, schemas

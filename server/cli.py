@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from bpviz.core import config as cfgmod  # stdlib only, no numpy
+from bpviz.core.experiment import config as cfgmod  # stdlib only, no numpy
 
 
 class UsageError(Exception):
@@ -139,11 +139,11 @@ class Progress:
 
 
 # --------------------------------------------------------- engine adapters
-# Everything the CLI needs from bpviz.core.experiment, in one place.
+# Everything the CLI needs from bpviz.core.experiment.experiment, in one place.
 
 
 def _experiment(config: cfgmod.Config) -> Any:
-    from bpviz.core.experiment import Experiment
+    from bpviz.core.experiment.experiment import Experiment
 
     return Experiment.from_config(config)
 
@@ -181,7 +181,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_gradcheck(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    from bpviz.core.gradcheck import gradient_check
+    from bpviz.core.engine.gradcheck import gradient_check
 
     experiment = _experiment(config)
     n = args.batch if args.batch is not None else config.training.batch_size
@@ -229,7 +229,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not isinstance(run, dict):
         raise UsageError(f"{path} is not a bpviz run (a JSON object)")
     out = Path(args.out) if args.out else path.with_suffix(".html")
-    from bpviz.core.config import ConfigError
+    from bpviz.core.experiment.config import ConfigError
     from bpviz.server.pages import plotly_js_bytes
     from bpviz.server.report import build_report
     from bpviz.server.runs import RunError

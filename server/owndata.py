@@ -8,9 +8,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from bpviz.core import config as core_config
-from bpviz.core import datasets
-from bpviz.core.experiment import Experiment
+from bpviz.core.data import datasets
+from bpviz.core.experiment import config as core_config
+from bpviz.core.experiment.experiment import Experiment
 
 MAX_CSVS = 4  # CSV texts a session keeps (the oldest is dropped)
 MAX_ROWS = int(core_config.LIMITS["max_samples"])

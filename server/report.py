@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from bpviz.core import config as core_config
+from bpviz.core.experiment import config as core_config
 from bpviz.server.runs import import_run, run_config
 
 _CSS = """

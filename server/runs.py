@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from bpviz.core import config as core_config
-from bpviz.core.datasets import DataError
-from bpviz.core.experiment import Experiment
+from bpviz.core.data.datasets import DataError
+from bpviz.core.experiment import config as core_config
+from bpviz.core.experiment.experiment import Experiment
 from bpviz.server.owndata import CsvFile, build, csv_hash
 
 RUN_FORMAT = "bpviz-run"

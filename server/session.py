@@ -25,11 +25,11 @@ import numpy as np
 from fastapi import WebSocket
 from pydantic import ValidationError
 
-from bpviz.core import config as core_config
-from bpviz.core.datasets import DataError
-from bpviz.core.experiment import Experiment
-from bpviz.core.gradcheck import cost_scaling, gradient_check
-from bpviz.core.rewind import Rewind
+from bpviz.core.data.datasets import DataError
+from bpviz.core.engine.gradcheck import cost_scaling, gradient_check
+from bpviz.core.experiment import config as core_config
+from bpviz.core.experiment.experiment import Experiment
+from bpviz.core.experiment.rewind import Rewind
 from bpviz.server import encode, owndata
 from bpviz.server.protocol import (
     PROTOCOL_VERSION,

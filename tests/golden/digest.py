@@ -11,13 +11,30 @@ from typing import Any
 
 import numpy as np
 
-TRACE_FIELDS = ("a_prev", "z", "a_raw", "mask", "a", "grad_a", "fprime", "delta", "dW", "db",
-                "dW_update", "db_update", "z_hat", "z_bn", "delta_z", "dgamma", "dgamma_update")
+TRACE_FIELDS = (
+    "a_prev",
+    "z",
+    "a_raw",
+    "mask",
+    "a",
+    "grad_a",
+    "fprime",
+    "delta",
+    "dW",
+    "db",
+    "dW_update",
+    "db_update",
+    "z_hat",
+    "z_bn",
+    "delta_z",
+    "dgamma",
+    "dgamma_update",
+)
 
 
 def build(cfg: dict[str, Any]) -> Any:
-    from bpviz.core.config import validate
-    from bpviz.core.experiment import Experiment
+    from bpviz.core.experiment.config import validate
+    from bpviz.core.experiment.experiment import Experiment
 
     return Experiment.from_config(validate(cfg))
 
@@ -36,8 +53,13 @@ def _h(parts: list[Any]) -> str:
 
 def digest(exp: Any) -> dict[str, str]:
     trace = exp.trace
-    out = {"params": _h(list(exp.network.param_arrays()) if hasattr(exp.network, "param_arrays")
-                       else [p for layer in exp.network.layers for p in layer.param_arrays()])}
+    out = {
+        "params": _h(
+            list(exp.network.param_arrays())
+            if hasattr(exp.network, "param_arrays")
+            else [p for layer in exp.network.layers for p in layer.param_arrays()]
+        )
+    }
     for layer in trace.layers:
         out[f"L{layer.layer}"] = _h([getattr(layer, f, None) for f in TRACE_FIELDS])
     return out

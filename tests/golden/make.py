@@ -8,8 +8,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import digest  # noqa: E402
-import record  # noqa: E402
+import digest
+import record
 
 if __name__ == "__main__":
     data = {"engine": [digest.run(c) for c in record.CONFIGS], "protocol": record.run()}

@@ -18,19 +18,86 @@ from bpviz.server.app import create_app
 from bpviz.server.settings import Settings
 
 # Fields that depend on wall-clock time, not on the numbers.
-VOLATILE = {"history", "elapsed", "time", "seconds", "timing", "analytic_seconds",
-            "numeric_seconds", "session", "server", "points"}
+VOLATILE = {
+    "history",
+    "elapsed",
+    "time",
+    "seconds",
+    "timing",
+    "analytic_seconds",
+    "numeric_seconds",
+    "session",
+    "server",
+    "points",
+}
 
 CONFIGS: list[dict[str, Any]] = [
-    {"seed": 3, "data": {"name": "xor"}, "network": {"hidden": [{"units": 4, "activation": "tanh"}, {"units": 3, "activation": "relu"}]}},
-    {"seed": 5, "data": {"name": "spiral", "noise": 0.2}, "network": {"hidden": [{"units": 6, "activation": "sigmoid"}, {"units": 6, "activation": "sigmoid"}, {"units": 6, "activation": "sigmoid"}], "loss": "bce", "init": "naive", "batchnorm": True, "residual": True, "dropout": 0.2},
-     "training": {"optimizer": "adam", "learning_rate": 0.01, "batch_size": 8, "l2": 0.001, "clip_norm": 1.0}},
-    {"seed": 7, "data": {"name": "digits", "samples": 300}, "network": {"hidden": [{"units": 16, "activation": "elu"}], "loss": "softmax_ce", "init": "he_uniform"},
-     "training": {"optimizer": "momentum", "learning_rate": 0.05, "batch_size": 16, "l1": 0.0005}},
-    {"seed": 11, "data": {"name": "square", "samples": 100}, "network": {"hidden": [{"units": 2, "activation": "relu"}], "loss": "mse"},
-     "training": {"optimizer": "rmsprop", "learning_rate": 0.01, "batch_size": 1}},
-    {"seed": 13, "data": {"name": "house", "samples": 200}, "network": {"hidden": [{"units": 5, "activation": "silu"}, {"units": 5, "activation": "softplus"}], "loss": "mse", "dtype": "float32"},
-     "training": {"optimizer": "adamw", "learning_rate": 0.003, "batch_size": 32, "weight_decay": 0.05}},
+    {
+        "seed": 3,
+        "data": {"name": "xor"},
+        "network": {
+            "hidden": [{"units": 4, "activation": "tanh"}, {"units": 3, "activation": "relu"}]
+        },
+    },
+    {
+        "seed": 5,
+        "data": {"name": "spiral", "noise": 0.2},
+        "network": {
+            "hidden": [
+                {"units": 6, "activation": "sigmoid"},
+                {"units": 6, "activation": "sigmoid"},
+                {"units": 6, "activation": "sigmoid"},
+            ],
+            "loss": "bce",
+            "init": "naive",
+            "batchnorm": True,
+            "residual": True,
+            "dropout": 0.2,
+        },
+        "training": {
+            "optimizer": "adam",
+            "learning_rate": 0.01,
+            "batch_size": 8,
+            "l2": 0.001,
+            "clip_norm": 1.0,
+        },
+    },
+    {
+        "seed": 7,
+        "data": {"name": "digits", "samples": 300},
+        "network": {
+            "hidden": [{"units": 16, "activation": "elu"}],
+            "loss": "softmax_ce",
+            "init": "he_uniform",
+        },
+        "training": {
+            "optimizer": "momentum",
+            "learning_rate": 0.05,
+            "batch_size": 16,
+            "l1": 0.0005,
+        },
+    },
+    {
+        "seed": 11,
+        "data": {"name": "square", "samples": 100},
+        "network": {"hidden": [{"units": 2, "activation": "relu"}], "loss": "mse"},
+        "training": {"optimizer": "rmsprop", "learning_rate": 0.01, "batch_size": 1},
+    },
+    {
+        "seed": 13,
+        "data": {"name": "house", "samples": 200},
+        "network": {
+            "hidden": [{"units": 5, "activation": "silu"}, {"units": 5, "activation": "softplus"}],
+            "loss": "mse",
+            "dtype": "float32",
+        },
+        "training": {
+            "optimizer": "adamw",
+            "learning_rate": 0.003,
+            "batch_size": 32,
+            "weight_decay": 0.05,
+        },
+    },
 ]
 
 
@@ -44,20 +111,39 @@ def strip(msg: Any) -> Any:
 
 def script(cfg: dict[str, Any]) -> list[dict[str, Any]]:
     n_phases = 2 * (len(cfg["network"]["hidden"]) + 1) + 2
-    cmds: list[dict[str, Any]] = [{"type": "options", "grids": False}, {"type": "configure", "config": cfg}]
+    cmds: list[dict[str, Any]] = [
+        {"type": "options", "grids": False},
+        {"type": "configure", "config": cfg},
+    ]
     cmds += [{"type": "step", "unit": "phase"}] * n_phases
-    cmds += [{"type": "step", "unit": "forward"}, {"type": "step", "unit": "backward"},
-             {"type": "inspect", "layer": 1, "neuron": 0}, {"type": "step", "unit": "update"}]
-    cmds += [{"type": "step", "unit": "step", "count": 3}, {"type": "focus", "example": 1},
-             {"type": "set", "training": {"learning_rate": 0.02}},
-             {"type": "step", "unit": "step", "count": 5}, {"type": "inspect", "layer": 1, "neuron": 1},
-             {"type": "seek", "step": 4}, {"type": "seek", "step": None},
-             {"type": "step", "unit": "epoch"}]
+    cmds += [
+        {"type": "step", "unit": "forward"},
+        {"type": "step", "unit": "backward"},
+        {"type": "inspect", "layer": 1, "neuron": 0},
+        {"type": "step", "unit": "update"},
+    ]
+    cmds += [
+        {"type": "step", "unit": "step", "count": 3},
+        {"type": "focus", "example": 1},
+        {"type": "set", "training": {"learning_rate": 0.02}},
+        {"type": "step", "unit": "step", "count": 5},
+        {"type": "inspect", "layer": 1, "neuron": 1},
+        {"type": "seek", "step": 4},
+        {"type": "seek", "step": None},
+        {"type": "step", "unit": "epoch"},
+    ]
     return cmds
 
 
-WAIT = {"options": None, "configure": "frame", "step": "frame", "inspect": "inspect",
-        "focus": "frame", "set": None, "seek": "frame"}
+WAIT = {
+    "options": None,
+    "configure": "frame",
+    "step": "frame",
+    "inspect": "inspect",
+    "focus": "frame",
+    "set": None,
+    "seek": "frame",
+}
 
 
 def run() -> list[Any]:
@@ -65,6 +151,7 @@ def run() -> list[Any]:
     with TestClient(create_app(Settings())) as client:
         for cfg in CONFIGS:
             with client.websocket_connect("/ws") as ws:
+
                 def recv() -> dict[str, Any]:
                     return json.loads(ws.receive_text())
 
@@ -84,10 +171,8 @@ def run() -> list[Any]:
                             raise SystemExit(f"error on {cmd}: {m}")
                         if m["type"] in ("frame", "inspect", "topology"):
                             got.append(strip(m))
-                        if m["type"] == want and (want != "frame" or m.get("step") is not None):
-                            # step bursts send several frames; stop at the final (paused) one
-                            if want != "frame" or cmd["type"] != "step" or cmd.get("count", 1) == 1 or m.get("final", True):
-                                break
+                        if m["type"] == want:
+                            break
                     out.append({"cmd": cmd, "msgs": got})
     return out
 

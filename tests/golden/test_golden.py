@@ -16,8 +16,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import digest  # noqa: E402
-import record  # noqa: E402
+import digest
+import record
 
 GOLDEN = json.loads((Path(__file__).parent / "golden.json").read_text())
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bpviz.core import config as cfgmod
+from bpviz.core.experiment import config as cfgmod
 from bpviz.server import cli
 from bpviz.server.settings import Settings
 
@@ -249,8 +249,8 @@ SMALL = {
 
 
 def test_gradcheck_prints_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("bpviz.core.experiment")
-    pytest.importorskip("bpviz.core.gradcheck")
+    pytest.importorskip("bpviz.core.experiment.experiment")
+    pytest.importorskip("bpviz.core.engine.gradcheck")
     path = write(tmp_path / "c.json", SMALL)
     code, out, err = run_err(["gradcheck", path, "--batch", "4"], capsys)
     assert code == 0, err
@@ -262,8 +262,8 @@ def test_gradcheck_prints_json(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 
 def test_gradcheck_max_params(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("bpviz.core.experiment")
-    pytest.importorskip("bpviz.core.gradcheck")
+    pytest.importorskip("bpviz.core.experiment.experiment")
+    pytest.importorskip("bpviz.core.engine.gradcheck")
     path = write(tmp_path / "c.json", {**SMALL, "training": {"l2": 0.01}})
     code, out, err = run_err(["gradcheck", path, "--max-params", "5"], capsys)
     assert code == 0, err
@@ -271,7 +271,7 @@ def test_gradcheck_max_params(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 
 def test_train_writes_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("bpviz.core.experiment")
+    pytest.importorskip("bpviz.core.experiment.experiment")
     path = write(tmp_path / "c.json", SMALL)
     out = tmp_path / "run.json"
     code, stdout, err = run_err(["train", path, "--steps", "25", "--out", str(out)], capsys)
@@ -296,7 +296,7 @@ def test_train_writes_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_train_is_reproducible(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("bpviz.core.experiment")
+    pytest.importorskip("bpviz.core.experiment.experiment")
     path = write(tmp_path / "c.json", SMALL)
     runs = []
     for name in ("a.json", "b.json"):
@@ -307,7 +307,7 @@ def test_train_is_reproducible(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 
 def test_train_diverged_run_is_saved(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("bpviz.core.experiment")
+    pytest.importorskip("bpviz.core.experiment.experiment")
     config = {
         "data": {"name": "house"},
         "network": {"loss": "mse", "hidden": [{"units": 8, "activation": "relu"}]},

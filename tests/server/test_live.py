@@ -12,8 +12,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from bpviz.core import config as core_config
-from bpviz.core.experiment import Experiment
+from bpviz.core.experiment import config as core_config
+from bpviz.core.experiment.experiment import Experiment
 
 from .conftest import LiveServer, strict_json
 

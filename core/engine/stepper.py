@@ -42,7 +42,7 @@ class Trace:
         epoch: 1-based pass over the training set this batch belongs to.
         batch: indices into the training set ``(B,)``.
         x: inputs ``a⁽⁰⁾`` ``(B, n_in)``; y: targets ``(B, n_out)``.
-        layers: one :class:`~bpviz.core.network.LayerTrace` per layer (``layers[l-1]``).
+        layers: one :class:`~bpviz.core.engine.network.LayerTrace` per layer (``layers[l-1]``).
         loss: mean data loss of the batch; penalty: L1/L2 term; objective: their sum.
         output_delta: ``δ⁽ᴸ⁾`` ``(B, n_out)`` from the loss phase.
         grad_norm: global gradient norm ``sqrt(Σ ‖dW‖² + ‖db‖²)`` before clipping.

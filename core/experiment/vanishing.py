@@ -12,7 +12,7 @@ layer to last): each layer learns 4–6× slower than the next. :func:`speeds_at
 runs the same measurement through the real engine path (a :class:`Stepper` up to the
 end of the backward phase, no update) on 1,000 of the 8×8 digits.
 
-Run ``python -m bpviz.core.vanishing`` to print the table of ``docs/vanishing.md``.
+Run ``python -m bpviz.core.experiment.vanishing`` to print the table of ``docs/vanishing.md``.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from .activations import FloatArray
-from .network import Network
-from .stepper import Stepper
+from ..engine.activations import FloatArray
+from ..engine.network import Network
+from ..engine.stepper import Stepper
 
 __all__ = ["NIELSEN_MNIST", "digits_batch", "speeds_at_init"]
 
@@ -38,7 +38,7 @@ default initializer, 1,000 MNIST images), by layer sizes."""
 def digits_batch(examples: int = 1000, data_seed: int = 1) -> tuple[FloatArray, FloatArray]:
     """``examples`` 8×8 digits, pixels scaled to [0, 1] as MNIST's: ``X (n, 64)``, one-hot
     ``Y (n, 10)`` (a class-balanced draw, ``datasets.make_dataset("digits", ...)``)."""
-    from . import datasets
+    from ..data import datasets
 
     ds = datasets.make_dataset(
         "digits", samples=examples, noise=0.0, test_fraction=0.0, seed=data_seed

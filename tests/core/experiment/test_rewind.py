@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bpviz.core import config as cfgmod
-from bpviz.core.experiment import Experiment
-from bpviz.core.rewind import Rewind
+from bpviz.core.experiment import config as cfgmod
+from bpviz.core.experiment.experiment import Experiment
+from bpviz.core.experiment.rewind import Rewind
 
 CONFIGS = [
     {"training": {"optimizer": "sgd"}},
@@ -137,7 +137,7 @@ def test_the_byte_cap_bounds_memory_and_the_span_stays_500_steps() -> None:
 
 
 def test_playing_fast_the_buffer_spans_a_bounded_stretch() -> None:
-    from bpviz.core.rewind import MAX_REPLAY, MAX_SPAN, MIN_SPAN
+    from bpviz.core.experiment.rewind import MAX_REPLAY, MAX_SPAN, MIN_SPAN
 
     exp = Experiment.from_config(cfgmod.validate({}))
     rw = Rewind()

@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from bpviz.core.metrics import accuracy
-from bpviz.core.network import Dense, Network
-from bpviz.core.stepper import Stepper
+from bpviz.core.engine.metrics import accuracy
+from bpviz.core.engine.network import Dense, Network
+from bpviz.core.engine.stepper import Stepper
 
 
 def _sig(x: float) -> float:

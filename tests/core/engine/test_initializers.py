@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bpviz.core.initializers import INIT_FORMULAS, INITIALIZERS, init_weights
+from bpviz.core.engine.initializers import INIT_FORMULAS, INITIALIZERS, init_weights
 
 
 @pytest.mark.parametrize("scheme", sorted(INITIALIZERS))

@@ -1,4 +1,4 @@
-"""Tests of bpviz.core.config: defaults, round trip, every validation rule, schema, docs."""
+"""Tests of bpviz.core.experiment.config: defaults, round trip, every validation rule, schema, docs."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from bpviz.core import config as cfgmod
-from bpviz.core.config import (
+from bpviz.core.experiment import config as cfgmod
+from bpviz.core.experiment.config import (
     DATASETS,
     FIELDS,
     LIMITS,
@@ -33,7 +33,7 @@ from bpviz.core.config import (
     validate_training_patch,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 # The config JSON as docs/design.md fixes it, plus the lab's BatchNorm/residual switches.
 DESIGN_DEFAULT: dict[str, Any] = {
@@ -814,7 +814,7 @@ def test_docs_example_is_valid() -> None:
 
 def test_datasets_table_matches_the_datasets_module() -> None:
     """config keeps its own copy of the shapes (it must not import numpy); they must agree."""
-    datasets = pytest.importorskip("bpviz.core.datasets")
+    datasets = pytest.importorskip("bpviz.core.data.datasets")
     assert set(datasets.DATASETS) == set(DATASETS)
     for name, info in datasets.DATASETS.items():
         assert dataset_shape(name) == (info.n_features, info.n_outputs, info.task), name

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bpviz.core.losses import LOSSES
+from bpviz.core.engine.losses import LOSSES
 
 rng = np.random.default_rng(3)
 

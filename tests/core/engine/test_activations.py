@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bpviz.core.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, get_activation
+from bpviz.core.engine.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, get_activation
 
 Z = np.array([[-3.0, -1.2, -0.3, 0.2, 0.7, 2.5], [-6.0, -0.05, 0.05, 1.0, 4.0, 8.0]])
 

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from bpviz.core.history import History
+from bpviz.core.experiment.history import History
 
 
 def _fill(h: History, n: int) -> None:

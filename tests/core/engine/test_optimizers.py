@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from bpviz.core.optimizers import OPTIMIZERS, Hyper, make_optimizer
+from bpviz.core.engine.optimizers import OPTIMIZERS, Hyper, make_optimizer
 
 H = dict(learning_rate=0.1, momentum=0.8, rho=0.9, beta1=0.9, beta2=0.99, eps=1e-8)
 

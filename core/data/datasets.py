@@ -50,7 +50,7 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 Domain = tuple[tuple[float, float], ...]
 
-#: Loss that fits each task (names of ``bpviz.core.losses.LOSSES``).
+#: Loss that fits each task (names of ``bpviz.core.engine.losses.LOSSES``).
 DEFAULT_LOSS: dict[str, str] = {"binary": "bce", "multiclass": "softmax_ce", "regression": "mse"}
 
 #: Limits of ``make_dataset``'s arguments (the config module enforces its own, tighter ones).
@@ -64,7 +64,7 @@ MAX_CLASSES = 20
 #: A CSV needs at least this many data rows.
 MIN_ROWS = 4
 
-_DIGITS_PATH = Path(__file__).resolve().parent / "data" / "digits.csv.gz"
+_DIGITS_PATH = Path(__file__).resolve().parent / "digits.csv.gz"
 _ROUND = 4  # decimals of the numbers in to_dict()
 
 

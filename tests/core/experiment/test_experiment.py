@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pytest
 
-from bpviz.core.experiment import Experiment
+from bpviz.core.experiment.experiment import Experiment
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,7 @@ def test_regression_and_multiclass_tasks() -> None:
 
 
 def test_from_config_with_real_config_and_datasets() -> None:
-    config = pytest.importorskip("bpviz.core.config")
+    config = pytest.importorskip("bpviz.core.experiment.config")
     if not hasattr(config, "default_config"):
         pytest.skip("config.default_config not available yet")
     cfg = config.default_config()
@@ -256,7 +256,7 @@ def test_from_config_passes_batchnorm_and_residual() -> None:
 
 
 def test_from_real_config_with_batchnorm() -> None:
-    from bpviz.core.config import validate
+    from bpviz.core.experiment.config import validate
 
     cfg = validate(
         {

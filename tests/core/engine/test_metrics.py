@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bpviz.core.metrics import (
+from bpviz.core.engine.metrics import (
     accuracy,
     confusion_matrix,
     dataset_loss,
@@ -11,7 +11,7 @@ from bpviz.core.metrics import (
     r2_score,
     task_of,
 )
-from bpviz.core.network import Network
+from bpviz.core.engine.network import Network
 
 
 def test_binary_accuracy_and_confusion() -> None:

@@ -1,7 +1,7 @@
 """An experiment: one data set, one network, its stepper and its history.
 
 The server only talks to an :class:`Experiment`. It is built from a
-``bpviz.core.config.Config`` and a data set from ``bpviz.core.datasets`` (any object
+``bpviz.core.experiment.config.Config`` and a data set from ``bpviz.core.data.datasets`` (any object
 with the arrays of :class:`DatasetLike` will do).
 """
 
@@ -15,13 +15,13 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from .activations import FloatArray
+from ..engine.activations import FloatArray
+from ..engine.metrics import accuracy, confusion_matrix, r2_score, task_of
+from ..engine.network import Network, NetworkSpec
+from ..engine.optimizers import Hyper
+from ..engine.stepper import Phase, Stepper, Trace
 from .config import Config, TrainingConfig
 from .history import History
-from .metrics import accuracy, confusion_matrix, r2_score, task_of
-from .network import Network, NetworkSpec
-from .optimizers import Hyper
-from .stepper import Phase, Stepper, Trace
 
 __all__ = ["Evaluation", "Experiment"]
 
@@ -129,7 +129,7 @@ class Experiment:
     def from_config(cls, config: Config, dataset: DatasetLike | None = None) -> Experiment:
         """Build from a ``Config``; the data set is ``datasets.make_dataset(...)`` unless given."""
         if dataset is None:
-            from . import datasets
+            from ..data import datasets
 
             d = config.data
             if d.name == "csv":

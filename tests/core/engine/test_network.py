@@ -5,9 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from bpviz.core.activations import ACTIVATIONS
-from bpviz.core.config import LayerConfig, n_params
-from bpviz.core.network import (
+from bpviz.core.engine.activations import ACTIVATIONS
+from bpviz.core.engine.network import (
     FPRIME_BINS,
     Dense,
     DenseBlock,
@@ -15,7 +14,8 @@ from bpviz.core.network import (
     Network,
     NetworkSpec,
 )
-from bpviz.core.stepper import Stepper, Trace
+from bpviz.core.engine.stepper import Stepper, Trace
+from bpviz.core.experiment.config import LayerConfig, n_params
 
 
 def _net(**kw: object) -> Network:

@@ -11,7 +11,7 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from bpviz.core.vanishing import NIELSEN_MNIST, digits_batch, speeds_at_init
+from bpviz.core.experiment.vanishing import NIELSEN_MNIST, digits_batch, speeds_at_init
 
 SEEDS = range(5)
 

@@ -1,4 +1,4 @@
-"""Tests of bpviz.core.datasets: the built-in sets and the CSV loader."""
+"""Tests of bpviz.core.data.datasets: the built-in sets and the CSV loader."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bpviz.core.datasets import (
+from bpviz.core.data.datasets import (
     DATA_ERROR_CODES,
     DATASETS,
     DataError,

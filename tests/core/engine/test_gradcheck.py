@@ -7,11 +7,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from bpviz.core.activations import ACTIVATIONS
-from bpviz.core.gradcheck import gradient_check, rel_error
-from bpviz.core.initializers import INITIALIZERS
-from bpviz.core.losses import LOSSES
-from bpviz.core.network import DenseBlock, Network
+from bpviz.core.engine.activations import ACTIVATIONS
+from bpviz.core.engine.gradcheck import gradient_check, rel_error
+from bpviz.core.engine.initializers import INITIALIZERS
+from bpviz.core.engine.losses import LOSSES
+from bpviz.core.engine.network import DenseBlock, Network
 
 KINKED = {"relu", "leaky_relu"}
 
@@ -265,8 +265,8 @@ def test_missing_skip_gradient_is_caught(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_cost_scaling_backprop_grows_slower_than_finite_differences() -> None:
-    from bpviz.core.gradcheck import cost_scaling
-    from bpviz.core.network import NetworkSpec
+    from bpviz.core.engine.gradcheck import cost_scaling
+    from bpviz.core.engine.network import NetworkSpec
 
     spec = NetworkSpec(2, ((4, "tanh"), (2, "relu")), 1, "bce", "xavier_normal", 1)
     rng = np.random.default_rng(0)

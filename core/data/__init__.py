@@ -1,0 +1,1 @@
+"""Data sets: the record, the built-in generators, the CSV loader."""

@@ -1,0 +1,1 @@
+"""The NumPy backprop engine: numpy and the stdlib only."""
