@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from bpviz.core.data import datasets
+from bpviz.core.engine import registry
 from bpviz.core.experiment import config as core_config
 from bpviz.server import owndata
 from bpviz.server.pages import plotly_js_bytes
@@ -60,7 +61,12 @@ async def get_default_config() -> dict[str, Any]:
 @router.get("/schema")
 async def get_schema() -> dict[str, Any]:
     """JSON Schema of the config and of every websocket message, both directions."""
-    return {"config": core_config.json_schema(), **schemas(), "protocol": PROTOCOL_VERSION}
+    return {
+        "config": core_config.json_schema(),
+        "choices": registry.choices(),
+        **schemas(),
+        "protocol": PROTOCOL_VERSION,
+    }
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

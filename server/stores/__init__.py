@@ -1,0 +1,1 @@
+"""What outlives a process or spans several: session snapshots and rooms (embedded and Redis)."""
