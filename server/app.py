@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
-from bpviz.server import api, pages, ws
+from bpviz.server import api, graph_api, pages, ws
 from bpviz.server.runtime import Runtime
 from bpviz.server.settings import Settings, get_settings
 
@@ -73,5 +73,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(ws.router)
+    app.include_router(graph_api.router)
     app.mount("/static", StaticFiles(directory=str(pages.FRONTEND_DIR / "static")), name="static")
     return app
