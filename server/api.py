@@ -8,15 +8,17 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
 
-from bpviz.core.data import datasets
+from bpviz.core.data import builtin
 from bpviz.core.engine import registry
 from bpviz.core.experiment import config as core_config
+from bpviz.core.experiment.config_docs import inline_refs
+from bpviz.core.experiment.runs import RunError, RunFile
 from bpviz.server import owndata
 from bpviz.server.pages import plotly_js_bytes
 from bpviz.server.protocol import PROTOCOL_VERSION, schemas
 from bpviz.server.report import build_report
-from bpviz.server.runs import RunError
 from bpviz.server.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -47,8 +49,9 @@ async def get_limits(request: Request) -> dict[str, Any]:
 
 @router.get("/datasets")
 async def get_datasets() -> dict[str, Any]:
-    """The built-in data sets with their task and bilingual names."""
-    return {"datasets": datasets.registry_info()}
+    """The built-in data sets: name, task, shape (``n_in``, ``n_out``, ``max_samples``),
+    default loss, and title and description in English and Chinese."""
+    return {"datasets": builtin.listing()}
 
 
 @router.get("/config/default")
@@ -82,27 +85,45 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-RUN_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": "A run file: `bpviz train --out` or the page's export (docs/protocol.md).",
-    "required": ["format", "version", "config", "weights"],
-    "properties": {
-        "format": {"const": "bpviz-run"},
-        "version": {"const": 1},
-        "config": {"type": "object"},
-        "weights": {"type": "array", "items": {"type": "object"}},
-        "history": {"type": "object"},
-        "metrics": {"type": "object"},
-    },
-}
+class Problem(BaseModel):
+    """One problem of a refused run: where (``["body", "state", "pos"]``), what, and its
+    code (``invalid_run``, or a config error's code for ``["body", "config", …]``)."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Refused(BaseModel):
+    """Why a run was refused: every problem found."""
+
+    detail: list[Problem]
+
+
+def _refuse(problems: list[tuple[str, str, str]]) -> HTTPException:
+    """422 with each ``(field, message, code)``; ``field`` is dotted, relative to the run."""
+    detail = [
+        {"loc": ["body", *(f.split(".") if f else [])], "msg": message, "type": code}
+        for f, message, code in problems
+    ]
+    return HTTPException(422, detail)
 
 
 @router.post(
     "/report",
     response_class=HTMLResponse,
-    responses={400: {"description": "not a valid run"}, 413: {"description": "too large"}},
+    responses={
+        413: {"description": "too large"},
+        422: {
+            "description": "not a valid run, with the field paths",
+            "content": {"application/json": {"schema": inline_refs(Refused.model_json_schema())}},
+        },
+    },
     openapi_extra={
-        "requestBody": {"required": True, "content": {"application/json": {"schema": RUN_SCHEMA}}}
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": inline_refs(RunFile.model_json_schema())}},
+        }
     },
 )
 async def post_report(request: Request) -> HTMLResponse:
@@ -111,9 +132,9 @@ async def post_report(request: Request) -> HTMLResponse:
     try:
         run = json.loads(body)
     except (ValueError, RecursionError) as exc:
-        raise HTTPException(400, f"not JSON: {exc}") from None
+        raise _refuse([("", f"not JSON: {exc}", "bad_json")]) from None
     if not isinstance(run, dict):
-        raise HTTPException(400, "a run must be a JSON object")
+        raise _refuse([("", "a run must be a JSON object", "invalid_run")])
     loop = asyncio.get_running_loop()
     runtime = request.app.state.runtime
     try:
@@ -121,9 +142,13 @@ async def post_report(request: Request) -> HTMLResponse:
             runtime.pool, build_report, run, plotly_js_bytes().decode("utf-8")
         )
     except core_config.ConfigError as exc:
-        raise HTTPException(400, f"invalid config: {exc}") from None
+        problems = [(f"config.{e.field}".rstrip("."), e.message, e.code) for e in exc.errors]
+        raise _refuse(problems) from None
     except RunError as exc:
-        raise HTTPException(400, str(exc)) from None
+        problems = [
+            (p.field.removeprefix("run").lstrip("."), p.message, p.code) for p in exc.problems
+        ]
+        raise _refuse(problems) from None
     return HTMLResponse(
         text, headers={"Content-Disposition": 'attachment; filename="bpviz-report.html"'}
     )

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from bpviz.core.experiment import config as cfgmod  # stdlib only, no numpy
+from bpviz.core.experiment import config as cfgmod  # pydantic, no numpy
 
 
 class UsageError(Exception):
@@ -70,15 +70,21 @@ def write_atomically(out: Path, write: Any) -> int:
     return 0
 
 
+def config_problems(path: str, exc: cfgmod.ConfigError) -> UsageError:
+    """A refused config as the CLI prints it: one line per field, with its code (the codes
+    of docs/config.md, the same on the page and here)."""
+    lines = [f"invalid config in {path}:"]
+    lines += [f"  {e.field or '(config)'}: {e.message} [{e.code}]" for e in exc.errors]
+    return UsageError("\n".join(lines))
+
+
 def load_config(path: str) -> cfgmod.Config:
     """Read and validate a config file; raise UsageError with a readable message."""
     obj = read_json(path, "config")
     try:
         return cfgmod.validate(obj)
     except cfgmod.ConfigError as exc:
-        lines = [f"invalid config in {path}:"]
-        lines += [f"  {e.field or '(config)'}: {e.message} [{e.code}]" for e in exc.errors]
-        raise UsageError("\n".join(lines)) from None
+        raise config_problems(path, exc) from None
 
 
 def jsonable(value: Any) -> Any:
@@ -142,10 +148,14 @@ class Progress:
 # Everything the CLI needs from bpviz.core.experiment.experiment, in one place.
 
 
-def _experiment(config: cfgmod.Config) -> Any:
-    from bpviz.core.experiment.experiment import Experiment
+def _experiment(path: str, config: cfgmod.Config) -> Any:
+    """The config's experiment (``build.build``); a CSV data set cannot be loaded here."""
+    from bpviz.core.experiment.build import build
 
-    return Experiment.from_config(config)
+    try:
+        return build(config)
+    except cfgmod.ConfigError as exc:
+        raise config_problems(path, exc) from None
 
 
 def _first_batch(experiment: Any, n: int) -> tuple[Any, Any]:
@@ -183,7 +193,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     from bpviz.core.engine.gradcheck import gradient_check
 
-    experiment = _experiment(config)
+    experiment = _experiment(args.config, config)
     n = args.batch if args.batch is not None else config.training.batch_size
     X, Y = _first_batch(experiment, n)
     result = gradient_check(
@@ -203,7 +213,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if not out.parent.is_dir():
         raise UsageError(f"cannot write {out}: folder {out.parent} does not exist")
-    experiment = _experiment(config)
+    experiment = _experiment(args.config, config)
     experiment.eval_budget = None  # headless: evaluate every history point, not on a budget
     progress = Progress(args.steps, sys.stderr)
     for done in range(1, args.steps + 1):
@@ -217,7 +227,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             )
             break
         progress.update(done, _last_loss(experiment))
-    from bpviz.server.runs import export_run
+    from bpviz.core.experiment.runs import export_run
 
     run = export_run(experiment)
     return write_atomically(out, lambda fh: dump_json(run, fh, indent=None))
@@ -230,9 +240,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(f"{path} is not a bpviz run (a JSON object)")
     out = Path(args.out) if args.out else path.with_suffix(".html")
     from bpviz.core.experiment.config import ConfigError
+    from bpviz.core.experiment.runs import RunError
     from bpviz.server.pages import plotly_js_bytes
     from bpviz.server.report import build_report
-    from bpviz.server.runs import RunError
 
     try:
         text = build_report(run, plotly_js_bytes().decode("utf-8"))

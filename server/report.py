@@ -2,36 +2,34 @@
 
 Built from a run file (``bpviz train --out`` or the page's export): loss curves, accuracy,
 per-layer gradient norms, the decision boundary (or fitted curve) recomputed from the
-saved weights, and the config as a table.
+saved weights, and the config as a table; ``frontend/templates/report.html`` lays it out.
 """
 
 from __future__ import annotations
 
-import html
 import json
 from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
+import jinja2
 import numpy as np
 
-from bpviz.core.experiment import config as core_config
-from bpviz.server.runs import import_run, run_config
+from bpviz.core.experiment.config import to_dict
+from bpviz.core.experiment.experiment import Experiment
+from bpviz.core.experiment.runs import import_run
 
-_CSS = """
-body { font: 15px/1.5 system-ui, sans-serif; color: #1f2933; margin: 0; background: #f5f7fa; }
-main { max-width: 1100px; margin: 0 auto; padding: 24px; }
-h1 { font-size: 26px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 28px 0 8px; }
-.sub { color: #52606d; margin: 0 0 16px; }
-.grid { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
-.card { background: #fff; border: 1px solid #d9e2ec; border-radius: 8px; padding: 12px; }
-.chart { height: 340px; }
-table { border-collapse: collapse; width: 100%; background: #fff; }
-td, th { border: 1px solid #d9e2ec; padding: 4px 10px; text-align: left; }
-th { background: #f0f4f8; } td.num { font-variant-numeric: tabular-nums; }
-.metrics { display: flex; gap: 16px; flex-wrap: wrap; }
-.metric { background: #fff; border: 1px solid #d9e2ec; border-radius: 8px; padding: 8px 14px; }
-.metric b { display: block; font-size: 20px; }
-"""
+
+@cache
+def _template() -> jinja2.Template:
+    folder = Path(str(resources.files("bpviz.frontend"))) / "templates"
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder), autoescape=True, keep_trailing_newline=True
+    )
+    return env.get_template("report.html")
+
 
 BLUE, ORANGE = "#2166ac", "#e66101"
 
@@ -109,9 +107,8 @@ def _figures(run: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return figs
 
 
-def _output_figure(run: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+def _output_figure(exp: Experiment) -> tuple[str, dict[str, Any]] | None:
     """Decision boundary (2-D data) or fitted curve (1-D), from the saved weights."""
-    exp = import_run(run)
     ds = exp.dataset
     if ds.domain is None or ds.n_features not in (1, 2):
         return None
@@ -124,7 +121,7 @@ def _output_figure(run: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
         res = 80
         xs, ys = np.linspace(x0, x1, res), np.linspace(y0, y1, res)
         gx, gy = np.meshgrid(xs, ys)
-        out = exp.network.predict(np.column_stack([gx.ravel(), gy.ravel()]))[:, 0]
+        out = exp.predict(np.column_stack([gx.ravel(), gy.ravel()]))[:, 0]
         data = [
             {
                 "type": "heatmap",
@@ -156,7 +153,7 @@ def _output_figure(run: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
         return "boundary", {"data": data, "layout": layout}
     ((x0, x1),) = ds.domain
     xs = np.linspace(x0, x1, 200)
-    out = exp.network.predict(xs[:, None])[:, 0]
+    out = exp.predict(xs[:, None])[:, 0]
     data = [
         {"type": "scatter", "mode": "markers", "x": Xtr[:, 0].round(4).tolist(),
          "y": ytr.round(4).tolist(), "name": "data", "marker": {"color": BLUE, "size": 5}},
@@ -182,14 +179,8 @@ def _config_rows(config: dict[str, Any], prefix: str = "") -> list[tuple[str, st
     return rows
 
 
-def build_report(run: dict[str, Any], plotly_js: str) -> str:
-    """The report as one HTML document. ``plotly_js`` is the text of plotly.min.js."""
-    config = core_config.to_dict(run_config(run))
-    figs = _figures(run)
-    output = _output_figure(run)
-    if output is not None:
-        figs.insert(0, output)
-    metrics = run.get("metrics")
+def _cards(metrics: Any) -> list[tuple[str, str]]:
+    """The headline numbers of the run's metrics (anything not a finite number is left out)."""
     metrics = metrics if isinstance(metrics, dict) else {}
     cards = []
     for key, label in [
@@ -202,42 +193,32 @@ def build_report(run: dict[str, Any], plotly_js: str) -> str:
     ]:
         value = metrics.get(key)
         if isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value):
-            text = f"{value:,}" if isinstance(value, int) else f"{value:.4g}"
-            cards.append(f'<div class="metric">{html.escape(label)}<b>{text}</b></div>')
+            cards.append((label, f"{value:,}" if isinstance(value, int) else f"{value:.4g}"))
     if metrics.get("diverged"):
-        cards.append('<div class="metric">state<b>diverged 发散</b></div>')
-    divs = "\n".join(
-        f'<div class="card"><div id="fig-{name}" class="chart" '
-        f'style="height:{fig["layout"]["height"]}px"></div></div>'
-        for name, fig in figs
-    )
-    specs = json.dumps({name: fig for name, fig in figs}, allow_nan=False).replace("</", "<\\/")
-    rows = "\n".join(
-        f"<tr><th>{html.escape(k)}</th><td class='num'>{html.escape(v)}</td></tr>"
-        for k, v in _config_rows(config)
-    )
+        cards.append(("state", "diverged 发散"))
+    return cards
+
+
+def build_report(run: dict[str, Any], plotly_js: str) -> str:
+    """The report as one HTML document. ``plotly_js`` is the text of plotly.min.js.
+
+    Raises:
+        RunError, ConfigError: the run cannot be imported (see ``runs.import_run``).
+    """
+    exp = import_run(run)
+    config = to_dict(exp.config)
+    figs = _figures(run)
+    output = _output_figure(exp)
+    if output is not None:
+        figs.insert(0, output)
     hidden = " → ".join(str(h["units"]) for h in config["network"]["hidden"])
-    title = f"bpviz run: {config['data']['name']}, hidden {hidden or 'none'}"
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title><style>{_CSS}</style>
-<script>{plotly_js}</script></head>
-<body><main>
-<h1>{html.escape(title)}</h1>
-<p class="sub">Report of a bpviz run · 训练报告 · made {stamp} · opens offline</p>
-<div class="metrics">{"".join(cards)}</div>
-<h2>Charts 图表</h2>
-<div class="grid">{divs}</div>
-<h2>Config 配置</h2>
-<table>{rows}</table>
-</main>
-<script>
-const figures = {specs};
-for (const [name, fig] of Object.entries(figures)) {{
-  Plotly.newPlot("fig-" + name, fig.data, fig.layout, {{responsive: true, displaylogo: false}});
-}}
-</script>
-</body></html>
-"""
+    figures = json.dumps({name: fig for name, fig in figs}, allow_nan=False)
+    return _template().render(
+        title=f"bpviz run: {config['data']['name']}, hidden {hidden or 'none'}",
+        stamp=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        plotly_js=plotly_js,
+        cards=_cards(run.get("metrics")),
+        charts=[(name, fig["layout"]["height"]) for name, fig in figs],
+        config_rows=_config_rows(config),
+        figures_json=figures.replace("</", "<\\/"),
+    )

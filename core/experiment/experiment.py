@@ -1,8 +1,9 @@
 """An experiment: one data set, one network, its stepper and its history.
 
-The server only talks to an :class:`Experiment`. It is built from a
-``bpviz.core.experiment.config.Config`` and a data set from ``bpviz.core.data.datasets`` (any object
-with the arrays of :class:`DatasetLike` will do).
+The server only talks to an :class:`Experiment`. ``build.build`` makes one from a
+validated :class:`~.config.Config` and the data set it names; the training settings in
+force are its ``config.training``, the one place they live (:meth:`Experiment.set_training`
+replaces them and hands the engine the values it reads).
 """
 
 from __future__ import annotations
@@ -10,37 +11,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from ..data.dataset import Dataset
 from ..engine.activations import FloatArray
 from ..engine.metrics import accuracy, confusion_matrix, r2_score, task_of
 from ..engine.network import Network, NetworkSpec
-from ..engine.optimizers import Hyper
 from ..engine.stepper import Phase, Stepper, Trace
 from .config import Config, TrainingConfig
 from .history import History
 
 __all__ = ["Evaluation", "Experiment"]
-
-
-class DatasetLike(Protocol):
-    @property
-    def X_train(self) -> FloatArray: ...  # noqa: N802
-
-    @property
-    def Y_train(self) -> FloatArray: ...  # noqa: N802
-
-    @property
-    def X_test(self) -> FloatArray: ...  # noqa: N802
-
-    @property
-    def Y_test(self) -> FloatArray: ...  # noqa: N802
-
-    @property
-    def task(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -76,7 +60,8 @@ class Experiment:
     """Owns the data set, the network, the stepper and the history.
 
     Attributes:
-        config: the config it was built from (training part updated by :meth:`set_training`).
+        config: the config it was built from, with the training settings in force
+            (:meth:`set_training` replaces ``config.training``; :attr:`training` reads it).
         dataset: the data set; network: the :class:`Network`; stepper: its :class:`Stepper`.
         history: the decimated :class:`History`.
         eval_max: evaluate on at most this many examples per set (an even stride).
@@ -93,25 +78,25 @@ class Experiment:
     eval_budget: float | None = 0.1
     clock: Callable[[], float] = staticmethod(time.perf_counter)
 
-    def __init__(self, config: Config, dataset: DatasetLike) -> None:
+    def __init__(self, config: Config, dataset: Dataset) -> None:
+        """The experiment of ``config`` on ``dataset`` (what ``config.data`` names: see
+        ``build.build``, the one path from a config to an experiment)."""
         self.config = config
         self.dataset = dataset
-        self.training: TrainingConfig = config.training
         X_train = np.asarray(dataset.X_train)
         Y_train = np.asarray(dataset.Y_train)
         net_cfg = config.network
         spec = NetworkSpec(
             n_in=int(X_train.shape[1]),
-            hidden=tuple((int(h.units), str(h.activation)) for h in net_cfg.hidden),
+            hidden=tuple((h.units, h.activation) for h in net_cfg.hidden),
             n_out=int(Y_train.shape[1]),
             loss=net_cfg.loss,
             init=net_cfg.init,
-            seed=int(config.seed),
-            dropout=float(net_cfg.dropout),
+            seed=config.seed,
+            dropout=net_cfg.dropout,
             dtype=net_cfg.dtype,
-            # optional on the duck-typed config (older stand-ins lack them): default off
-            batchnorm=bool(getattr(net_cfg, "batchnorm", False)),
-            residual=bool(getattr(net_cfg, "residual", False)),
+            batchnorm=net_cfg.batchnorm,
+            residual=net_cfg.residual,
         )
         self.task = task_of(spec.loss)
         self.network = Network(spec)
@@ -125,27 +110,21 @@ class Experiment:
         Y_test = np.asarray(dataset.Y_test, dt)
         self._eval_test = _subset(X_test, Y_test, self.eval_max) if X_test.shape[0] > 0 else None
 
-    @classmethod
-    def from_config(cls, config: Config, dataset: DatasetLike | None = None) -> Experiment:
-        """Build from a ``Config``; the data set is ``datasets.make_dataset(...)`` unless given."""
-        if dataset is None:
-            from ..data import datasets
+    @property
+    def training(self) -> TrainingConfig:
+        """The training settings in force: ``config.training``."""
+        return self.config.training
 
-            d = config.data
-            if d.name == "csv":
-                raise ValueError("a CSV data set must be passed in (datasets.load_csv)")
-            dataset = datasets.make_dataset(
-                d.name,
-                samples=d.samples,
-                noise=d.noise,
-                test_fraction=d.test_fraction,
-                seed=config.seed,
-            )
-        assert dataset is not None
-        return cls(config, dataset)
+    @classmethod
+    def from_config(cls, config: Config, dataset: Dataset | None = None) -> Experiment:
+        """Transition: ``build.build(config)``, or ``config`` on the given ``dataset``."""
+        from .build import build
+
+        # transition: callers move to build.build
+        return cls(config, dataset) if dataset is not None else build(config)
 
     def _order_rng(self) -> np.random.Generator:
-        return np.random.default_rng([int(self.config.seed), 2])
+        return np.random.default_rng([self.config.seed, 2])
 
     # ------------------------------------------------------------ controls
     def reset(self) -> None:
@@ -158,15 +137,18 @@ class Experiment:
 
     def set_training(self, training: TrainingConfig) -> None:
         """Apply training settings live: optimizer type (fresh state only if it changed),
-        hyper-parameters (state kept), batch size (from the next step), L1/L2, clipping."""
-        self.training = training
+        hyper-parameters (state kept), batch size (from the next step), L1/L2, clipping.
+        They become ``config.training``; the engine gets the values it reads."""
+        self.config = self.config.model_copy(update={"training": training})
         st = self.stepper
         st.set_optimizer(training.optimizer)
-        hyper: Hyper = st.hyper
-        hyper.update_from(training)
-        st.set_batch_size(int(training.batch_size))
-        st.set_penalties(float(training.l1), float(training.l2))
-        st.clip_norm = float(training.clip_norm)
+        h = st.hyper
+        h.learning_rate, h.momentum, h.rho = training.learning_rate, training.momentum, training.rho
+        h.beta1, h.beta2, h.eps = training.beta1, training.beta2, training.eps
+        h.weight_decay = training.weight_decay
+        st.set_batch_size(training.batch_size)
+        st.set_penalties(training.l1, training.l2)
+        st.clip_norm = training.clip_norm
 
     # ------------------------------------------------------------ stepping
     def _after(self, steps_before: int) -> None:
@@ -307,7 +289,7 @@ class Experiment:
             X, Y = self._eval_test if self._eval_test is not None else self._eval_train
             with np.errstate(all="ignore"):
                 cm = confusion_matrix(self.network.predict(X), Y)
-            names = getattr(self.dataset, "class_names", None)
+            names = self.dataset.class_names
             k = cm.shape[0]
             labels = [str(n) for n in names] if names and len(names) == k else list(range(k))
             confusion = {"labels": labels, "matrix": cm.tolist()}
@@ -356,3 +338,112 @@ class Experiment:
     def steps_done(self) -> int:
         """Completed steps since the last reset."""
         return self.stepper.steps_done
+
+    # ------------------------------------------------------------ queries (read-only)
+    # What the server builds its messages from: it asks the experiment, never its
+    # stepper, network, history or data set directly. Nothing here changes the run.
+
+    @property
+    def epochs(self) -> float:
+        """Passes over the training set so far, e.g. ``2.25`` (``0.0`` before any step)."""
+        return self.stepper.epochs
+
+    def steps_to_epoch_end(self, epochs: int = 1) -> int:
+        """Full steps that ``epochs`` calls of :meth:`epoch` would run (a step in progress
+        counts as one)."""
+        return self.stepper.steps_to_epoch_end(epochs)
+
+    @property
+    def n_params(self) -> int:
+        """Total number of scalar parameters ``P``."""
+        return self.network.n_params
+
+    @property
+    def layers(self) -> list[Any]:
+        """The weight layers, ``layers[l-1]`` is layer ``l`` (``1..L``): to read, never to
+        write — ``W`` (n_out, n_in), ``b`` (n_out,), ``n_in``, ``n_out``, ``activation.name``,
+        ``is_output`` (live arrays: copy what must outlive the next step)."""
+        return self.network.layers
+
+    @property
+    def residual_layers(self) -> tuple[int, ...]:
+        """Numbers of the layers with an identity skip."""
+        return self.network.skip_layers
+
+    def last_recorded(self, column: str) -> float | None:
+        """The history's newest value of a scalar column (``"train_loss"`` …), as the
+        loss chart shows it; ``None`` when there is none."""
+        return self.history.last(column)
+
+    def history_since(self, seq: int, generation: int | None) -> dict[str, Any]:
+        """History points newer than ``seq`` (see :meth:`History.since`)."""
+        return self.history.since(seq, generation)
+
+    def _data(self) -> Any:
+        # The data set record (``DatasetLike`` names only the arrays training needs).
+        return self.dataset
+
+    def data_summary(self) -> dict[str, Any]:
+        """The data set described for the page (names, sizes, scaling, and the points for
+        one or two features): ``Dataset.to_dict()``."""
+        out: dict[str, Any] = self._data().to_dict()
+        return out
+
+    @property
+    def n_features(self) -> int:
+        """Inputs per example."""
+        return int(self.dataset.X_train.shape[1])
+
+    def input_grid(self, resolution: int) -> tuple[list[FloatArray], FloatArray] | None:
+        """The data's input domain sampled for a decision boundary (2 features) or a fitted
+        curve (1 feature): ``(axes, X)``, one axis ``(resolution,)`` per feature and the
+        points ``X``, ``(resolution, 1)`` or ``(resolution², 2)`` with the first feature
+        varying fastest (rows of the grid from the lowest second feature up). ``None`` for
+        more features or no domain."""
+        domain = self._data().domain
+        if domain is None or self.n_features not in (1, 2):
+            return None
+        axes = [np.linspace(lo, hi, resolution) for lo, hi in domain]
+        if len(axes) == 1:
+            return axes, axes[0][:, None]
+        gx, gy = np.meshgrid(axes[0], axes[1])
+        return axes, np.column_stack([gx.ravel(), gy.ravel()])
+
+    def activations(self, X: npt.ArrayLike) -> list[FloatArray]:
+        """Every layer's activations for ``X (N, n_in)``, inference: ``[a⁽⁰⁾=X, a⁽¹⁾, …,
+        a⁽ᴸ⁾]`` (no dropout, BatchNorm with its running averages)."""
+        return self.network.forward_all(X)
+
+    def gradient_check(self, n_examples: int, max_params: int | None = None) -> dict[str, Any]:
+        """Backprop's gradient against central differences on the first ``n_examples``
+        training examples (one batch), with the current L1/L2 penalties; at most
+        ``max_params`` parameters checked (a seeded sample). The network is not changed.
+        Returns ``GradCheckResult.to_dict()``."""
+        from ..engine.gradcheck import gradient_check
+
+        ds, t = self.dataset, self.training
+        result = gradient_check(
+            self.network,
+            ds.X_train[:n_examples],
+            ds.Y_train[:n_examples],
+            l1=float(t.l1),
+            l2=float(t.l2),
+            max_params=max_params,
+        )
+        return result.to_dict()
+
+    def cost_scaling(self, n_examples: int, budget_s: float) -> list[dict[str, Any]]:
+        """Backprop against finite differences for networks of several sizes like this one
+        (see :func:`~bpviz.core.engine.gradcheck.cost_scaling`), on the first
+        ``n_examples`` training examples."""
+        from ..engine.gradcheck import cost_scaling
+
+        ds = self.dataset
+        return cost_scaling(
+            self.network.spec, ds.X_train[:n_examples], ds.Y_train[:n_examples], budget_s=budget_s
+        )
+
+    @property
+    def n_train(self) -> int:
+        """Training examples."""
+        return int(self.dataset.X_train.shape[0])

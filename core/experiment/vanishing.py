@@ -37,12 +37,10 @@ default initializer, 1,000 MNIST images), by layer sizes."""
 
 def digits_batch(examples: int = 1000, data_seed: int = 1) -> tuple[FloatArray, FloatArray]:
     """``examples`` 8×8 digits, pixels scaled to [0, 1] as MNIST's: ``X (n, 64)``, one-hot
-    ``Y (n, 10)`` (a class-balanced draw, ``datasets.make_dataset("digits", ...)``)."""
-    from ..data import datasets
+    ``Y (n, 10)`` (a class-balanced draw, ``builtin.make_dataset("digits", ...)``)."""
+    from ..data.builtin import make_dataset
 
-    ds = datasets.make_dataset(
-        "digits", samples=examples, noise=0.0, test_fraction=0.0, seed=data_seed
-    )
+    ds = make_dataset("digits", samples=examples, noise=0.0, test_fraction=0.0, seed=data_seed)
     return np.asarray(ds.X_train), np.asarray(ds.Y_train)
 
 

@@ -33,10 +33,10 @@ TRACE_FIELDS = (
 
 
 def build(cfg: dict[str, Any]) -> Any:
+    from bpviz.core.experiment.build import build
     from bpviz.core.experiment.config import validate
-    from bpviz.core.experiment.experiment import Experiment
 
-    return Experiment.from_config(validate(cfg))
+    return build(validate(cfg))
 
 
 def _h(parts: list[Any]) -> str:

@@ -148,6 +148,30 @@ def test_invalid_config_cross_field(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert code == 2 and "network.loss" in err and "[incompatible]" in err
 
 
+@pytest.mark.parametrize("command", ["gradcheck", "train"])
+def test_csv_config_cannot_be_loaded_headless(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A config on an uploaded CSV names a file by hash: the CLI has none (build.build)."""
+    path = write(tmp_path / "c.json", {"data": {"name": "csv", "csv": "0123456789abcdef"}})
+    extra = ["--steps", "1", "--out", str(tmp_path / "r.json")] if command == "train" else []
+    code, out, err = run_err([command, path, *extra], capsys)
+    assert code == 2 and out == ""
+    assert "data.csv" in err and "[unknown_csv]" in err and "Traceback" not in err
+
+
+def test_cli_codes_are_the_documented_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bpviz.core.experiment.errors import CODES
+
+    path = write(tmp_path / "c.json", {"seed": 1.5, "data": {"noize": 1}, "network": {"dtype": 3}})
+    code, _, err = run_err(["gradcheck", path], capsys)
+    assert code == 2
+    codes = {line.rsplit("[", 1)[1].rstrip("]") for line in err.splitlines() if line.endswith("]")}
+    assert codes == {"not_integer", "unknown_key", "type"} and codes <= set(CODES)
+
+
 def test_config_top_level_not_object(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path / "c.json", "[1, 2]")
     code, _, err = run_err(["gradcheck", path], capsys)

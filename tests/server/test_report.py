@@ -44,17 +44,46 @@ def test_post_report(client: TestClient, run: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "status"),
+    ("body", "loc", "code"),
     [
-        (b"not json", 400),
-        (b"[1, 2]", 400),
-        (json.dumps({"format": "bpviz-run", "version": 1, "config": {"seed": -1}}).encode(), 400),
-        (json.dumps({"format": "x"}).encode(), 400),
+        (b"not json", ["body"], "bad_json"),
+        (b"[1, 2]", ["body"], "invalid_run"),
+        (
+            json.dumps(
+                {"format": "bpviz-run", "version": 1, "config": {"seed": -1}, "weights": []}
+            ).encode(),
+            ["body", "config", "seed"],
+            "too_small",
+        ),
+        (json.dumps({"format": "x"}).encode(), ["body", "format"], "literal_error"),
     ],
 )
-def test_post_report_rejects_bad_runs(client: TestClient, body: bytes, status: int) -> None:
+def test_post_report_rejects_bad_runs(
+    client: TestClient, body: bytes, loc: list[str], code: str
+) -> None:
     r = client.post("/api/report", content=body)
-    assert r.status_code == status and r.json()["detail"]
+    assert r.status_code == 422
+    first = r.json()["detail"][0]
+    assert first["loc"] == loc and first["msg"] and first["type"] == code
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "loc"),
+    [
+        ("steps_done", -1, ["body", "state", "steps_done"]),
+        ("current_epoch", 2.5, ["body", "state", "current_epoch"]),
+        ("pos", 10**30, ["body", "state", "pos"]),
+        ("params", {"dtype": "float64", "shape": [2], "data": "%%"}, ["body", "state", "params"]),
+        ("perm", [0, 0], ["body", "state"]),
+    ],
+)
+def test_post_report_names_a_crafted_state_field(
+    client: TestClient, run: dict[str, Any], path: str, value: Any, loc: list[str]
+) -> None:
+    bad = {**run, "state": {**run["state"], path: value}}
+    r = client.post("/api/report", json=bad)
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == loc
 
 
 @pytest.mark.parametrize("settings", [Settings(max_upload_bytes=2048)])

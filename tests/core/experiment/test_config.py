@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import math
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
+from bpviz.core.engine import registry
 from bpviz.core.experiment import config as cfgmod
 from bpviz.core.experiment.config import (
-    DATASETS,
-    FIELDS,
     LIMITS,
     Config,
     ConfigError,
@@ -23,7 +24,7 @@ from bpviz.core.experiment.config import (
     LayerConfig,
     NetworkConfig,
     TrainingConfig,
-    dataset_shape,
+    TrainingPatch,
     default_config,
     from_dict,
     json_schema,
@@ -32,6 +33,11 @@ from bpviz.core.experiment.config import (
     validate,
     validate_training_patch,
 )
+from bpviz.core.experiment.config_docs import Key, codes_table, keys
+from bpviz.core.experiment.errors import CODES
+
+FIELDS = keys()
+FIELD_BY_PATH = {f.path: f for f in FIELDS}
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -111,11 +117,28 @@ def test_default_config_values() -> None:
     cfg = default_config()
     assert cfg == Config(
         seed=1,
-        data=DataConfig("circle", 400, 0.1, 0.3),
+        data=DataConfig(name="circle", samples=400, noise=0.1, test_fraction=0.3),
         network=NetworkConfig(
-            (LayerConfig(4, "tanh"), LayerConfig(2, "tanh")), "bce", "xavier_normal", 0.0, "float64"
+            hidden=(LayerConfig(4, "tanh"), LayerConfig(2, "tanh")),
+            loss="bce",
+            init="xavier_normal",
+            dropout=0.0,
+            dtype="float64",
         ),
-        training=TrainingConfig("sgd", 0.03, 10, 0.9, 0.9, 0.9, 0.999, 1e-8, 0.01, 0.0, 0.0, 0.0),
+        training=TrainingConfig(
+            optimizer="sgd",
+            learning_rate=0.03,
+            batch_size=10,
+            momentum=0.9,
+            rho=0.9,
+            beta1=0.9,
+            beta2=0.999,
+            eps=1e-8,
+            weight_decay=0.01,
+            l1=0.0,
+            l2=0.0,
+            clip_norm=0.0,
+        ),
     )
 
 
@@ -124,26 +147,31 @@ def test_empty_object_gives_defaults() -> None:
     assert validate({"data": {}, "network": {}, "training": {}}) == default_config()
 
 
-def test_dataclasses_match_the_field_table() -> None:
-    """The dataclasses and FIELDS list the same keys in the same order."""
-    for section, cls in (
-        ("data", DataConfig),
-        ("network", NetworkConfig),
-        ("training", TrainingConfig),
-    ):
-        table = [f.name for f in FIELDS if f.path.count(".") == 1 and f.path.startswith(section)]
-        assert [f.name for f in dataclasses.fields(cls)] == table
-    layer = [f.name for f in FIELDS if f.path.startswith("network.hidden.*.")]
-    assert [f.name for f in dataclasses.fields(LayerConfig)] == layer
-    assert [f.name for f in dataclasses.fields(Config)] == ["seed", "data", "network", "training"]
+def test_models_keep_the_documented_keys_in_order() -> None:
+    """The attribute names of the dataclasses the models replaced, in the same order."""
+    assert list(Config.model_fields) == ["seed", "data", "network", "training"]
+    assert list(DataConfig.model_fields) == [
+        "name", "samples", "noise", "test_fraction", "csv", "target", "task"
+    ]  # fmt: skip
+    assert list(NetworkConfig.model_fields) == [
+        "hidden", "loss", "init", "dropout", "dtype", "batchnorm", "residual"
+    ]  # fmt: skip
+    assert list(LayerConfig.model_fields) == ["units", "activation"]
+    assert list(TrainingConfig.model_fields) == [
+        "optimizer", "learning_rate", "batch_size", "momentum", "rho", "beta1", "beta2", "eps",
+        "weight_decay", "l1", "l2", "clip_norm",
+    ]  # fmt: skip
+    assert [f.path for f in FIELDS if f.path.count(".") == 1 and f.path.startswith("data.")] == [
+        f"data.{k}" for k in DataConfig.model_fields
+    ]
 
 
 def test_configs_are_frozen() -> None:
     cfg = default_config()
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        cfg.seed = 2
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        cfg.training.learning_rate = 1.0
+    with pytest.raises(ValidationError):
+        cfg.seed = 2  # type: ignore[misc]
+    with pytest.raises(ValidationError):
+        cfg.training.learning_rate = 1.0  # type: ignore[misc]
 
 
 def test_every_field_has_both_descriptions() -> None:
@@ -245,14 +273,14 @@ def test_integer_accepted_for_float() -> None:
 
 @pytest.mark.parametrize("field", NUMERIC_FIELDS, ids=lambda f: f.path)
 @pytest.mark.parametrize("bad", [True, False, "1", None, [1], {"a": 1}])
-def test_numbers_reject_other_types(field: cfgmod.Field, bad: object) -> None:
+def test_numbers_reject_other_types(field: Key, bad: object) -> None:
     err = one_error(nested(field.path, bad))
     assert (err.field, err.code) == (concrete(field.path), "type")
 
 
 @pytest.mark.parametrize("field", CHOICE_FIELDS, ids=lambda f: f.path)
 @pytest.mark.parametrize("bad", [1, True, None, ["tanh"]])
-def test_names_reject_other_types(field: cfgmod.Field, bad: object) -> None:
+def test_names_reject_other_types(field: Key, bad: object) -> None:
     err = one_error(nested(field.path, bad))
     assert (err.field, err.code) == (concrete(field.path), "type")
 
@@ -261,7 +289,7 @@ def test_names_reject_other_types(field: cfgmod.Field, bad: object) -> None:
     "field", [f for f in NUMERIC_FIELDS if f.kind == "float"], ids=lambda f: f.path
 )
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
-def test_non_finite_rejected(field: cfgmod.Field, bad: float) -> None:
+def test_non_finite_rejected(field: Key, bad: float) -> None:
     err = one_error(nested(field.path, bad))
     assert (err.field, err.code) == (concrete(field.path), "not_finite")
 
@@ -274,24 +302,24 @@ def test_bool_fields_listed() -> None:
 
 @pytest.mark.parametrize("field", BOOL_FIELDS, ids=lambda f: f.path)
 @pytest.mark.parametrize("bad", [0, 1, 1.0, "true", "false", None, [True], {"a": True}])
-def test_bools_reject_other_types(field: cfgmod.Field, bad: object) -> None:
+def test_bools_reject_other_types(field: Key, bad: object) -> None:
     err = one_error(nested(field.path, bad))
     assert (err.field, err.code) == (concrete(field.path), "type")
     assert "true or false" in err.message
 
 
 @pytest.mark.parametrize("field", BOOL_FIELDS, ids=lambda f: f.path)
-def test_bools_accept_true_and_false(field: cfgmod.Field) -> None:
+def test_bools_accept_true_and_false(field: Key) -> None:
     for value in (True, False):
         cfg = validate(nested(field.path, value))
         got = getattr(cfg.network, field.name)
         assert got is value
 
 
-def test_network_config_positional_constructor_still_works() -> None:
-    """The new fields come last with defaults: older five-argument constructors keep working."""
-    net = NetworkConfig((LayerConfig(3, "relu"),), "bce", "he_normal", 0.0, "float64")
+def test_network_config_switches_default_off() -> None:
+    net = NetworkConfig(hidden=(LayerConfig(3, "relu"),), loss="bce", init="he_normal")
     assert net.batchnorm is False and net.residual is False
+    assert LayerConfig(3, "relu") == LayerConfig(units=3, activation="relu")  # as the dataclass
 
 
 def test_batchnorm_counts_gamma_in_parameter_limit() -> None:
@@ -314,6 +342,22 @@ def test_non_finite_rejected_for_integer() -> None:
     assert (err.field, err.code) == ("seed", "not_finite")
 
 
+@pytest.mark.parametrize("field", NUMERIC_FIELDS, ids=lambda f: f.path)
+@pytest.mark.parametrize("huge", [10**400, -(10**400), 1e300])
+def test_numbers_beyond_any_range_are_refused_cleanly(field: Key, huge: float) -> None:
+    """An integer beyond the float range is refused like any other, never an exception."""
+    err = one_error(nested(field.path, huge))
+    assert err.field == concrete(field.path)
+    assert err.code in ("too_small", "too_large")
+    assert len(err.message) < 200
+
+
+def test_null_for_a_key_is_refused() -> None:
+    for f in FIELDS:
+        err = one_error(nested(f.path, None))
+        assert (err.field, err.code) == (concrete(f.path), "type"), f.path
+
+
 # ----------------------------------------------------------------------- ranges
 
 
@@ -325,7 +369,7 @@ def _just_outside(value: float, direction: int, kind: str) -> float:
 
 
 @pytest.mark.parametrize("field", NUMERIC_FIELDS, ids=lambda f: f.path)
-def test_range_bounds(field: cfgmod.Field) -> None:
+def test_range_bounds(field: Key) -> None:
     path = concrete(field.path)
     assert field.minimum is not None and field.maximum is not None
     lo, hi = field.minimum, field.maximum
@@ -354,18 +398,18 @@ def test_range_message_is_clear() -> None:
 
 
 def test_limits_drive_ranges() -> None:
-    assert cfgmod.FIELD_BY_PATH["network.hidden.*.units"].maximum == LIMITS["max_units"]
-    assert cfgmod.FIELD_BY_PATH["network.hidden"].maximum == LIMITS["max_hidden_layers"]
-    assert cfgmod.FIELD_BY_PATH["data.samples"].maximum == LIMITS["max_samples"]
-    assert cfgmod.FIELD_BY_PATH["training.batch_size"].maximum == LIMITS["max_batch_size"]
-    assert cfgmod.FIELD_BY_PATH["training.learning_rate"].maximum == LIMITS["max_learning_rate"]
+    assert FIELD_BY_PATH["network.hidden.*.units"].maximum == LIMITS["max_units"]
+    assert FIELD_BY_PATH["network.hidden"].maximum == LIMITS["max_hidden_layers"]
+    assert FIELD_BY_PATH["data.samples"].maximum == LIMITS["max_samples"]
+    assert FIELD_BY_PATH["training.batch_size"].maximum == LIMITS["max_batch_size"]
+    assert FIELD_BY_PATH["training.learning_rate"].maximum == LIMITS["max_learning_rate"]
 
 
 # ---------------------------------------------------------------------- choices
 
 
 @pytest.mark.parametrize("field", CHOICE_FIELDS, ids=lambda f: f.path)
-def test_choices(field: cfgmod.Field) -> None:
+def test_choices(field: Key) -> None:
     err = one_error(nested(field.path, "nope"))
     assert (err.field, err.code) == (concrete(field.path), "choice")
     assert "nope" in err.message and field.choices[0] in err.message
@@ -375,7 +419,7 @@ def test_choices(field: cfgmod.Field) -> None:
 
 
 def test_all_names_listed() -> None:
-    fb = cfgmod.FIELD_BY_PATH
+    fb = FIELD_BY_PATH
     assert set(fb["network.hidden.*.activation"].choices) == {
         "sigmoid",
         "tanh",
@@ -413,7 +457,17 @@ def test_all_names_listed() -> None:
     }
 
 
-@pytest.mark.parametrize("activation", cfgmod.ACTIVATIONS)
+def test_choices_are_the_registry_s() -> None:
+    fb = FIELD_BY_PATH
+    assert fb["network.hidden.*.activation"].choices == registry.ACTIVATIONS
+    assert fb["network.loss"].choices == tuple(registry.LOSSES)
+    assert fb["network.init"].choices == registry.INITS
+    assert fb["training.optimizer"].choices == tuple(registry.OPTIMIZERS)
+    assert fb["network.dtype"].choices == registry.DTYPES
+    assert fb["data.name"].choices == (*registry.DATASETS, "csv")
+
+
+@pytest.mark.parametrize("activation", registry.ACTIVATIONS)
 def test_every_activation_accepted(activation: str) -> None:
     cfg = validate({"network": {"hidden": [{"units": 3, "activation": activation}]}})
     assert cfg.network.hidden[0].activation == activation
@@ -517,33 +571,17 @@ def test_config_error_message_and_dict() -> None:
 # ----------------------------------------------------------- cross-field rules
 
 
-@pytest.mark.parametrize(
-    ("name", "shape"),
-    [
-        ("circle", (2, 1, "binary")),
-        ("xor", (2, 1, "binary")),
-        ("gauss", (2, 1, "binary")),
-        ("spiral", (2, 1, "binary")),
-        ("moons", (2, 1, "binary")),
-        ("plane", (2, 1, "regression")),
-        ("multigauss", (2, 1, "regression")),
-        ("square", (1, 1, "regression")),
-        ("house", (2, 1, "regression")),
-        ("digits", (64, 10, "multiclass")),
-    ],
-)
-def test_dataset_shape(name: str, shape: tuple[int, int, str]) -> None:
-    assert dataset_shape(name) == shape
-
-
-def test_dataset_shape_unknown() -> None:
-    with pytest.raises(KeyError):
-        dataset_shape("mnist")
-
-
-def test_datasets_table_matches_choices() -> None:
-    # every built-in set, then "csv" (an uploaded file, whose shape validate() is told)
-    assert (*DATASETS, "csv") == cfgmod.FIELD_BY_PATH["data.name"].choices
+def test_a_config_without_loss_gets_its_data_set_s() -> None:
+    for name, info in registry.DATASETS.items():
+        cfg = validate({"data": {"name": name}})
+        assert info.task in registry.LOSSES[cfg.network.loss].tasks, name
+        assert registry.LOSSES[cfg.network.loss].task == info.task, name
+    assert validate({"data": {"name": "csv", "csv": "h", "task": "multiclass"}}).network.loss == (
+        "softmax_ce"
+    )
+    # a CSV whose task is detected on loading: its loss is chosen by build()
+    cfg = validate({"data": {"name": "csv", "csv": "h"}})
+    assert "loss" not in cfg.network.model_fields_set
 
 
 @pytest.mark.parametrize(
@@ -634,11 +672,25 @@ def test_digits_sample_count() -> None:
 
 
 def test_training_patch_changes_only_given_keys() -> None:
-    current = dataclasses.replace(default_config().training, optimizer="adam", batch_size=32)
+    current = default_config().training.model_copy(update={"optimizer": "adam", "batch_size": 32})
     new = validate_training_patch({"learning_rate": 0.1}, current)
-    assert new == dataclasses.replace(current, learning_rate=0.1)
+    assert new == current.model_copy(update={"learning_rate": 0.1})
     assert current.learning_rate == 0.03
     assert validate_training_patch({}, current) == current
+
+
+def test_training_patch_model() -> None:
+    patch = TrainingPatch.model_validate({"learning_rate": 0.1, "batch_size": 4.0})
+    assert patch.changes == {"learning_rate": 0.1, "batch_size": 4}
+    assert TrainingPatch.model_validate(patch) is patch
+    assert patch.apply(default_config().training).batch_size == 4
+    schema = TrainingPatch.model_json_schema()
+    assert set(schema["properties"]) == set(TrainingConfig.model_fields)
+    assert schema["additionalProperties"] is False
+    assert not any("default" in p for p in schema["properties"].values())
+    with pytest.raises(ValidationError) as info:
+        TrainingPatch.model_validate({"momentum": 2, "lr": 1})
+    assert {e["loc"] for e in info.value.errors()} == {("momentum",), ("lr",)}
 
 
 def test_training_patch_integral_float() -> None:
@@ -769,7 +821,7 @@ def test_schema_rejects_what_validate_rejects() -> None:
 
 
 @pytest.mark.parametrize("field", LEAF_FIELDS, ids=lambda f: f.path)
-def test_schema_leaf_matches_field(field: cfgmod.Field) -> None:
+def test_schema_leaf_matches_field(field: Key) -> None:
     node = schema_at(json_schema(), field.path)
     assert node["type"] == SCHEMA_TYPES[field.kind]
     assert node["description"] == field.en
@@ -812,48 +864,74 @@ def test_docs_example_is_valid() -> None:
         validate(json.loads(block))
 
 
-def test_datasets_table_matches_the_datasets_module() -> None:
-    """config keeps its own copy of the shapes (it must not import numpy); they must agree."""
-    datasets = pytest.importorskip("bpviz.core.data.datasets")
-    assert set(datasets.DATASETS) == set(DATASETS)
-    for name, info in datasets.DATASETS.items():
-        assert dataset_shape(name) == (info.n_features, info.n_outputs, info.task), name
-    assert LIMITS["min_samples"] >= datasets.MIN_SAMPLES
-    assert LIMITS["max_samples"] <= datasets.MAX_SAMPLES
-    assert LIMITS["max_test_fraction"] <= datasets.MAX_TEST_FRACTION
-    assert cfgmod.FIELD_BY_PATH["data.noise"].maximum <= datasets.MAX_NOISE
-    n_digits = datasets.load_digits()[1].shape[0]
-    assert DATASETS["digits"].max_samples == n_digits
-    for task, loss in datasets.DEFAULT_LOSS.items():
-        assert task in cfgmod.LOSS_TASKS[loss]
+def test_docs_list_every_error_code() -> None:
+    text = (ROOT / "docs" / "config.md").read_text(encoding="utf-8")
+    assert codes_table() in text, "docs/config.md is stale: paste codes_table()"
+    for code in CODES:
+        assert f"`{code}`" in text
 
 
-def test_csv_config_needs_its_shape_and_takes_the_task_loss() -> None:
-    cfg = {"data": {"name": "csv", "csv": "abc123", "target": "price"}}
-    with pytest.raises(cfgmod.ConfigError) as err:
-        cfgmod.validate(cfg)
-    assert err.value.errors[0].code == "unknown_csv"
-    assert err.value.errors[0].field == "data.csv"
-    seen: list[cfgmod.DataConfig] = []
+def test_errors_name_the_known_keys() -> None:
+    err = one_error({"network": {"hidden": [{"unit": 3}]}})
+    assert (err.field, err.code) == ("network.hidden.0.unit", "unknown_key")
+    assert err.message == "unknown key 'unit'; known keys: units, activation"
 
-    def shape(data: cfgmod.DataConfig) -> cfgmod.DatasetInfo | None:
-        seen.append(data)
-        return cfgmod.DatasetInfo(3, 1, "regression", 5000) if data.csv == "abc123" else None
 
-    config = cfgmod.validate(cfg, shape)
-    assert seen[0].target == "price" and seen[0].task == "auto"
-    assert config.network.loss == "mse"
-    assert cfgmod.to_dict(config)["data"]["csv"] == "abc123"
-    assert cfgmod.validate(cfgmod.to_dict(config), shape) == config
-    with pytest.raises(cfgmod.ConfigError) as err:
-        cfgmod.validate({**cfg, "network": {"loss": "bce"}}, shape)
-    assert err.value.errors[0].code == "incompatible"
-    with pytest.raises(cfgmod.ConfigError) as err:
-        cfgmod.validate({"data": {"name": "csv"}}, shape)
-    assert err.value.errors[0].code == "missing"
-    with pytest.raises(cfgmod.ConfigError) as err:
-        cfgmod.validate({"data": {"name": "csv", "csv": "x", "task": "ranking"}}, shape)
-    assert err.value.errors[0].field == "data.task"
-    # a built-in set never asks
-    assert cfgmod.validate({"data": {"name": "xor"}}, shape).data.name == "xor"
-    assert len(seen) == 3
+def test_braces_in_the_input_are_not_placeholders() -> None:
+    err = one_error({"network": {"loss": "{names}"}})
+    assert err.message.startswith("unknown value '{names}'")
+
+
+def test_csv_config_checks_what_it_can_before_loading() -> None:
+    cfg = validate({"data": {"name": "csv", "csv": "abc123", "target": "price"}})
+    assert cfg.data.csv == "abc123" and cfg.data.task == "auto"
+    assert to_dict(cfg)["data"]["csv"] == "abc123"
+    assert validate(to_dict(cfg)).data == cfg.data
+    err = one_error({"data": {"name": "csv"}})
+    assert (err.field, err.code) == ("data.csv", "missing")
+    err = one_error({"data": {"name": "csv", "csv": "x", "task": "ranking"}})
+    assert (err.field, err.code) == ("data.task", "choice")
+    err = one_error({"data": {"name": "csv", "csv": "x" * 201}})
+    assert (err.field, err.code) == ("data.csv", "too_large")
+    err = one_error(
+        {"data": {"name": "csv", "csv": "x", "task": "binary"}, "network": {"loss": "softmax_ce"}}
+    )
+    assert (err.field, err.code) == ("network.loss", "incompatible")
+    # the parameter count waits for the CSV's columns (build.build checks it)
+    validate({"data": {"name": "csv", "csv": "x"}, "network": {"hidden": [{"units": 256}] * 6}})
+
+
+junk = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=6)
+    | st.sampled_from([10**400, -(10**400), 2**64, 1e308, "{names}", "csv", "digits", "relu"]),
+    lambda c: (
+        st.lists(c, max_size=4)
+        | st.dictionaries(
+            st.sampled_from([*(f.name for f in FIELDS), "data", "network", "training", "x"])
+            | st.text(max_size=4),
+            c,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(obj=junk)
+def test_any_json_is_a_config_or_a_config_error(obj: Any) -> None:
+    try:
+        cfg = validate(obj)
+    except ConfigError as exc:
+        assert exc.errors and all(e.code and e.message for e in exc.errors)
+        json.dumps([e.to_dict() for e in exc.errors])
+    else:
+        assert validate(to_dict(cfg)) == cfg
+    try:
+        validate_training_patch(obj, default_config().training)
+    except ConfigError as exc:
+        assert all(e.field.startswith("training") for e in exc.errors)

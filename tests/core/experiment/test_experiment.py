@@ -1,79 +1,60 @@
-"""Experiment: built from a config (stand-in dataclasses), stepping, history, reset."""
+"""Experiment: built from a config and a data set, stepping, history, reset, live training."""
 
-from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
-import pytest
 
+from bpviz.core.data.dataset import Dataset, assemble
+from bpviz.core.experiment.build import build
+from bpviz.core.experiment.config import Config, validate
 from bpviz.core.experiment.experiment import Experiment
 
-
-@dataclass(frozen=True)
-class LayerC:
-    units: int
-    activation: str
+HIDDEN = [{"units": 6, "activation": "tanh"}, {"units": 4, "activation": "tanh"}]
 
 
-@dataclass(frozen=True)
-class DataC:
-    name: str = "xor"
-    samples: int = 200
-    noise: float = 0.1
-    test_fraction: float = 0.3
+def config(network: dict[str, Any] | None = None, **training: Any) -> Config:
+    """A config on the xor set (the data itself comes from :func:`_xor_ds`)."""
+    return validate(
+        {
+            "data": {"name": "xor", "samples": 200},
+            "network": {"hidden": HIDDEN, **(network or {})},
+            "training": {"learning_rate": 0.3, **training},
+        }
+    )
 
 
-@dataclass(frozen=True)
-class NetC:
-    hidden: tuple[LayerC, ...] = (LayerC(6, "tanh"), LayerC(4, "tanh"))
-    loss: str = "bce"
-    init: str = "xavier_normal"
-    dropout: float = 0.0
-    dtype: str = "float64"
+def dataset(X: np.ndarray, Y: np.ndarray, n_train: int, task: Any) -> Dataset:
+    """A Dataset of these arrays (network space, no scaling); ``Y`` one-hot or a column."""
+    t = Y.argmax(axis=1) if task == "multiclass" else Y
+    if task == "binary":
+        t = Y[:, 0].astype(np.int64)
+    k = Y.shape[1] if task == "multiclass" else 2
+    d = X.shape[1]
+    return assemble(
+        "test",
+        task,
+        X[:n_train],
+        X[n_train:],
+        t[:n_train],
+        t[n_train:],
+        None if task != "regression" else np.zeros(1),
+        None if task != "regression" else np.ones(1),
+        feature_names=tuple(f"x{j}" for j in range(d)),
+        class_names=tuple(str(c) for c in range(k)) if task != "regression" else ("y",),
+        feature_mean=np.zeros(d),
+        feature_std=np.ones(d),
+    )
 
 
-@dataclass(frozen=True)
-class TrainC:
-    optimizer: str = "sgd"
-    learning_rate: float = 0.3
-    batch_size: int = 10
-    momentum: float = 0.9
-    rho: float = 0.9
-    beta1: float = 0.9
-    beta2: float = 0.999
-    eps: float = 1e-8
-    weight_decay: float = 0.01
-    l1: float = 0.0
-    l2: float = 0.0
-    clip_norm: float = 0.0
-
-
-@dataclass(frozen=True)
-class Cfg:
-    seed: int = 1
-    data: DataC = DataC()
-    network: NetC = NetC()
-    training: TrainC = TrainC()
-
-
-@dataclass
-class DS:
-    X_train: np.ndarray
-    Y_train: np.ndarray
-    X_test: np.ndarray
-    Y_test: np.ndarray
-    task: str
-
-
-def _xor_ds(n: int = 200) -> DS:
+def _xor_ds(n: int = 200, task: Any = "binary") -> Dataset:
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, (n, 2))
     Y = (X[:, :1] * X[:, 1:] > 0).astype(float)
-    k = int(n * 0.7)
-    return DS(X[:k], Y[:k], X[k:], Y[k:], "binary")
+    return dataset(X, Y, int(n * 0.7), task)
 
 
 def test_build_train_and_evaluate() -> None:
-    exp = Experiment.from_config(Cfg(), _xor_ds())
+    exp = Experiment(config(), _xor_ds())
     assert exp.network.sizes == [2, 6, 4, 1] and exp.task == "binary"
     ev0 = exp.evaluate()
     assert ev0.step == 0 and ev0.test_loss is not None and ev0.train_r2 is None
@@ -90,7 +71,7 @@ def test_build_train_and_evaluate() -> None:
 
 
 def test_phase_methods_record_history_on_completion() -> None:
-    exp = Experiment.from_config(Cfg(), _xor_ds())
+    exp = Experiment(config(), _xor_ds())
     n = len(exp.phases())
     assert n == 3 + 1 + 3 + 1
     for _ in range(n - 1):
@@ -108,7 +89,7 @@ def test_phase_methods_record_history_on_completion() -> None:
 
 
 def test_reset_is_deterministic() -> None:
-    exp = Experiment.from_config(Cfg(), _xor_ds())
+    exp = Experiment(config(), _xor_ds())
     p0 = exp.network.params.copy()
     exp.run_steps(30)
     p30 = exp.network.params.copy()
@@ -120,12 +101,16 @@ def test_reset_is_deterministic() -> None:
 
 
 def test_set_training_live() -> None:
-    cfg = Cfg()
-    exp = Experiment.from_config(cfg, _xor_ds())
+    cfg = config()
+    exp = Experiment(cfg, _xor_ds())
     exp.run_steps(3)
-    exp.set_training(replace(cfg.training, optimizer="adam", learning_rate=0.01, batch_size=7))
+    change = {"optimizer": "adam", "learning_rate": 0.01, "batch_size": 7}
+    exp.set_training(cfg.training.model_copy(update=change))
     assert exp.stepper.optimizer.name == "adam" and exp.stepper.hyper.learning_rate == 0.01
-    exp.set_training(replace(cfg.training, optimizer="adam", learning_rate=0.02, l2=0.1))
+    assert exp.training.learning_rate == 0.01 and exp.config.training is exp.training
+    assert exp.config.network == cfg.network and cfg.training.learning_rate == 0.3
+    change = {"optimizer": "adam", "learning_rate": 0.02, "l2": 0.1}
+    exp.set_training(cfg.training.model_copy(update=change))
     exp.run_steps(2)
     assert exp.stepper.optimizer.t == 2  # state kept across a hyper-parameter change
     assert exp.network.layers[0].l2 == 0.1
@@ -133,12 +118,10 @@ def test_set_training_live() -> None:
 
 
 def test_divergence_is_reported_not_raised() -> None:
-    cfg = Cfg(
-        network=NetC(loss="mse", hidden=(LayerC(8, "relu"),)), training=TrainC(learning_rate=50.0)
-    )
-    ds = _xor_ds()
-    ds.Y_train = ds.Y_train * 1000
-    exp = Experiment.from_config(cfg, ds)
+    cfg = config({"loss": "mse", "hidden": [{"units": 8, "activation": "relu"}]}, learning_rate=10)
+    ds = _xor_ds(task="regression")
+    ds.Y_train = ds.Y_train * 1e6
+    exp = Experiment(cfg, ds)
     exp.run_steps(500)
     assert exp.diverged and exp.task == "regression"
     assert np.isfinite(exp.network.params).all()
@@ -152,21 +135,26 @@ def test_regression_and_multiclass_tasks() -> None:
     rng = np.random.default_rng(1)
     X = rng.standard_normal((60, 3))
     Y = np.eye(4)[rng.integers(0, 4, 60)]
-    cfg = Cfg(network=NetC(loss="softmax_ce"))
-    exp = Experiment.from_config(cfg, DS(X[:50], Y[:50], X[50:0], Y[50:0], "multiclass"))
+    cfg = validate({"data": {"name": "digits"}, "network": {"hidden": HIDDEN}})
+    assert cfg.network.loss == "softmax_ce"
+    exp = Experiment(cfg, dataset(X[:50], Y[:50], 50, "multiclass"))
     exp.run_steps(5)
     ev = exp.evaluate()
     assert exp.task == "multiclass" and ev.test_loss is None and ev.train_acc is not None
 
 
-def test_from_config_with_real_config_and_datasets() -> None:
-    config = pytest.importorskip("bpviz.core.experiment.config")
-    if not hasattr(config, "default_config"):
-        pytest.skip("config.default_config not available yet")
-    cfg = config.default_config()
-    exp = Experiment.from_config(cfg)
+def test_built_from_the_default_config() -> None:
+    exp = build(validate({}))
     exp.run_steps(20)
     assert exp.steps_done == 20 and exp.evaluate().train_loss > 0
+    assert exp.dataset.name == "circle" and exp.config == validate({})
+
+
+def test_from_config_is_the_build_path() -> None:  # transition: from_config delegates
+    cfg = config()
+    a, b = Experiment.from_config(cfg), build(cfg)
+    np.testing.assert_array_equal(a.network.params, b.network.params)
+    assert Experiment.from_config(cfg, _xor_ds()).dataset.name == "test"
 
 
 class _FakeClock:
@@ -179,7 +167,7 @@ class _FakeClock:
 
 def _timed_experiment(eval_seconds: float) -> tuple[Experiment, _FakeClock, list[int]]:
     """An experiment on a fake clock whose evaluations take ``eval_seconds`` each."""
-    exp = Experiment.from_config(Cfg(), _xor_ds())
+    exp = Experiment(config(), _xor_ds())
     clock = _FakeClock()
     exp.clock = clock
     exp.reset()
@@ -229,17 +217,11 @@ def test_history_without_budget_evaluates_every_point() -> None:
     assert exp.history.columns["train_loss"][-1] == exp.evaluate().train_loss
 
 
-@dataclass(frozen=True)
-class NetBlocksC(NetC):
-    batchnorm: bool = False
-    residual: bool = False
-
-
-def test_from_config_passes_batchnorm_and_residual() -> None:
-    hidden = (LayerC(6, "sigmoid"), LayerC(6, "sigmoid"), LayerC(4, "sigmoid"))
+def test_config_passes_batchnorm_and_residual() -> None:
+    hidden = [{"units": u, "activation": "sigmoid"} for u in (6, 6, 4)]
     for bn, res in ((False, False), (True, False), (False, True), (True, True)):
-        cfg = Cfg(network=NetBlocksC(hidden=hidden, batchnorm=bn, residual=res))
-        exp = Experiment.from_config(cfg, _xor_ds())
+        cfg = config({"hidden": hidden, "batchnorm": bn, "residual": res})
+        exp = Experiment(cfg, _xor_ds())
         spec = exp.network.spec
         assert (spec.batchnorm, spec.residual) == (bn, res)
         assert exp.network.skip_layers == ((2,) if res else ())
@@ -250,14 +232,12 @@ def test_from_config_passes_batchnorm_and_residual() -> None:
         assert [r.residual for r in t.layers] == [False, res, False, False]
         ev = exp.evaluate()  # inference mode: BatchNorm's running averages
         assert ev.train_acc is not None and np.isfinite(ev.train_loss)
-    # a stand-in without the two fields (older configs) means both off
-    exp = Experiment.from_config(Cfg(), _xor_ds())
+    # a config without the two keys means both off
+    exp = Experiment(config(), _xor_ds())
     assert not exp.network.spec.batchnorm and not exp.network.spec.residual
 
 
 def test_from_real_config_with_batchnorm() -> None:
-    from bpviz.core.experiment.config import validate
-
     cfg = validate(
         {
             "data": {"name": "digits", "samples": 300},
@@ -270,7 +250,7 @@ def test_from_real_config_with_batchnorm() -> None:
             },
         }
     )
-    exp = Experiment.from_config(cfg)
+    exp = build(cfg)
     assert exp.network.skip_layers == (2, 3)
     assert exp.network.n_params == 64 * 16 + 2 * 16 * 16 + 16 * 10 + 10 + 3 * 2 * 16
     exp.run_steps(5)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from bpviz.core.experiment import config as cfgmod
+from bpviz.core.experiment.build import build
 from bpviz.core.experiment.experiment import Experiment
 from bpviz.core.experiment.rewind import Rewind
 
@@ -22,7 +23,7 @@ CONFIGS = [
 
 
 def make(cfg: dict[str, object]) -> Experiment:
-    return Experiment.from_config(cfgmod.validate(cfg))
+    return build(cfgmod.validate(cfg))
 
 
 @pytest.mark.parametrize("cfg", CONFIGS)
@@ -139,7 +140,7 @@ def test_the_byte_cap_bounds_memory_and_the_span_stays_500_steps() -> None:
 def test_playing_fast_the_buffer_spans_a_bounded_stretch() -> None:
     from bpviz.core.experiment.rewind import MAX_REPLAY, MAX_SPAN, MIN_SPAN
 
-    exp = Experiment.from_config(cfgmod.validate({}))
+    exp = build(cfgmod.validate({}))
     rw = Rewind()
     rw.fast = True
     for _ in range(20_000):
