@@ -14,7 +14,7 @@ records for ~10 s:
 
 Networks: (a) the default (2-4-2-1 tanh, batch 10, circle) and (b) 2 inputs → 6 hidden
 layers × 8 tanh → 1, batch 10, circle — set through the URL hash the page reads
-(``frontend/static/js/state.js``). First, a baseline: rAF on an idle blank page and on
+(``frontend/static/js/shared/state.js``). First, a baseline: rAF on an idle blank page and on
 the idle bpviz page (headless Chromium without a GPU can throttle rAF).
 """
 

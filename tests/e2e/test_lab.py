@@ -124,10 +124,9 @@ def test_lab_nielsen_speed_of_learning_grows_toward_output(
         10,
     ]
     assert topo["config"]["network"]["init"] == "naive"
-    # The right side runs Nielsen's own init where the engine has it, else Xavier.
-    features = page.evaluate("() => window.bpvizLab.features")
+    # The right side runs Nielsen's own init (weights N(0, 1)/√n_in, biases N(0, 1)).
     right = page.evaluate("() => window.bpvizLab.side('b').topology.config.network.init")
-    assert right == ("nielsen" if "nielsen" in features else "xavier_normal")
+    assert right == "nielsen"
     assert topo["config"]["network"]["loss"] == "softmax_ce"
     assert {layer["activation"] for layer in topo["layers"][:-1]} == {"sigmoid"}
     assert "preset=nielsen" in page.evaluate("() => location.hash")
@@ -172,11 +171,17 @@ def test_lab_state_lives_in_the_url(new_page: Any, base_url: str, screenshot: An
         assert config["seed"] == 7
         assert [layer["units"] for layer in config["network"]["hidden"]] == [16, 16, 16]
     assert page.text_content("#lab-play .label") == "播放"
-    # BatchNorm and residual presets wait for the engine: disabled, with a note, until then.
-    features = page.evaluate("() => window.bpvizLab.features")
+    # Every preset is a link (BatchNorm and residual included), and every value the engine
+    # offers for the compared choice is in each side's select (the server's list: nielsen too).
     for preset in ("batchnorm", "residual"):
         link = page.locator(f"#lab-presets a[data-preset={preset}]")
-        assert (link.get_attribute("aria-disabled") == "true") == (preset not in features)
+        assert link.get_attribute("aria-disabled") is None
+        assert (link.get_attribute("href") or "").startswith("#preset=")
+    inits = page.evaluate("async () => (await (await fetch('/api/schema')).json()).choices.inits")
+    offered = page.evaluate(
+        "() => [...document.querySelectorAll('#side-a .lab-value option')].map((o) => o.textContent)"
+    )
+    assert len(offered) == len(inits) and "nielsen" in inits
     # Each side's select changes that side only; both start again from step 0.
     page.select_option("#side-a .lab-value", label="朴素 N(0, 1)")
     page.wait_for_function("() => window.bpvizLab.state.a === 'naive'")

@@ -246,7 +246,9 @@ def test_stop_condition(page: Any, base_url: str, screenshot: Any) -> None:
 
 def test_fmt_minus_everywhere_and_no_hidden_layer_xor(page: Any, base_url: str) -> None:
     open_page(page, base_url)
-    shown = page.evaluate("async () => (await import('/static/js/format.js')).fmt(-1.019e-6)")
+    shown = page.evaluate(
+        "async () => (await import('/static/js/shared/format.js')).fmt(-1.019e-6)"
+    )
     assert shown == "−1.019e−6"
     page.select_option("#preset", "xor_linear")
     page.wait_for_function("() => window.bpviz.topology.layers.length === 1")

@@ -20,7 +20,7 @@ def frame(page: Any) -> dict[str, Any]:
 
 def fmt(page: Any, value: float | None) -> str:
     """The page's own number formatting (the check is that the numbers are the frame's)."""
-    return page.evaluate("async (v) => (await import('/static/js/format.js')).fmt(v)", value)
+    return page.evaluate("async (v) => (await import('/static/js/shared/format.js')).fmt(v)", value)
 
 
 def inspector_values(page: Any) -> dict[str, tuple[str, str]]:
@@ -194,3 +194,84 @@ def test_server_error_is_shown(page: Any, base_url: str, screenshot: Any) -> Non
     # The page keeps showing the experiment that really runs.
     assert page.evaluate("() => window.bpviz.state.config.network.dropout") == 0
     screenshot(page, "09-server-error")
+
+
+def test_choice_lists_come_from_the_server(page: Any, base_url: str) -> None:
+    """Every select of a choice offers the server's list (/api/schema → choices), no copy."""
+    open_page(page, base_url)
+    choices = page.evaluate("async () => (await (await fetch('/api/schema')).json()).choices")
+
+    def values(selector: str) -> list[str]:
+        return page.eval_on_selector_all(f"{selector} option", "(os) => os.map((o) => o.value)")
+
+    assert values("#ctl-config-network-init") == choices["inits"]
+    assert "nielsen" in choices["inits"]
+    assert values("#ctl-ui-all_activation") == ["", *choices["activations"]]
+    assert values(".layer-row select") == choices["activations"] * 2  # two hidden layers
+    assert values("#ctl-config-training-optimizer") == [o["name"] for o in choices["optimizers"]]
+    binary = [loss["name"] for loss in choices["losses"] if "binary" in loss["tasks"]]
+    assert values("#ctl-config-network-loss") == binary
+    # A link to the digits: the loss that fits its task, and no more examples than it has.
+    digits = choices["datasets"]["digits"]
+    page.evaluate("() => { location.hash = 'data=digits&samples=5000'; }")
+    page.wait_for_function("() => window.bpviz.topology.config.data.name === 'digits'")
+    config = page.evaluate("() => window.bpviz.topology.config")
+    multiclass = [loss["name"] for loss in choices["losses"] if "multiclass" in loss["tasks"]]
+    assert config["network"]["loss"] in multiclass
+    assert config["data"]["samples"] == digits["max_samples"]
+    assert values("#ctl-config-network-loss") == multiclass
+    counts = [int(v) for v in values("#ctl-config-data-samples")]
+    assert max(counts) == digits["max_samples"]
+
+
+def test_inspector_shows_the_eta_of_the_step_it_shows(
+    page: Any, base_url: str, screenshot: Any
+) -> None:
+    """The update formula plugs in the learning rate the step used, also after a rewind."""
+    open_page(page, base_url, "#data=xor&hidden=3:tanh&batch=4&seed=3&opt=sgd&lr=0.03")
+
+    def full_steps(n: int) -> None:
+        step = frame(page)["step"]
+        for _ in range(n):
+            page.click("[data-step=step]")
+        page.wait_for_function(f"() => window.bpviz.frame.step === {step + n}")
+        page.wait_for_function(IDLE)
+
+    def update_formula() -> str:
+        """The inspector's formulas for weight w⁽²⁾₁₂ (selected by the first call)."""
+        if page.locator("#inspector-body td[data-key=dW_update]").count() == 0:
+            page.click("#network .edge-hit[data-layer='2'][data-from='1'][data-to='0']", force=True)
+        page.wait_for_selector("#inspector-body td[data-key=dW_update]")
+        return page.eval_on_selector_all(
+            "#inspector-body .formula", "(fs) => fs.map((f) => f.textContent).join(' | ')"
+        )
+
+    full_steps(3)
+    page.select_option("#ctl-config-training-learning_rate", "0.1")
+    page.wait_for_function("() => location.hash.includes('lr=0.1')")
+    full_steps(2)
+    assert frame(page)["hyper"]["learning_rate"] == 0.1
+    assert "0.1⋅" in update_formula()
+    # Back to step 2, run with η = 0.03: the inspector shows 0.03, not today's 0.1.
+    page.evaluate(
+        """() => { const s = document.querySelector('#rewind-slider'); s.value = '2';
+                   s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change')); }"""
+    )
+    page.wait_for_function("() => window.bpviz.frame.viewing === 2")
+    page.wait_for_function(IDLE)
+    f = frame(page)
+    assert f["hyper"]["learning_rate"] == 0.03
+    assert page.evaluate("() => window.bpviz.state.config.training.learning_rate") == 0.1
+    shown = update_formula()
+    assert "0.03⋅" in shown and "0.1⋅" not in shown, shown
+    dW, dWu = f["layers"][1]["dW"][0][1], f["layers"][1]["dW_update"][0][1]
+    assert abs(dWu + 0.03 * dW) <= 1e-5 * abs(dWu)  # SGD: Δw = −η ∂L/∂w (6 digits on the wire)
+    page.eval_on_selector(".card.inspector", "(el) => { el.scrollTop = el.scrollHeight; }")
+    screenshot(page, "10-inspector-eta-of-a-past-step")
+
+
+def test_inspector_loss_formula_sums_over_outputs(page: Any, base_url: str) -> None:
+    """Binary cross-entropy is summed over the outputs, like every loss (docs/math.md)."""
+    open_page(page, base_url, "#data=circle&loss=bce")
+    text = page.text_content("#inspector-body .formula")
+    assert "∑" in text and "log" in text, text

@@ -36,7 +36,7 @@ def test_the_page_and_its_data_ship_in_the_wheel(wheel: zipfile.ZipFile) -> None
         "bpviz/core/py.typed",
         "bpviz/server/app.py",
         "bpviz/frontend/templates/index.html",
-        "bpviz/frontend/static/js/main.js",
+        "bpviz/frontend/static/js/main/main.js",
         "bpviz/frontend/static/i18n/zh.json",
         "bpviz/frontend/static/vendor/katex/katex.min.js",
         "bpviz/frontend/static/vendor/katex/fonts/KaTeX_Main-Regular.woff2",

@@ -1,0 +1,257 @@
+// The lab's Plotly charts: per side, the current per-layer gradient norms as bars and the
+// per-layer "speed of learning" ‖mean δ‖ over time as lines (both log scale, on axes the
+// two sides share); the loss of both sides overlaid; and, when frames carry them, the
+// f′(z) histograms and dead-unit fractions per layer. Display only: every number is a frame's.
+import { COLORS } from "../shared/constants.js";
+import { fmt } from "../shared/format.js";
+import { t } from "../shared/i18n.js";
+import { layerColor, SIDE_COLORS } from "./constants.js";
+
+const CONFIG = { displayModeBar: false, responsive: true, displaylogo: false };
+const FONT = { family: "system-ui, 'Noto Sans CJK SC', 'Noto Sans', sans-serif", size: 12, color: COLORS.ink };
+const CAP = 1e30; // a diverging run's 1e300 cannot be placed in pixels
+const FEW = 30; // fewer history points than this are drawn with markers (one point is no line)
+
+function layout(extra = {}) {
+  return {
+    margin: { l: 50, r: 8, t: 6, b: 34 },
+    font: FONT,
+    paper_bgcolor: "rgba(0,0,0,0)",
+    plot_bgcolor: "#ffffff",
+    showlegend: false,
+    xaxis: { gridcolor: "#eceef2", zeroline: false, automargin: true },
+    yaxis: { gridcolor: "#eceef2", zeroline: false, exponentformat: "power", automargin: true },
+    ...extra,
+  };
+}
+
+// Plotly sizes a chart once, from its container; the lab's containers change size with the
+// guide's text and the window, so every chart follows its container.
+const watched = new WeakSet();
+function watchSize(el) {
+  if (watched.has(el)) return;
+  watched.add(el);
+  new ResizeObserver(() => {
+    if (window.Plotly && el.querySelector(".main-svg")) window.Plotly.Plots.resize(el);
+  }).observe(el);
+}
+
+function react(el, traces, layoutObj) {
+  watchSize(el);
+  window.Plotly.react(el, traces, layoutObj, CONFIG);
+}
+
+const positive = (v) => (Number.isFinite(v) && v > 0 ? Math.min(v, CAP) : null);
+const finite = (v) => (Number.isFinite(v) ? Math.max(-CAP, Math.min(CAP, v)) : null);
+
+/** Short layer names: 1, 2, … for hidden layers, ŷ for the output layer. */
+export function layerName(l, L) {
+  return l === L ? t("lab.output_short") : String(l);
+}
+
+/** The history columns the lab keeps of each session (shared/history.js). */
+export const HISTORY_KEYS = ["step", "train_loss", "test_loss", "delta_norm", "grad_norm"];
+
+/** log10 range [lo, hi] covering every positive value given (null when none). */
+export function logRange(values, pad = 0.25) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    const p = positive(v);
+    if (p === null) continue;
+    lo = Math.min(lo, p);
+    hi = Math.max(hi, p);
+  }
+  if (lo === Infinity) return null;
+  return [Math.log10(lo) - pad, Math.log10(hi) + pad];
+}
+
+/** One side's bars (current step) and lines (‖mean δ‖ over steps). */
+export class SideCharts {
+  constructor({ bars, lines }) {
+    this.el = { bars, lines };
+    this.topology = null;
+  }
+
+  setTopology(topology) {
+    this.topology = topology;
+  }
+
+  /** Draw `frame` and `history` on the shared log ranges `ranges.bars`, `ranges.lines`. */
+  draw(frame, history, ranges) {
+    if (!window.Plotly || !this.topology) return;
+    const L = this.topology.layers.length;
+    const names = this.topology.layers.map((_, i) => layerName(i + 1, L));
+    const layers = frame?.layers ?? [];
+    const xTitle = { text: t("lab.axis_layer"), standoff: 2, font: { size: 11.5 } };
+    react(
+      this.el.bars,
+      [
+        bar(names, layers.map((x) => positive(x.norms?.delta)), t("lab.delta_norm"), COLORS.backward),
+        bar(names, layers.map((x) => positive(x.norms?.dW)), t("lab.dw_norm"), COLORS.forward),
+      ],
+      layout({
+        barmode: "group",
+        bargap: 0.25,
+        hovermode: "x unified",
+        showlegend: true,
+        legend: { orientation: "h", x: 0, y: 1.0, yanchor: "bottom", font: { size: 11.5 } },
+        margin: { l: 50, r: 8, t: 22, b: 34 },
+        xaxis: { type: "category", title: xTitle, automargin: true },
+        yaxis: logAxis(ranges.bars),
+        annotations: layers.some((x) => positive(x.norms?.dW) !== null) ? [] : [emptyNote()],
+      }),
+    );
+    const h = history.cols;
+    const step = h.step.slice();
+    const traces = [];
+    for (let l = 1; l <= L; l += 1) {
+      traces.push({
+        type: "scatter",
+        mode: step.length < FEW ? "lines+markers" : "lines",
+        marker: { size: 5 },
+        x: step,
+        y: h.delta_norm.map((row) => positive(row?.[l - 1])),
+        name: layerName(l, L),
+        line: { color: layerColor(l, L), width: 1.6 },
+        hovertemplate: `${layerName(l, L)}: %{y:.3g}<extra></extra>`,
+        connectgaps: false,
+      });
+    }
+    react(
+      this.el.lines,
+      traces,
+      layout({
+        hovermode: "x unified",
+        showlegend: false,
+        margin: { l: 50, r: 8, t: 6, b: 34 },
+        annotations: step.length ? [] : [emptyNote()],
+        xaxis: { title: { text: t("lab.axis_step"), standoff: 2, font: { size: 11.5 } }, gridcolor: "#eceef2", zeroline: false, automargin: true },
+        yaxis: logAxis(ranges.lines),
+      }),
+    );
+  }
+}
+
+/** "No gradient yet" across an empty chart (before the first step). */
+function emptyNote() {
+  return { text: t("lab.no_gradient"), xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, font: { size: 13, color: COLORS.muted } };
+}
+
+/** A log axis with one tick per decade, on a fixed range when given (log10 units). */
+function logAxis(range) {
+  const dtick = range && range[1] - range[0] > 5.5 ? 2 : 1;
+  return { type: "log", range: range ?? undefined, autorange: !range, dtick, gridcolor: "#eceef2", exponentformat: "power", automargin: true };
+}
+
+function bar(x, y, name, color) {
+  return { type: "bar", x, y, name, marker: { color }, hovertemplate: `${name}: %{y:.3g}<extra></extra>` };
+}
+
+/** The loss of both sides in one chart (train solid, test dotted); the legend shows each side's batch loss now. */
+export class LossChart {
+  constructor(el) {
+    this.el = el;
+  }
+
+  draw(sides) {
+    if (!window.Plotly) return;
+    const traces = [];
+    for (const { key, name, history, loss } of sides) {
+      const h = history.cols;
+      const label = `${name}: ${fmt(loss, 4)}`;
+      traces.push(lossLine(h.step, h.train_loss, label, SIDE_COLORS[key], "solid", `${name} · ${t("lab.train")}`));
+      traces.push({ ...lossLine(h.step, h.test_loss, name, SIDE_COLORS[key], "dot", `${name} · ${t("lab.test")}`), showlegend: false });
+    }
+    react(
+      this.el,
+      traces,
+      layout({
+        hovermode: "x unified",
+        showlegend: true,
+        legend: { orientation: "h", x: 0, y: 1.0, yanchor: "bottom", font: { size: 11 } },
+        margin: { l: 46, r: 8, t: 20, b: 34 },
+        xaxis: { title: { text: t("lab.axis_step"), standoff: 2, font: { size: 11.5 } }, gridcolor: "#eceef2", zeroline: false, automargin: true },
+        yaxis: { ...logAxis(null), title: { text: t("lab.loss"), font: { size: 11.5 } } },
+      }),
+    );
+  }
+}
+
+function lossLine(x, y, name, color, dash, hoverName) {
+  return {
+    type: "scatter",
+    mode: x.length < FEW ? "lines+markers" : "lines",
+    marker: { size: 5 },
+    x: x.slice(),
+    y: y.map(finite),
+    name,
+    line: { color, width: dash === "solid" ? 2.5 : 1.8, dash },
+    hovertemplate: `${hoverName}: %{y:.4g}<extra></extra>`,
+    connectgaps: false,
+  };
+}
+
+/**
+ * f′(z) histograms per layer (a heatmap: layers × bins) and dead-unit fractions, when the
+ * frames carry `layers[i].fprime_hist` / `layers[i].dead_fraction`. A histogram may come
+ * as `{counts, edges}` (edges one longer than counts), `{counts, bins}`, or a bare list.
+ */
+export class SaturationChart {
+  constructor({ hist, dead }) {
+    this.el = { hist, dead };
+  }
+
+  static present(frame) {
+    const layers = frame?.layers ?? [];
+    return {
+      hist: layers.some((l) => l.fprime_hist !== undefined && l.fprime_hist !== null),
+      dead: layers.some((l) => Number.isFinite(l.dead_fraction)),
+    };
+  }
+
+  draw(frame, topology, has) {
+    if (!window.Plotly || !topology || !frame) return;
+    const L = topology.layers.length;
+    const names = topology.layers.map((_, i) => layerName(i + 1, L));
+    if (has.hist) {
+      const rows = frame.layers.map((l) => histogram(l.fprime_hist));
+      const width = Math.max(0, ...rows.map((r) => r.counts.length));
+      const x = rows.find((r) => r.centers.length === width)?.centers ?? Array.from({ length: width }, (_, i) => i);
+      const z = rows.map((r) => {
+        const total = r.counts.reduce((s, c) => s + (Number.isFinite(c) ? c : 0), 0) || 1;
+        return Array.from({ length: width }, (_, i) => (Number.isFinite(r.counts[i]) ? r.counts[i] / total : null));
+      });
+      react(
+        this.el.hist,
+        [{ type: "heatmap", x, y: names, z, colorscale: "Viridis", reversescale: false, showscale: false, hovertemplate: "f′=%{x:.3g}: %{z:.0%}<extra>%{y}</extra>" }],
+        layout({
+          margin: { l: 34, r: 8, t: 6, b: 34 },
+          xaxis: { title: { text: "f′(z)", standoff: 2, font: { size: 11.5 } }, automargin: true },
+          yaxis: { type: "category", title: { text: t("lab.axis_layer_short"), font: { size: 11.5 } }, automargin: true },
+        }),
+      );
+    }
+    if (has.dead) {
+      react(
+        this.el.dead,
+        [bar(names, frame.layers.map((l) => (Number.isFinite(l.dead_fraction) ? l.dead_fraction : null)), t("lab.dead"), COLORS.muted)],
+        layout({
+          hovermode: "closest",
+          xaxis: { type: "category", title: { text: t("lab.axis_layer"), standoff: 2, font: { size: 11.5 } }, automargin: true },
+          yaxis: { range: [0, 1.02], tickformat: ".0%", gridcolor: "#eceef2", automargin: true },
+        }),
+      );
+    }
+  }
+}
+
+function histogram(h) {
+  if (Array.isArray(h)) return { counts: h, centers: h.map((_, i) => i) };
+  const counts = Array.isArray(h?.counts) ? h.counts : [];
+  const edges = Array.isArray(h?.edges) ? h.edges : Array.isArray(h?.bins) ? h.bins : null;
+  let centers = counts.map((_, i) => i);
+  if (edges && edges.length === counts.length + 1) centers = counts.map((_, i) => (edges[i] + edges[i + 1]) / 2);
+  else if (edges && edges.length === counts.length) centers = edges;
+  return { counts, centers };
+}

@@ -1,0 +1,107 @@
+// Two sessions in lock-step. The lab does not use the server's `play`: it sends the same
+// `step` (count k) to both sockets, waits until both have answered, then sends the next,
+// so the two networks are always at the same step and play at the same fixed speed.
+import { LAB_TIMINGS } from "./constants.js";
+
+export class Lockstep {
+  /**
+   * `sides`: [{transport, isDiverged: () => bool}, …]; `onChange(playing)` when play starts
+   * or stops. Replies are counted per side: a `frame` or an `error` answers a command.
+   */
+  constructor(sides, { onChange }) {
+    this.sides = sides;
+    this.onChange = onChange;
+    this.playing = false;
+    this.speed = 50;
+    this.waiters = sides.map(() => null);
+    this.runId = 0;
+    sides.forEach((side, i) => {
+      const answer = (msg) => {
+        const w = this.waiters[i];
+        if (!w || (w.want === "frame" && msg.type !== "frame" && msg.type !== "error")) return;
+        this.waiters[i] = null;
+        w.resolve(msg);
+      };
+      side.transport.on("frame", answer);
+      side.transport.on("error", answer);
+    });
+  }
+
+  /** Send `message(i)` to every side that takes it and wait for all answers (or a timeout). */
+  async both(message, { skipDiverged = false } = {}) {
+    const waits = this.sides.map((side, i) => {
+      if (skipDiverged && side.isDiverged()) return Promise.resolve(null);
+      const msg = typeof message === "function" ? message(i) : message;
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          this.waiters[i] = null;
+          resolve(null);
+        }, LAB_TIMINGS.replyTimeoutMs);
+        this.waiters[i] = {
+          want: "frame",
+          resolve: (m) => {
+            clearTimeout(timer);
+            resolve(m);
+          },
+        };
+        if (!side.transport.send(msg)) {
+          clearTimeout(timer);
+          this.waiters[i] = null;
+          resolve(null);
+        }
+      });
+    });
+    return Promise.all(waits);
+  }
+
+  /** One full step (or `count` steps) on both sides. */
+  step(count = 1) {
+    return this.both({ type: "step", unit: "step", count }, { skipDiverged: true });
+  }
+
+  /** Rebuild both sides (`configs[i]` per side), stopping play first. */
+  async configure(configs) {
+    await this.pause();
+    return this.both((i) => ({ type: "configure", config: configs[i] }));
+  }
+
+  async reset() {
+    await this.pause();
+    return this.both({ type: "reset" });
+  }
+
+  setSpeed(speed) {
+    this.speed = speed;
+  }
+
+  /** Play: ticks of `speed × tick` steps on both sides, one tick after the other. */
+  async play() {
+    if (this.playing) return;
+    this.playing = true;
+    const run = ++this.runId;
+    this.onChange(true);
+    while (this.playing && run === this.runId) {
+      const t0 = performance.now();
+      const perTick = Math.max(1, Math.round((this.speed * LAB_TIMINGS.tickMs) / 1000));
+      const count = Math.min(perTick, 1000);
+      await this.step(count);
+      if (this.sides.every((s) => s.isDiverged())) break;
+      const wait = LAB_TIMINGS.tickMs - (performance.now() - t0);
+      await new Promise((r) => setTimeout(r, Math.max(LAB_TIMINGS.minGapMs, wait)));
+    }
+    if (run === this.runId) {
+      this.playing = false;
+      this.onChange(false);
+    }
+  }
+
+  /** Stop playing; resolves once the tick in flight (if any) has been answered. */
+  async pause() {
+    if (!this.playing) return;
+    this.playing = false;
+    this.runId += 1;
+    this.onChange(false);
+    // Let the tick in flight land, so the next command starts from a settled state.
+    while (this.waiters.some(Boolean)) await new Promise((r) => setTimeout(r, 10));
+  }
+}

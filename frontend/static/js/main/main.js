@@ -1,0 +1,406 @@
+// The wiring: transport ⇄ state ⇄ views. Views never touch the socket; they call back
+// here, and this module decides what to send.
+import { getJSON } from "../shared/api.js";
+import { Banners } from "../shared/banner.js";
+import { loadChoices } from "../shared/choices.js";
+import { DEFAULT_SPEED, PLAY_FPS, TIMINGS } from "../shared/constants.js";
+import { applyI18n, bindLanguageButton, initI18n, onLanguageChange } from "../shared/i18n.js";
+import { applyHash, createState, HashWriter, propOf, setPath, toHash } from "../shared/state.js";
+import { Transport } from "../shared/transport.js";
+import { Charts } from "./charts.js";
+import { Controls } from "./controls.js";
+import { CsvFlow } from "./csv-flow.js";
+import { LatestPerFrame } from "./frame-queue.js";
+import { GradcheckPanel } from "./gradcheck-view.js";
+import { Inspector } from "./inspector.js";
+import { LessonMenu } from "./lessons.js";
+import { MetricsView } from "./metrics.js";
+import { NetworkView } from "./network-view.js";
+import { OutputView } from "./output-view.js";
+import { CsvDialog, loadCsv } from "./owndata.js";
+import { Playback } from "./playback.js";
+import { presetConfig } from "./presets.js";
+import { pageProbe } from "./probe.js";
+import { RewindBar } from "./rewind.js";
+import { Share } from "./share.js";
+import { StatusLine } from "./status.js";
+import { StopCondition } from "./stop.js";
+import { Timeline } from "./timeline.js";
+
+const $ = (sel) => document.querySelector(sel);
+
+async function main() {
+  await initI18n();
+  applyI18n(document);
+  const [defaults, limits, choices] = await Promise.all([getJSON("/api/config/default"), getJSON("/api/limits"), loadChoices()]);
+  const UI_DEFAULTS = { speed: DEFAULT_SPEED, until_loss: null, until_steps: null, lesson: "" };
+  const state = createState(defaults, UI_DEFAULTS);
+  // A data set brings its task: the loss must fit it (e.g. a shared link "#data=digits").
+  const fitDataset = () => {
+    if (state.config.data.name === "csv") {
+      state.ui.csvFresh = true; // the server picks the loss that fits the CSV's task
+      return;
+    }
+    const info = choices.dataset(state.config.data.name);
+    if (info && !choices.fits(state.config.network.loss, info.task)) state.config.network.loss = choices.defaultLoss(info.name);
+    const max = Math.min(info?.max_samples ?? limits.max_samples, limits.max_samples);
+    if (state.config.data.samples > max) state.config.data.samples = max;
+  };
+  if (applyHash(state, location.hash) && !new URLSearchParams(location.hash.slice(1)).has("loss")) fitDataset();
+
+  const transport = new Transport();
+  const session = { topology: null, frame: null, goodConfig: null, sentConfig: null, playing: false, diverged: false, frames: 0, topologies: 0 };
+
+  // ---------------------------------------------------------------- URL hash
+  const hashWriter = new HashWriter(() => toHash(state), TIMINGS.hashWriteMs);
+  const writeHash = () => hashWriter.schedule();
+  window.addEventListener("hashchange", () => {
+    if (hashWriter.isOurs(location.hash)) return;
+    applyHash(state, location.hash);
+    if (!new URLSearchParams(location.hash.slice(1)).has("loss")) fitDataset();
+    configure();
+    lessons.show();
+  });
+
+  // ---------------------------------------------------------------- commands
+  const configure = () => {
+    select(null);
+    const config = sendableConfig();
+    session.sentConfig = config;
+    transport.send({ type: "configure", config });
+    writeHash();
+  };
+  /** The config to send: a CSV whose task is new to the page goes without a loss (the server fits one). */
+  const sendableConfig = () => {
+    const config = structuredClone(state.config);
+    if (config.data.name === "csv" && state.ui.csvFresh) delete config.network.loss;
+    return config;
+  };
+  /** Show the experiment that really runs (after a config the server refused). */
+  const restoreConfig = () => {
+    if (!session.goodConfig) return;
+    state.config = structuredClone(session.goodConfig);
+    controls.sync(state);
+    writeHash();
+  };
+  const clearLesson = () => {
+    if (!state.ui.lesson) return;
+    state.ui.lesson = "";
+    lessons.show();
+  };
+
+  const changeSetting = (path, value) => {
+    if (path === "config.data.name" && value === "csv") {
+      controls.sync(state); // the select goes back until a file is chosen
+      csvDialog.open();
+      return;
+    }
+    setPath(state, path, value);
+    if (path === "config.data.name") fitDataset();
+    const prop = propOf(path);
+    if (prop?.send === "set") {
+      const key = path.split(".").at(-1);
+      transport.send({ type: "set", training: { [key]: value } });
+      inspector.setTraining(state.config.training);
+      writeHash();
+    } else if (prop?.send === "configure") {
+      clearLesson();
+      configure();
+    }
+    controls.sync(state);
+  };
+
+  const command = (name, arg) => {
+    if (name === "play") {
+      stop.showStopped(null);
+      transport.send(playMessage(state.ui.speed));
+    }
+    else if (name === "pause") transport.send({ type: "pause" });
+    else if (name === "step") transport.send({ type: "step", unit: arg });
+    else if (name === "reset") {
+      banners.setDiverged(false);
+      transport.send({ type: "reset" });
+    } else if (name === "speed") {
+      state.ui.speed = arg;
+      writeHash();
+      if (session.playing) transport.send(playMessage(arg));
+    }
+  };
+
+  /** `play` with the stop condition (target loss and/or step count), when one is set. */
+  const playMessage = (speed) => {
+    const msg = { type: "play", speed, fps: PLAY_FPS };
+    const until = stop.until();
+    if (until) msg.until = until;
+    return msg;
+  };
+
+  // ---------------------------------------------------------------- views
+  const select = (selection) => {
+    network.setSelection(selection);
+    inspector.setSelection(selection);
+    const layer = selection?.type === "neuron" && selection.layer > 0 ? session.frame?.layers[selection.layer - 1] : null;
+    if (layer?.large) transport.send({ type: "inspect", layer: selection.layer, neuron: selection.neuron });
+  };
+  const network = new NetworkView($("#network"), {
+    onSelect: (s) => {
+      const same = JSON.stringify(s) === JSON.stringify(network.selection);
+      select(same ? null : s);
+    },
+  });
+  const timeline = new Timeline($("#timeline"), {
+    onJump: (count) => transport.send({ type: "step", unit: "phase", count }),
+  });
+  const inspector = new Inspector($("#inspector-body"));
+  const charts = new Charts({
+    loss: $("#chart-loss"),
+    accuracy: $("#chart-accuracy"),
+    accuracyPanel: $("#panel-accuracy"),
+    gradNorm: $("#chart-grad-norm"),
+    gradBars: $("#chart-grad-bars"),
+    logToggle: $("#loss-log"),
+  });
+  const output = new OutputView({ plot: $("#output-plot"), thumbs: $("#thumbs"), caption: $("#output-caption") });
+  const controls = new Controls($("#controls"), {
+    choices,
+    limits,
+    onChange: changeSetting,
+    onLayers: (hidden) => {
+      setPath(state, "config.network.hidden", hidden);
+      clearLesson();
+      configure();
+      controls.sync(state);
+    },
+  });
+  const playback = new Playback($("#playback"), { onCommand: command });
+  const banners = new Banners({
+    error: $("#banner-error"),
+    diverged: $("#banner-diverged"),
+    connection: $("#connection"),
+    onReset: () => command("reset"),
+  });
+  const rewind = new RewindBar({
+    root: $("#rewind"),
+    onSeek: (step) => {
+      pending.flush();
+      if (session.playing && step !== null) transport.send({ type: "pause" }); // dragging back stops Play
+      transport.send({ type: "seek", step });
+    },
+  });
+  const metrics = new MetricsView({
+    box: $("#stat-metric-box"),
+    label: $("#stat-metric-label"),
+    value: $("#stat-metric"),
+    panel: $("#panel-confusion"),
+    chart: $("#chart-confusion"),
+  });
+  const gradcheck = new GradcheckPanel($("#gc-dialog"), {
+    onRun: () => transport.send({ type: "gradcheck" }),
+    onScaling: () => transport.send({ type: "gradcheck_scaling" }),
+  });
+  $("#open-gradcheck").addEventListener("click", () => gradcheck.open());
+
+  // ---------------------------------------------------------------- own data (CSV)
+  const csvDialog = new CsvDialog($("#csv-dialog"), {
+    limits,
+    tasks: choices.tasks,
+    onInspect: (name, text) => csvFlow.inspect(name, text),
+    onTrain: ({ hash, target, task }) => {
+      state.config.data = { ...state.config.data, name: "csv", csv: hash, target, task };
+      state.ui.csvFresh = true;
+      clearLesson();
+      configure();
+    },
+  });
+  $("#open-csv").addEventListener("click", () => csvDialog.open());
+  const csvFlow = new CsvFlow(csvDialog, {
+    send: (msg) => transport.send(msg),
+    state,
+    wanted: () => session.sentConfig ?? state.config,
+    configure: () => configure(),
+    restore: restoreConfig,
+    showError: (msg) => banners.showError(msg),
+  });
+
+  // ---------------------------------------------------------------- stop condition
+  const stop = new StopCondition(
+    { loss: $("#stop-loss"), steps: $("#stop-steps"), note: $("#stopped-note") },
+    {
+      state,
+      onChange: () => {
+        writeHash();
+        if (session.playing) transport.send(playMessage(state.ui.speed));
+      },
+    },
+  );
+
+  // ---------------------------------------------------------------- worked examples
+  const lessons = new LessonMenu(
+    { menu: $("#preset"), note: $("#preset-note") },
+    {
+      state,
+      onChoose: (preset) => {
+        if (!preset) {
+          clearLesson();
+          writeHash();
+          return;
+        }
+        state.config = presetConfig(preset, defaults);
+        state.ui = { ...UI_DEFAULTS, speed: state.ui.speed, ...(preset.ui ?? {}), lesson: preset.id };
+        stop.sync();
+        controls.sync(state);
+        banners.setDiverged(false);
+        configure();
+        lessons.show();
+      },
+      onClose: () => {
+        clearLesson();
+        writeHash();
+      },
+    },
+  );
+
+  // ---------------------------------------------------------------- export, import, report
+  const share = new Share({
+    exportButton: $("#export-run"),
+    importButton: $("#import-run"),
+    importFile: $("#import-file"),
+    reportButton: $("#report-run"),
+    maxBytes: limits.max_upload_bytes,
+    onExport: () => transport.send({ type: "export" }),
+    onImport: (run) => {
+      clearLesson();
+      transport.send({ type: "import", run });
+    },
+    onError: (msg) => banners.showError(msg),
+    fileName: () => `bpviz-${state.config.data.name}-step${session.frame?.step ?? 0}`,
+  });
+
+  playback.setSpeed(state.ui.speed);
+  playback.setPlaying(false, false);
+  controls.sync(state);
+  applyI18n(document);
+
+  // ---------------------------------------------------------------- language
+  bindLanguageButton($("#lang-toggle"));
+  onLanguageChange(() => {
+    controls.relabel();
+    applyI18n(document);
+    network.relabel();
+    timeline.relabel();
+    inspector.render();
+    charts.relabel();
+    output.relabel();
+    playback.relabel();
+    banners.relabel();
+    rewind.relabel();
+    metrics.relabel();
+    gradcheck.relabel();
+    csvDialog.relabel();
+    lessons.relabel();
+    stop.relabel();
+    updateStatus();
+  });
+
+  // ---------------------------------------------------------------- status line
+  const status = new StatusLine(document);
+  const updateStatus = () => status.update(session.frame, charts.history, session.topology);
+
+  // ---------------------------------------------------------------- messages
+  // The newest frame and grid are applied at the next animation frame (frame-queue.js). A
+  // frame's history increment is taken at once, so a frame not drawn loses no points.
+  const pending = new LatestPerFrame(({ frame, grid }) => {
+    if (frame) applyFrame(frame);
+    if (grid) output.update(grid);
+  });
+  const applyFrame = (frame) => {
+    session.frame = frame;
+    session.frames += 1;
+    session.playing = frame.playing;
+    session.diverged = frame.diverged;
+    network.update(frame);
+    timeline.update(frame);
+    inspector.update(frame);
+    charts.update(frame);
+    output.updateFrame(frame);
+    rewind.update(frame);
+    metrics.update(frame);
+    playback.setPlaying(frame.playing, frame.diverged);
+    banners.setDiverged(frame.diverged);
+    updateStatus();
+  };
+
+  transport.onStatus((status) => banners.setConnection(status));
+  transport.on("hello", () => {
+    // The server starts with its default experiment; ask for ours (from the URL).
+    const config = sendableConfig();
+    session.sentConfig = config;
+    csvFlow.hello(); // a link to an uploaded CSV: this browser's copy first (the new session has none)
+    transport.send({ type: "configure", config });
+  });
+  transport.on("topology", (topo) => {
+    pending.flush(); // frames and grids still waiting belong to the old network
+    session.topology = topo;
+    session.topologies += 1;
+    session.goodConfig = structuredClone(topo.config);
+    state.config = structuredClone(topo.config);
+    if (topo.config.data.name === "csv") state.ui.csvFresh = false;
+    network.setTopology(topo);
+    timeline.setTopology(topo);
+    inspector.setTopology(topo);
+    inspector.setTraining(state.config.training);
+    charts.setTopology(topo);
+    output.setTopology(topo);
+    rewind.update(topo);
+    metrics.setTopology(topo);
+    gradcheck.invalidate();
+    controls.csvTask = topo.data.task;
+    controls.csvName = topo.config.data.name === "csv" ? (loadCsv(topo.config.data.csv)?.name ?? topo.data.name ?? "CSV") : null;
+    controls.sync(state);
+    status.setTopology(topo);
+    writeHash();
+  });
+  transport.on("frame", (frame) => {
+    charts.receive(frame);
+    pending.put("frame", frame);
+  });
+  transport.on("grid", (grid) => pending.put("grid", grid));
+  transport.on("state", (msg) => {
+    pending.flush();
+    session.playing = msg.playing;
+    session.diverged = msg.diverged;
+    playback.setPlaying(msg.playing, msg.diverged);
+    banners.setDiverged(msg.diverged);
+    if (session.frame) timeline.update({ ...session.frame, playing: msg.playing, diverged: msg.diverged });
+    if (session.frame) rewind.update({ ...session.frame, playing: msg.playing });
+    if (msg.stopped) stop.showStopped(msg.stopped, session.frame?.step ?? null);
+  });
+  transport.on("csv_info", (msg) => csvFlow.info(msg));
+  transport.on("gradcheck", (msg) => gradcheck.setResult(msg.result));
+  transport.on("gradcheck_scaling", (msg) => gradcheck.setScaling(msg.points));
+  transport.on("export", (msg) => share.receive(msg.run));
+  transport.on("inspect", (msg) => inspector.setInspected(msg));
+  transport.on("error", (msg) => {
+    if (msg.code === "diverged") {
+      banners.setDiverged(true);
+      return;
+    }
+    if (csvFlow.error(msg)) return;
+    if (msg.code !== "rate_limited") share.cancel();
+    if (gradcheck.busy) gradcheck.done();
+    banners.showError(msg);
+    if (msg.code === "invalid_config") restoreConfig(); // nothing changed on the server
+  });
+
+  window.bpviz = pageProbe({ session, state, transport, network, charts, gradcheck });
+  transport.connect();
+}
+
+main().catch((err) => {
+  const box = document.querySelector("#fatal");
+  if (box) {
+    box.hidden = false;
+    box.querySelector(".banner-detail").textContent = String(err?.message ?? err);
+  }
+  console.error(err);
+});

@@ -1,0 +1,374 @@
+// What the network computes over the input space: the decision boundary (2-D data) as a
+// heatmap under the data points, the fitted curve (1-D data), the class probabilities of
+// the focused example (digits), and one thumbnail per hidden neuron (thumbs.js, from `grid`).
+//
+// 2-D: Plotly draws only what does not change while training — axes and data points, on
+// a transparent plot — and a <canvas> under it shows the network's output: the grid's
+// cells through a precomputed palette (putImageData), and for a binary task the ŷ = 0.5
+// boundary traced on the same grid. A new grid costs one canvas paint, not a Plotly draw.
+import { COLORS } from "../shared/constants.js";
+import { diverging, divergingTable, paletteIndex } from "../shared/format.js";
+import { t } from "../shared/i18n.js";
+import { CANVAS_2D, contour, dataPoints, gridRange, gridValues } from "./grid.js";
+import { NeuronThumbs } from "./thumbs.js";
+
+const CONFIG = { displayModeBar: false, responsive: false, displaylogo: false };
+const FONT = { family: "system-ui, 'Noto Sans CJK SC', 'Noto Sans', sans-serif", size: 12, color: COLORS.ink };
+const MARGIN = { l: 36, r: 8, t: 6, b: 30 };
+const HEATMAP_OPACITY = 0.85; // over the white plot, as the boundary has always looked
+const SPAN_DRIFT = 0.1; // while playing, the colour scale of a non-binary output follows
+// its range once it has moved by more than 10 % (exactly when paused)
+
+export class OutputView {
+  constructor({ plot, thumbs, caption }) {
+    this.plot = plot;
+    this.thumbs = new NeuronThumbs(thumbs);
+    this.caption = caption;
+    this.topology = null;
+    this.grid = null;
+    this.frame = null;
+    // The heatmap canvas under the Plotly graph, and a read-out of ŷ under the pointer.
+    this.canvas = document.createElement("canvas");
+    this.canvas.className = "output-canvas";
+    this.canvas.hidden = true;
+    this.canvas.setAttribute("aria-hidden", "true");
+    this.gd = document.createElement("div");
+    this.gd.className = "output-graph";
+    this.tip = document.createElement("div");
+    this.tip.className = "output-tip";
+    this.tip.hidden = true;
+    plot.replaceChildren(this.canvas, this.gd, this.tip);
+    this.size = null;
+    this.staticKey = null;
+    this.area = null;
+    this.scale = null; // {mid, span} of the colours shown
+    if (typeof ResizeObserver !== "undefined") {
+      new ResizeObserver(([entry]) => {
+        const w = Math.round(entry.contentRect.width);
+        const h = Math.round(entry.contentRect.height);
+        if (w < 10 || h < 10 || (this.size && this.size.w === w && this.size.h === h)) return;
+        this.size = { w, h };
+        this.redraw();
+      }).observe(plot);
+    }
+    plot.addEventListener("mousemove", (event) => this.hover(event));
+    plot.addEventListener("mouseleave", () => {
+      this.tip.hidden = true;
+    });
+  }
+
+  setTopology(topology) {
+    this.topology = topology;
+    this.grid = null;
+    this.values = null;
+    this.scale = null;
+    this.staticKey = null;
+    this.lastPrediction = null;
+    this.points = dataPoints(topology.data);
+    this.thumbs.clear();
+    this.canvas.hidden = true;
+    this.tip.hidden = true;
+    this.relabel();
+  }
+
+  relabel() {
+    if (!this.topology) return;
+    const key = { 2: "output.boundary", 1: "output.curve" }[this.topology.data.n_features] ?? "output.probabilities";
+    this.caption.textContent = t(key);
+    this.staticKey = null; // the legend and hover texts are translated
+    this.redraw();
+  }
+
+  redraw() {
+    if (this.grid) this.drawGrid();
+    else if (this.frame && this.topology?.data.n_features > 2) this.drawProbabilities();
+  }
+
+  update(grid) {
+    this.grid = grid;
+    this.values = gridValues(grid.output);
+    this.drawGrid();
+    this.thumbs.update(grid);
+  }
+
+  /**
+   * Frames matter only for the class probabilities of a data set without a grid (digits).
+   * They are drawn with every frame the page shows, even while playing: the bars must be
+   * those of the example the network diagram shows (~8 ms a frame, digits only).
+   */
+  updateFrame(frame) {
+    this.frame = frame;
+    if (!this.grid && this.topology?.data.n_features > 2) this.drawProbabilities();
+  }
+
+  layout(extra) {
+    const layout = { margin: MARGIN, font: FONT, paper_bgcolor: "rgba(0,0,0,0)", showlegend: false, hovermode: "closest", ...extra };
+    if (this.size) Object.assign(layout, { width: this.size.w, height: this.size.h, autosize: false });
+    return layout;
+  }
+
+  drawGrid() {
+    const g = this.grid;
+    const P = window.Plotly;
+    if (!g || !P) return;
+    const values = this.values;
+    if (g.kind === "2d") {
+      this.updateScale(values);
+      const { mid, span } = this.scale;
+      const key = JSON.stringify([g.domain, this.size, mid, span]);
+      if (key !== this.staticKey) {
+        this.staticKey = key;
+        const [[x0, x1], [y0, y1]] = g.domain;
+        P.react(
+          this.gd,
+          this.pointTraces(mid, span),
+          this.layout({
+            plot_bgcolor: "rgba(0,0,0,0)", // the canvas underneath shows through
+            xaxis: { range: [x0, x1], constrain: "domain", showgrid: false, zeroline: false },
+            yaxis: { range: [y0, y1], scaleanchor: "x", showgrid: false, zeroline: false },
+          }),
+          CONFIG,
+        ).then(() => this.paintGrid());
+        if (!this.listening) {
+          // Zoom, pan, autoscale: the heatmap follows the axes.
+          this.listening = true;
+          this.gd.on?.("plotly_relayout", () => this.paintGrid());
+          this.gd.on?.("plotly_hover", () => {
+            this.pointHover = true;
+            this.tip.hidden = true;
+          });
+          this.gd.on?.("plotly_unhover", () => {
+            this.pointHover = false;
+          });
+        }
+      }
+      this.paintGrid();
+      return;
+    }
+    this.canvas.hidden = true;
+    this.staticKey = null;
+    const n = values.length;
+    const [[x0, x1]] = g.domain;
+    const xs = g.output?.x ?? Array.from({ length: n }, (_, i) => x0 + ((x1 - x0) * i) / (n - 1));
+    const traces = [];
+    if (this.points) {
+      for (const [part, colour, name] of [["train", COLORS.train, t("charts.train")], ["test", COLORS.test, t("charts.test")]]) {
+        const pts = this.points[part];
+        if (!pts) continue;
+        traces.push({ type: "scatter", mode: "markers", name, x: pts.x.map((p) => p[0]), y: pts.y,
+          marker: { color: colour, size: 6, opacity: 0.55 }, hovertemplate: "x=%{x:.3f}<br>y=%{y:.3f}<extra></extra>" });
+      }
+    }
+    traces.push({ type: "scatter", mode: "lines", name: "ŷ", x: xs, y: Array.from(values, (v) => (Number.isFinite(v) ? v : null)),
+      line: { color: COLORS.ink, width: 3 }, hovertemplate: "x=%{x:.3f}<br>ŷ=%{y:.3f}<extra></extra>" });
+    P.react(
+      this.gd,
+      traces,
+      this.layout({
+        xaxis: { range: [x0, x1], gridcolor: "#eceef2", zeroline: false },
+        yaxis: { gridcolor: "#eceef2", zeroline: false },
+        showlegend: true,
+        legend: { orientation: "h", x: 0, y: 1.0, yanchor: "bottom" },
+      }),
+      CONFIG,
+    );
+  }
+
+  /** The colour scale: ŷ ∈ [0, 1] around 0.5 (binary), else symmetric around 0 over the range. */
+  updateScale(values) {
+    const task = this.topology.data.task;
+    if (task === "binary") {
+      this.scale = { mid: 0.5, span: 0.5 };
+      return;
+    }
+    const range = gridRange(values);
+    const span = Math.max(Math.abs(range.min), Math.abs(range.max), 1e-9);
+    const old = this.scale?.span;
+    const playing = Boolean(this.frame?.playing);
+    if (!old || !playing || Math.abs(span - old) > SPAN_DRIFT * old) this.scale = { mid: 0, span };
+  }
+
+  /** Where the plot area is (CSS px inside the container) and which data range it shows. */
+  plotArea() {
+    const full = this.gd._fullLayout;
+    const xa = full?.xaxis;
+    const ya = full?.yaxis;
+    if (!xa || !ya || !(xa._length > 0) || !(ya._length > 0)) return null;
+    return {
+      left: xa._offset,
+      top: ya._offset,
+      width: xa._length,
+      height: ya._length,
+      x: xa.range.map(Number),
+      y: ya.range.map(Number),
+    };
+  }
+
+  paintGrid() {
+    const g = this.grid;
+    const area = g?.kind === "2d" ? this.plotArea() : null;
+    this.area = area;
+    if (!area) {
+      this.canvas.hidden = true;
+      return;
+    }
+    const canvas = this.canvas;
+    const dpr = window.devicePixelRatio || 1;
+    const W = Math.round(area.width * dpr);
+    const H = Math.round(area.height * dpr);
+    if (canvas.width !== W || canvas.height !== H) {
+      canvas.width = W;
+      canvas.height = H;
+    }
+    const style = `left:${area.left}px;top:${area.top}px;width:${area.width}px;height:${area.height}px`;
+    if (canvas.bpStyle !== style) {
+      canvas.bpStyle = style;
+      canvas.style.cssText = style;
+    }
+    canvas.hidden = false;
+    const ctx = canvas.getContext("2d", CANVAS_2D);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, W, H);
+    const values = this.values;
+    const n = g.resolution;
+    if (!values || values.length !== n * n || n < 2) return;
+    const { mid, span } = this.scale;
+    const cells = this.cellImage(values, n, mid, span);
+    // Data → canvas pixels; the cells are centred on the grid's points (as a heatmap is).
+    const [[x0, x1], [y0, y1]] = g.domain;
+    const px = (x) => ((x - area.x[0]) / (area.x[1] - area.x[0])) * W;
+    const py = (y) => ((area.y[1] - y) / (area.y[1] - area.y[0])) * H;
+    const dx = (x1 - x0) / (n - 1);
+    const dy = (y1 - y0) / (n - 1);
+    ctx.imageSmoothingEnabled = false;
+    ctx.globalAlpha = HEATMAP_OPACITY;
+    ctx.drawImage(cells, px(x0 - dx / 2), py(y1 + dy / 2), px(x1 + dx / 2) - px(x0 - dx / 2), py(y0 - dy / 2) - py(y1 + dy / 2));
+    ctx.globalAlpha = 1;
+    if (this.topology.data.task === "binary") {
+      ctx.strokeStyle = COLORS.ink;
+      ctx.lineWidth = 1.5 * dpr;
+      ctx.lineJoin = "round";
+      ctx.beginPath();
+      contour(values, n, 0.5, (a, b) => {
+        ctx.moveTo(px(x0 + a[0] * dx), py(y0 + a[1] * dy));
+        ctx.lineTo(px(x0 + b[0] * dx), py(y0 + b[1] * dy));
+      });
+      ctx.stroke();
+    }
+  }
+
+  /** One pixel per grid cell, through the palette (a reused n×n canvas). */
+  cellImage(values, n, mid, span) {
+    if (!this.cells || this.cells.width !== n) {
+      this.cells = document.createElement("canvas");
+      this.cells.width = n;
+      this.cells.height = n;
+      this.cellData = this.cells.getContext("2d", CANVAS_2D).createImageData(n, n);
+    }
+    const lut = divergingTable();
+    const px = this.cellData.data;
+    for (let r = 0; r < n; r += 1) {
+      const row = (n - 1 - r) * n; // rows go up from the lowest x₂
+      for (let c = 0; c < n; c += 1) {
+        const k = 3 * paletteIndex((values[r * n + c] - mid) / span);
+        const o = (row + c) * 4;
+        if (k < 0) {
+          px[o + 3] = 0;
+          continue;
+        }
+        px[o] = lut[k];
+        px[o + 1] = lut[k + 1];
+        px[o + 2] = lut[k + 2];
+        px[o + 3] = 255;
+      }
+    }
+    this.cells.getContext("2d", CANVAS_2D).putImageData(this.cellData, 0, 0);
+    return this.cells;
+  }
+
+  /** ŷ under the pointer (the heatmap's read-out; Plotly's own label covers the points). */
+  hover(event) {
+    const g = this.grid;
+    const area = this.area;
+    if (!g || g.kind !== "2d" || !area || this.pointHover || !this.values) {
+      this.tip.hidden = true;
+      return;
+    }
+    const box = this.plot.getBoundingClientRect();
+    const mx = event.clientX - box.left - area.left;
+    const my = event.clientY - box.top - area.top;
+    if (mx < 0 || my < 0 || mx > area.width || my > area.height) {
+      this.tip.hidden = true;
+      return;
+    }
+    const x = area.x[0] + (mx / area.width) * (area.x[1] - area.x[0]);
+    const y = area.y[1] - (my / area.height) * (area.y[1] - area.y[0]);
+    const n = g.resolution;
+    const [[x0, x1], [y0, y1]] = g.domain;
+    const c = Math.round(((x - x0) / (x1 - x0)) * (n - 1));
+    const r = Math.round(((y - y0) / (y1 - y0)) * (n - 1));
+    if (c < 0 || r < 0 || c >= n || r >= n) {
+      this.tip.hidden = true;
+      return;
+    }
+    this.tip.textContent = `x₁=${x.toFixed(2)}  x₂=${y.toFixed(2)}  ŷ=${this.values[r * n + c].toFixed(3)}`;
+    this.tip.style.left = `${area.left + mx + 12}px`;
+    this.tip.style.top = `${area.top + my + 12}px`;
+    this.tip.hidden = false;
+  }
+
+  pointTraces(mid, span) {
+    const pts = this.points;
+    if (!pts) return [];
+    const out = [];
+    for (const [part, symbol, line] of [["train", "circle", "#ffffff"], ["test", "diamond", COLORS.ink]]) {
+      const p = pts[part];
+      if (!p?.x?.length) continue;
+      out.push({
+        type: "scatter",
+        mode: "markers",
+        name: part === "train" ? t("charts.train") : t("charts.test"),
+        x: p.x.map((v) => v[0]),
+        y: p.x.map((v) => v[1]),
+        marker: {
+          size: 7,
+          symbol,
+          color: p.y.map((v) => diverging((v - mid) / span)),
+          line: { color: line, width: 1 },
+        },
+        hovertemplate: "x₁=%{x:.2f}<br>x₂=%{y:.2f}<extra></extra>",
+      });
+    }
+    return out;
+  }
+
+  drawProbabilities() {
+    const P = window.Plotly;
+    const frame = this.frame;
+    if (!P || !frame || !this.topology) return;
+    this.canvas.hidden = true;
+    const L = this.topology.layers.length;
+    // Before this step's forward pass reaches the output, keep showing the last prediction.
+    const fresh = frame.layers[L - 1]?.a;
+    if (fresh) this.lastPrediction = fresh;
+    const yhat = fresh ?? this.lastPrediction ?? [];
+    const y = frame.y ?? [];
+    const classes = yhat.map((_, k) => String(k));
+    P.react(
+      this.gd,
+      [
+        { type: "bar", x: classes, y: yhat, name: "ŷ", marker: { color: COLORS.forward } },
+        { type: "bar", x: classes, y, name: "y", marker: { color: COLORS.test, opacity: 0.5 } },
+      ],
+      this.layout({
+        showlegend: true,
+        barmode: "overlay",
+        xaxis: { type: "category" },
+        yaxis: { range: [0, 1], gridcolor: "#eceef2" },
+        legend: { orientation: "h", x: 0, y: 1.0, yanchor: "bottom" },
+      }),
+      CONFIG,
+    );
+  }
+}

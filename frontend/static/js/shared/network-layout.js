@@ -1,0 +1,162 @@
+// Geometry of a network diagram: where each column, neuron and edge goes. Pure functions of
+// the topology, the drawing size and a style (the main page's large diagram, the lab's
+// small one); no DOM.
+import { SIZES } from "./constants.js";
+
+/**
+ * The main page's diagram: room for titles above and the loss box on the right; one radius
+ * for every circle column; a wide layer as a block of cells; the digits input as an image.
+ */
+export const MAIN_DIAGRAM = {
+  margin: { top: 58, bottom: 18, left: 58, right: 190 },
+  minInner: { w: 100, h: 80 },
+  maxSpacing: 84, // between two neurons' centres
+  radius: { perSpacing: 0.36, perStep: 0.24, min: SIZES.neuronRadiusMin, max: SIZES.neuronRadiusMax },
+  sameRadius: true,
+  wide: "compact",
+  image: true,
+};
+
+/** The lab's small diagrams: dots with a radius per column; a wide layer as a bar. */
+export const LAB_DIAGRAM = {
+  margin: { top: 18, bottom: 16, left: 16, right: 16 },
+  minInner: { w: 0, h: 0 },
+  maxSpacing: 22,
+  radius: { perSpacing: 0.32, perStep: 0.12, min: 2, max: 5 },
+  sameRadius: false,
+  wide: "bar",
+  barHalf: 3.5,
+  image: false,
+};
+
+/**
+ * Columns: 0 is the input, 1..L the weight layers (hidden…, output). A column of at most
+ * `SIZES.maxDrawnNeurons` neurons is drawn as circles; a wider one as a compact block of
+ * cells or a bar (`style.wide`), and the digits input as an 8×8 image (`style.image`).
+ * Every column has `kind`, `n`, `x`, `left`, `right`, `top`, `bottom`; circles add `ys`, `r`.
+ */
+export function layoutNetwork(topology, width, height, style = MAIN_DIAGRAM) {
+  const { margin } = style;
+  const nIn = topology.data.n_features;
+  const sizes = [nIn, ...topology.layers.map((l) => l.units)];
+  const nCols = sizes.length;
+  const innerW = Math.max(style.minInner.w, width - margin.left - margin.right);
+  const innerH = Math.max(style.minInner.h, height - margin.top - margin.bottom);
+  const stepX = nCols > 1 ? innerW / (nCols - 1) : innerW;
+  const midY = margin.top + innerH / 2;
+
+  const columns = sizes.map((n, c) => {
+    const x = margin.left + c * stepX;
+    const shape = topology.data.input_shape;
+    const isImage = style.image && c === 0 && Array.isArray(shape) && shape.length === 2 && shape[0] * shape[1] === n;
+    if (isImage) return imageColumn(n, x, midY, innerH, stepX, shape);
+    if (n > SIZES.maxDrawnNeurons) {
+      if (style.wide === "bar") return barColumn(n, x, margin.top, margin.top + innerH, style.barHalf);
+      return compactColumn(n, x, midY, innerH, stepX);
+    }
+    return circleColumn(n, x, midY, innerH, stepX, style);
+  });
+  // The main diagram gives every circle column one radius, so equal neurons look equal.
+  const circles = columns.filter((col) => col.kind === "circles");
+  const shared = Math.min(...circles.map((col) => col.rMax));
+  for (const col of circles) {
+    const { min, max } = style.radius;
+    col.r = Math.max(min, Math.min(style.sameRadius ? shared : col.rMax, max));
+    col.top = col.ys[0] - col.r;
+    col.bottom = col.ys.at(-1) + col.r;
+    col.left = col.x - col.r;
+    col.right = col.x + col.r;
+  }
+  const last = columns.at(-1);
+  const loss = {
+    x: Math.min(width - 62, last.right + 122),
+    y: midY,
+    w: 104,
+    h: 64,
+  };
+  return { width, height, columns, stepX, midY, loss, innerH };
+}
+
+function circleColumn(n, x, midY, innerH, stepX, style) {
+  const spacing = Math.min(innerH / n, style.maxSpacing);
+  const ys = Array.from({ length: n }, (_, i) => midY + (i - (n - 1) / 2) * spacing);
+  const rMax = Math.min(spacing * style.radius.perSpacing, stepX * style.radius.perStep);
+  return { kind: "circles", n, x, ys, rMax };
+}
+
+function barColumn(n, x, top, bottom, half) {
+  return { kind: "bar", n, x, top, bottom, left: x - half, right: x + half };
+}
+
+function compactColumn(n, x, midY, innerH, stepX) {
+  // A block of small cells, column-major, at most ~40% of the gap between columns wide.
+  let cell = SIZES.compactCellMax;
+  let rows;
+  let cols;
+  for (;;) {
+    rows = Math.max(1, Math.floor(innerH / cell));
+    cols = Math.ceil(n / rows);
+    if (cols * cell <= stepX * 0.42 || cell <= 3) break;
+    cell -= 1;
+  }
+  rows = Math.ceil(n / cols);
+  return blockColumn("compact", n, x, midY, cell, rows, cols);
+}
+
+function imageColumn(n, x, midY, innerH, stepX, [rows, cols]) {
+  const side = Math.max(rows, cols);
+  const cell = Math.max(4, Math.min(SIZES.imageCellMax, Math.floor(Math.min(innerH * 0.6, stepX * 0.7) / side)));
+  // Row-major: pixel i is at row ⌊i/cols⌋, column i mod cols.
+  const col = blockColumn("image", n, x, midY, cell, rows, cols);
+  col.cells = col.cells.map((_, i) => {
+    const r = Math.floor(i / cols);
+    const c = i % cols;
+    return { x: col.left + c * cell, y: col.top + r * cell, s: cell };
+  });
+  return col;
+}
+
+function blockColumn(kind, n, x, midY, cell, rows, cols) {
+  const w = cols * cell;
+  const h = rows * cell;
+  const left = x - w / 2;
+  const top = midY - h / 2;
+  const cells = Array.from({ length: n }, (_, i) => {
+    const c = Math.floor(i / rows);
+    const r = i % rows;
+    return { x: left + c * cell, y: top + r * cell, s: cell };
+  });
+  return { kind, n, x, cells, cell, left, right: left + w, top, bottom: top + h };
+}
+
+/** Whether the weights between two columns are drawn one line per weight. */
+export function drawsEdges(colA, colB) {
+  return colA.kind === "circles" && colB.kind === "circles";
+}
+
+/** The line of the weight from neuron `i` of `colA` to neuron `j` of `colB` (circle rim to rim). */
+export function edgeLine(colA, colB, i, j) {
+  return { x1: colA.x + colA.r, y1: colA.ys[i], x2: colB.x - colB.r, y2: colB.ys[j] };
+}
+
+/**
+ * The band standing for the weights between two columns not drawn edge by edge: the points
+ * of a polygon from `colA`'s right side to `colB`'s left, `gap` px off each.
+ */
+export function bundlePoints(colA, colB, gap) {
+  return [
+    [colA.right + gap, colA.top],
+    [colB.left - gap, colB.top],
+    [colB.left - gap, colB.bottom],
+    [colA.right + gap, colA.bottom],
+  ]
+    .map((p) => p.join(","))
+    .join(" ");
+}
+
+/** The centre of neuron `i` of a column (for pulses and selection rings). */
+export function neuronCenter(col, i) {
+  if (col.kind === "circles") return { x: col.x, y: col.ys[i] };
+  const c = col.cells[i];
+  return { x: c.x + c.s / 2, y: c.y + c.s / 2 };
+}
