@@ -1,8 +1,10 @@
 """The user's own data: an uploaded CSV, checked and turned into a :class:`Dataset`.
 
-``inspect_csv`` describes a file for the page's target/task pickers; ``load_csv`` turns
-it into a ``Dataset`` or raises :class:`DataError` with a stable ``code``, the 1-based
-spreadsheet row (the header is row 1) and the column name (see :mod:`.table`). A
+``inspect_csv`` describes a file for the page's target/task pickers (with each column's
+kind, and the bad cells of a numeric column with a typo); ``load_csv`` turns it into a
+``Dataset`` or raises :class:`DataError` with a stable ``code``, the 1-based spreadsheet
+row (the header is row 1), the column name and ``params`` (see :mod:`.errors`). Both
+take the text, or the file's bytes (decoded by :func:`~.encoding.decode_csv_bytes`). A
 config names an uploaded file by its content hash (:func:`csv_hash`); the server keeps
 the texts as :class:`CsvFile` records.
 """
@@ -17,13 +19,23 @@ from typing import Any, cast
 import numpy as np
 
 from .dataset import Dataset, FloatArray, IntArray, Task, assemble, mean_std, n_test
-from .table import DATA_ERROR_CODES, DataError, cell_error, cell_problem, read_table
+from .encoding import decode_csv_bytes
+from .errors import plural
+from .table import (
+    DATA_ERROR_CODES,
+    DataError,
+    cell_error,
+    cell_problem,
+    column_kind,
+    read_table,
+)
 
 __all__ = [
     "DATA_ERROR_CODES",
     "CsvFile",
     "DataError",
     "csv_hash",
+    "decode_csv_bytes",
     "inspect_csv",
     "load_csv",
 ]
@@ -59,16 +71,23 @@ def _is_integer_valued(values: FloatArray) -> bool:
     return bool(np.all(np.abs(values) < 2**53) and np.all(values == np.round(values)))
 
 
+def _is_text(cells: Sequence[str]) -> bool:
+    """True for a column of text (labels); False for numbers, with a few typos or not."""
+    kind: str = column_kind(list(cells), "", 0, list(range(len(cells))))["kind"]
+    return kind == "text"
+
+
 def _detect_task(cells: Sequence[str]) -> Task:
     """The ``task="auto"`` rule for a target column's cells.
 
-    Text labels → classification. Numbers → classification when they are all
-    integers with at most two distinct values, or at most ``MAX_CLASSES`` with at
-    least two rows per value on average (so five rows of five different integer
-    prices stay a regression); otherwise regression. Classification with ≤ 2 classes is binary.
+    Text labels → classification. Numbers (a column with a few non-numeric cells, typos,
+    counts as numbers) → classification when they are all integers with at most two
+    distinct values, or at most ``MAX_CLASSES`` with at least two rows per value on
+    average (so five rows of five different integer prices stay a regression);
+    otherwise regression. Classification with ≤ 2 classes is binary.
     """
     present = [c for c in cells if cell_problem(c) not in ("empty_cell", "missing_value")]
-    if any(cell_problem(c) == "not_numeric" for c in present):
+    if _is_text(cells):
         distinct = len(set(present))
         return "binary" if distinct <= 2 else "multiclass"
     values = np.array([float(c) for c in present if cell_problem(c) is None], dtype=np.float64)
@@ -88,9 +107,13 @@ def inspect_csv(
     """Look at a CSV before loading it, to fill the page's target/task pickers.
 
     Returns ``{"columns": [names], "n_rows": int, "numeric_columns": [names whose
-    cells are all finite numbers], "suggested_target": last column,
-    "suggested_task": "binary" | "multiclass" | "regression", "preview": first 5
-    data rows as strings}``.
+    cells are all finite numbers], "column_kinds": [one :func:`~.table.column_kind`
+    per column: its ``kind`` "numeric", "mostly_numeric" (a few bad cells, listed in
+    ``bad_cells`` with row, column and value) or "text"], "suggested_target": the one
+    text column if there is exactly one, else the last column, "suggested_task":
+    "binary" | "multiclass" | "regression" (what ``task="auto"`` gives for it),
+    "preview": first 5 data rows as strings}``. A column that is numeric but for a typo
+    is never suggested as the target: loading the file names the bad cell.
 
     Raises:
         DataError: for problems of the file as a whole (encoding, size, header,
@@ -98,17 +121,20 @@ def inspect_csv(
     """
     table = read_table(text, max_bytes, max_rows, max_cols)
     columns = table.header
-    numeric = [
-        name
+    kinds = [
+        column_kind([row[j] for row in table.rows], name, j + 1, table.row_numbers)
         for j, name in enumerate(columns)
-        if all(cell_problem(row[j]) is None for row in table.rows)
     ]
+    text_columns = [k["name"] for k in kinds if k["kind"] == "text"]
+    target = text_columns[0] if len(text_columns) == 1 else columns[-1]
+    t_col = columns.index(target)
     return {
         "columns": list(columns),
         "n_rows": len(table.rows),
-        "numeric_columns": numeric,
-        "suggested_target": columns[-1],
-        "suggested_task": _detect_task([row[-1] for row in table.rows]),
+        "numeric_columns": [k["name"] for k in kinds if k["kind"] == "numeric"],
+        "column_kinds": kinds,
+        "suggested_target": target,
+        "suggested_task": _detect_task([row[t_col] for row in table.rows]),
         "preview": [list(row) for row in table.rows[:5]],
     }
 
@@ -131,13 +157,16 @@ def load_csv(
     is ``"auto"`` (text labels, or at most ``MAX_CLASSES`` distinct integers that
     repeat, make a classification — binary for two classes — else regression), ``"binary"``,
     ``"multiclass"``, ``"classification"`` (binary or multiclass by class count) or
-    ``"regression"``. Classes are sorted (numerically, or as text); for a binary
+    ``"regression"``. With ``"auto"``, a target column that is numeric but for a few
+    cells is taken as numbers, and its first non-numeric cell is refused (a typo), not
+    read as a class name. Classes are sorted (numerically, or as text); for a binary
     task the second one is the positive class (``Y = 1``).
 
     The rows are shuffled with ``seed`` and split by ``test_fraction``; features
     (and a regression target) are standardized with the training rows' mean and
     std, kept in the Dataset so values can be shown in original units. Blank lines
-    are skipped; a UTF-8 BOM, CRLF line ends and quoted fields are fine.
+    are skipped; a BOM, CRLF line ends and quoted fields are fine; bytes are decoded by
+    :func:`~.encoding.decode_csv_bytes`.
 
     Returns:
         A Dataset with ``X_train (n_train, n_columns - 1)``.
@@ -148,16 +177,19 @@ def load_csv(
     """
     if task not in TASKS:
         raise DataError(
-            f"Unknown task “{task}”; use one of {', '.join(TASKS)}.", "bad_task", column=target
+            f"Unknown task “{task}”; use one of {', '.join(TASKS)}.",
+            "bad_task",
+            column=target,
+            params={"task": task, "allowed": list(TASKS)},
         )
     table = read_table(text, max_bytes, max_rows, max_cols)
     header, rows, row_numbers = table.header, table.rows, table.row_numbers
     if len(rows) < MIN_ROWS:
         raise DataError(
-            f"The file has {len(rows)} data row{'s' if len(rows) != 1 else ''}; "
-            f"at least {MIN_ROWS} are needed.",
+            f"The file has {plural(len(rows), 'data row')}; at least {MIN_ROWS} are needed.",
             "too_few_rows",
             row=row_numbers[-1],
+            params={"count": len(rows), "min": MIN_ROWS},
         )
     target_name = header[-1] if target is None else target.strip()
     if target_name not in header:
@@ -165,6 +197,7 @@ def load_csv(
             f"There is no column named “{target_name}”; the columns are {', '.join(header)}.",
             "unknown_target",
             column=target_name,
+            params={"columns": list(header)},
         )
     t_col = header.index(target_name)
     if len(header) < 2:
@@ -179,6 +212,8 @@ def load_csv(
 
     # Cell checks in reading order, so the first bad cell is the one reported.
     target_cells = [row[t_col] for row in rows]
+    # With task "auto", text in a numeric target is a typo, not a class name.
+    typo_is_error = task == "auto" and not _is_text(target_cells)
     chosen: Task
     if task == "auto":
         chosen = _detect_task(target_cells)
@@ -192,9 +227,9 @@ def load_csv(
             problem = cell_problem(cell)
             if j == t_col:
                 if problem in ("empty_cell", "missing_value", "not_finite") or (
-                    chosen == "regression" and problem is not None
+                    problem is not None and (chosen == "regression" or typo_is_error)
                 ):
-                    raise cell_error(problem, cell, row_no, header[j], j + 1)
+                    raise cell_error(problem, cell, row_no, header[j], j + 1, "target")
                 continue
             if problem is not None:
                 raise cell_error(problem, cell, row_no, header[j], j + 1)
@@ -209,7 +244,7 @@ def load_csv(
         "feature_names": tuple(header[j] for j in f_cols),
         "feature_mean": f_mean,
         "feature_std": f_std,
-        "description": f"Uploaded CSV: {len(rows)} rows, target “{target_name}”.",
+        "description": f"Uploaded CSV: {plural(len(rows), 'row')}, target “{target_name}”.",
     }
     X_tr_net, X_te_net = (X_tr - f_mean) / f_std, (X_te - f_mean) / f_std
 
@@ -222,6 +257,7 @@ def load_csv(
                 "constant_target",
                 column=target_name,
                 column_index=t_col + 1,
+                params={"value": float(y[0, 0])},
             )
         y_tr, y_te = y[train_idx], y[test_idx]
         t_mean, t_std = mean_std(y_tr)
@@ -247,22 +283,25 @@ def load_csv(
             "one_class",
             column=target_name,
             column_index=t_col + 1,
+            params={"class": class_names[0]},
         )
     if n_classes > MAX_CLASSES:
         raise DataError(
-            f"The target column “{target_name}” has {n_classes} classes; the limit is "
-            f"{MAX_CLASSES}. For a numeric target choose the task “regression”.",
+            f"The target column “{target_name}” has {plural(n_classes, 'class', 'classes')}; "
+            f"the limit is {MAX_CLASSES}. For a numeric target choose the task “regression”.",
             "too_many_classes",
             column=target_name,
             column_index=t_col + 1,
+            params={"count": n_classes, "max": MAX_CLASSES},
         )
     if chosen == "binary" and n_classes != 2:
         raise DataError(
-            f"The task is binary, but the target column “{target_name}” has {n_classes} "
-            "classes; choose “multiclass”.",
+            f"The task is binary, but the target column “{target_name}” has "
+            f"{plural(n_classes, 'class', 'classes')}; choose “multiclass”.",
             "not_binary",
             column=target_name,
             column_index=t_col + 1,
+            params={"count": n_classes},
         )
     return assemble(
         name,

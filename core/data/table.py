@@ -1,8 +1,10 @@
 """A CSV text as a checked table: encoding, size, header, ragged rows and cell checks.
 
-Every problem is a :class:`DataError` with a stable ``code``, the 1-based spreadsheet
-row (the header is row 1) and the column name, so the page can point at the bad cell in
-either language. :mod:`.csv` turns the table into a :class:`~.dataset.Dataset`.
+Every problem is a :class:`~.errors.DataError` with a stable ``code``, the 1-based
+spreadsheet row (the header is row 1), the column name and the ``params`` its message
+was made of, so the page can point at the bad cell in either language. Bytes are decoded
+by :func:`~.encoding.decode_csv_bytes`. :mod:`.csv` turns the table into a
+:class:`~.dataset.Dataset`.
 """
 
 from __future__ import annotations
@@ -14,72 +16,25 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DATA_ERROR_CODES", "DataError", "Table", "cell_error", "cell_problem", "read_table"]
+from .encoding import decode_csv_bytes
+from .errors import DATA_ERROR_CODES, DataError, clip, plural
 
+__all__ = [
+    "DATA_ERROR_CODES",
+    "DataError",
+    "Table",
+    "cell_error",
+    "cell_problem",
+    "column_kind",
+    "read_table",
+]
 
-class DataError(ValueError):
-    """A CSV (or other user data) the loader refuses, with where and why.
+#: A column is numeric but for a few bad cells (typos) when at most this share of its
+#: cells (at least one cell, never all) are not finite numbers.
+TYPO_SHARE = 0.1
+#: Bad cells :func:`column_kind` lists per column.
+MAX_BAD_CELLS = 20
 
-    Attributes:
-        message: English sentence naming the row and/or column.
-        code: stable identifier the page translates, e.g. ``"ragged_row"``.
-        row: 1-based row as a spreadsheet shows it (the header is row 1), or None.
-        column: column name, or None.
-        column_index: 1-based column position, or None.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        code: str = "invalid_data",
-        row: int | None = None,
-        column: str | None = None,
-        column_index: int | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.row = row
-        self.column = column
-        self.column_index = column_index
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready ``{"code", "message", "row", "column", "column_index"}``."""
-        return {
-            "code": self.code,
-            "message": self.message,
-            "row": self.row,
-            "column": self.column,
-            "column_index": self.column_index,
-        }
-
-
-#: Every ``DataError.code`` this module raises, for the page's translations.
-DATA_ERROR_CODES = (
-    "not_utf8",  # bytes that are not UTF-8 text
-    "too_large",  # more than max_bytes
-    "empty",  # nothing but blank lines
-    "bad_csv",  # the csv module could not parse it (e.g. an unclosed quote)
-    "no_header",  # the first row holds numbers, not column names
-    "empty_column_name",
-    "duplicate_column",
-    "too_many_columns",
-    "no_rows",  # a header and nothing else
-    "too_many_rows",
-    "too_few_rows",
-    "ragged_row",  # a row with more or fewer fields than the header
-    "unknown_target",
-    "no_features",  # only the target column
-    "bad_task",  # task not one of auto/binary/multiclass/regression/classification
-    "empty_cell",
-    "missing_value",  # NA, NaN, null, ...
-    "not_finite",  # inf, 1e999, ...
-    "not_numeric",  # text in a numeric column
-    "one_class",  # the target has a single class
-    "not_binary",  # task "binary" but not exactly two classes
-    "too_many_classes",
-    "constant_target",  # regression target with one value
-)
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _MISSING = {"na", "n/a", "nan", "null", "none", "nil", "?", "-", "#n/a"}
@@ -93,29 +48,39 @@ class Table:
     row_numbers: list[int]  # spreadsheet row of each entry of rows
 
 
+def _too_large(size: int, max_bytes: int) -> DataError:
+    return DataError(
+        f"The file is {plural(size, 'byte')}; the limit is {plural(max_bytes, 'byte')}.",
+        "too_large",
+        params={"size": size, "max": max_bytes},
+    )
+
+
 def _decode(text: str | bytes, max_bytes: int) -> str:
+    """The file's text: bytes decoded (:func:`decode_csv_bytes`), a BOM dropped; refused
+    when too large or when it holds U+FFFD, the mark of bytes decoded with the wrong
+    encoding before they got here."""
     if isinstance(text, bytes | bytearray):
-        raw = bytes(text)
-        if len(raw) > max_bytes:
-            raise DataError(
-                f"The file is {len(raw):,} bytes; the limit is {max_bytes:,} bytes.", "too_large"
-            )
-        try:
-            return raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            row = raw[: exc.start].count(b"\n") + 1
-            raise DataError(
-                f"The file is not UTF-8 text (row {row}, byte {exc.start + 1}). "
-                "Save it as “CSV UTF-8” and upload it again.",
-                "not_utf8",
-                row=row,
-            ) from None
-    size = len(text.encode("utf-8", "surrogatepass"))
-    if size > max_bytes:
+        if len(text) > max_bytes:
+            raise _too_large(len(text), max_bytes)
+        content, encoding = decode_csv_bytes(bytes(text))
+    else:
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > max_bytes:
+            raise _too_large(size, max_bytes)
+        content, encoding = text.removeprefix("\ufeff"), None
+    bad = content.find("\ufffd")
+    if bad >= 0:
+        row = content.count("\n", 0, bad) + 1
         raise DataError(
-            f"The file is {size:,} bytes; the limit is {max_bytes:,} bytes.", "too_large"
+            f"Row {row} holds “\ufffd”, the mark of a character that could not be read: the "
+            "file was decoded with the wrong encoding before it was sent. Save it from the "
+            "spreadsheet as “CSV UTF-8”, or send the file's bytes.",
+            "encoding",
+            row=row,
+            params={"reason": "replacement", "encoding": encoding},
         )
-    return text.removeprefix("\ufeff")
+    return content
 
 
 def read_table(text: str | bytes, max_bytes: int, max_rows: int, max_cols: int) -> Table:
@@ -141,22 +106,30 @@ def read_table(text: str | bytes, max_bytes: int, max_rows: int, max_cols: int) 
                 continue
             if len(cells) != len(header):
                 raise DataError(
-                    f"Row {row_no} has {len(cells)} fields, but the header has {len(header)}.",
+                    f"Row {row_no} has {plural(len(cells), 'field')}, but the header has "
+                    f"{len(header)}.",
                     "ragged_row",
                     row=row_no,
+                    params={"count": len(cells), "expected": len(header)},
                 )
             if len(rows) >= max_rows:
                 raise DataError(
-                    f"The file has more than {max_rows:,} data rows (row {row_no} is past the "
-                    "limit).",
+                    f"The file has more than {plural(max_rows, 'data row')} (row {row_no} is "
+                    "past the limit).",
                     "too_many_rows",
                     row=row_no,
+                    params={"max": max_rows},
                 )
             rows.append(cells)
             numbers.append(row_no)
     except csv.Error as exc:
         row = max(row_no + 1, 1)
-        raise DataError(f"Row {row} could not be read as CSV: {exc}.", "bad_csv", row=row) from None
+        raise DataError(
+            f"Row {row} could not be read as CSV: {exc}.",
+            "bad_csv",
+            row=row,
+            params={"detail": str(exc)},
+        ) from None
     if header is None:  # pragma: no cover - content.strip() was non-empty
         raise DataError("The file is empty.", "empty")
     if not rows:
@@ -164,6 +137,7 @@ def read_table(text: str | bytes, max_bytes: int, max_rows: int, max_cols: int) 
             f"The file has a header row (row {header_row}) but no data rows.",
             "no_rows",
             row=header_row + 1,
+            params={"header_row": header_row},
         )
     return Table(header, rows, numbers)
 
@@ -171,9 +145,10 @@ def read_table(text: str | bytes, max_bytes: int, max_rows: int, max_cols: int) 
 def _check_header(cells: list[str], row_no: int, max_cols: int) -> list[str]:
     if len(cells) > max_cols:
         raise DataError(
-            f"The file has {len(cells)} columns; the limit is {max_cols}.",
+            f"The file has {plural(len(cells), 'column')}; the limit is {max_cols}.",
             "too_many_columns",
             row=row_no,
+            params={"count": len(cells), "max": max_cols},
         )
     if all(_NUMBER.fullmatch(c) for c in cells):
         raise DataError(
@@ -198,6 +173,7 @@ def _check_header(cells: list[str], row_no: int, max_cols: int) -> list[str]:
                 row=row_no,
                 column=name,
                 column_index=j,
+                params={"first_index": seen[name]},
             )
         seen[name] = j
     return cells
@@ -219,18 +195,69 @@ def cell_problem(cell: str) -> str | None:
     return None
 
 
-def cell_error(code: str, cell: str, row: int, column: str, j: int) -> DataError:
+def cell_error(
+    code: str, cell: str, row: int, column: str, j: int, role: str = "feature"
+) -> DataError:
+    """The error of a cell that is not a finite number: ``code`` from :func:`cell_problem`,
+    the cell's text, its row, column name and 1-based index ``j``. ``role``: ``"feature"``
+    (features must be numeric), ``"target"`` (a regression target, or a target whose
+    other cells are numbers: a typo)."""
     where = f"row {row}, column “{column}”"
+    shown = clip(cell)
+    if role == "feature":
+        fix = "feature columns must be numeric (use a dot as the decimal separator)"
+    else:
+        fix = (
+            "the other cells of this target column are numbers: correct the cell, or "
+            "choose a classification task if the column holds class names"
+        )
     messages = {
         "empty_cell": f"The cell at {where} is empty; every cell needs a value.",
-        "missing_value": f"The cell at {where} is a missing value (“{cell}”); "
+        "missing_value": f"The cell at {where} is a missing value (“{shown}”); "
         "fill it in or remove the row.",
-        "not_finite": f"The cell at {where} is not a finite number (“{cell}”).",
-        "not_numeric": f"The cell at {where} is not a number (“{_clip(cell)}”); "
-        "feature columns must be numeric (use a dot as the decimal separator).",
+        "not_finite": f"The cell at {where} is not a finite number (“{shown}”).",
+        "not_numeric": f"The cell at {where} is not a number (“{shown}”); {fix}.",
     }
-    return DataError(messages[code], code, row=row, column=column, column_index=j)
+    return DataError(
+        messages[code],
+        code,
+        row=row,
+        column=column,
+        column_index=j,
+        params={"value": clip(cell, 100), "role": role},
+    )
 
 
-def _clip(s: str, n: int = 40) -> str:
-    return s if len(s) <= n else s[: n - 1] + "…"
+def column_kind(cells: list[str], name: str, j: int, row_numbers: list[int]) -> dict[str, Any]:
+    """How one column reads: ``{"name", "index" (1-based), "kind", "n_bad", "bad_cells"}``.
+
+    ``kind`` is ``"numeric"`` (every cell a finite number), ``"mostly_numeric"`` (numbers
+    but for at most ``TYPO_SHARE`` of the cells, at least one: typos, or missing values)
+    or ``"text"``. ``n_bad`` counts the cells that are not finite numbers; for a mostly
+    numeric column ``bad_cells`` lists the first ``MAX_BAD_CELLS`` of them as
+    ``{"row", "column", "column_index", "value", "code"}`` (``code`` as in
+    :func:`cell_problem`), else it is empty.
+    """
+    bad = [
+        (row, cell, problem)
+        for cell, row in zip(cells, row_numbers, strict=True)
+        if (problem := cell_problem(cell)) is not None
+    ]
+    n = len(cells)
+    if not bad:
+        kind = "numeric"
+    elif len(bad) < n and len(bad) <= max(1, int(TYPO_SHARE * n)):
+        kind = "mostly_numeric"
+    else:
+        kind = "text"
+    listed = bad[:MAX_BAD_CELLS] if kind == "mostly_numeric" else []
+    return {
+        "name": name,
+        "index": j,
+        "kind": kind,
+        "n_bad": len(bad),
+        "bad_cells": [
+            {"row": row, "column": name, "column_index": j, "value": clip(cell, 100), "code": code}
+            for row, cell, code in listed
+        ],
+    }

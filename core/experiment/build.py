@@ -45,7 +45,7 @@ def load_data(config: Config, csv: Mapping[str, CsvFile] | None = None) -> Datas
     file = csv.get(data.csv) if csv is not None else None
     if file is None:
         message = f"no CSV with hash {data.csv!r} is loaded; send it first (csv_inspect)"
-        raise ConfigError([FieldError("data.csv", message, "unknown_csv")])
+        raise ConfigError([FieldError("data.csv", message, "unknown_csv", {"hash": data.csv})])
     return load_csv(
         file.text,
         data.target or None,
@@ -73,7 +73,9 @@ def fitted(config: Config, dataset: Dataset) -> Config:
         config = config.model_copy(update={"network": network})
     problems = fit_problems(config, dataset.n_features, dataset.n_outputs, dataset.task)
     if problems:
-        raise ConfigError([FieldError(".".join(loc), msg, code) for loc, code, msg in problems])
+        raise ConfigError(
+            [FieldError(".".join(loc), msg, code, params) for loc, code, msg, params in problems]
+        )
     return config
 
 

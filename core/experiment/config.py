@@ -35,7 +35,7 @@ from pydantic import BaseModel, BeforeValidator, ValidationError, model_validato
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ..engine import registry
-from .errors import ConfigError, FieldError, field_errors
+from .errors import ConfigError, FieldError, coded_error, field_errors
 from .fields import Choice, Flag, Float, Int, Section, Text, key, kind_of
 from .limits import LIMITS
 from .training import TrainingConfig, TrainingPatch
@@ -67,8 +67,8 @@ MAX_NAME = 200  # characters of a CSV hash or column name
 TASK_LOSS: dict[str, str] = {info.task: name for name, info in registry.LOSSES.items()}
 """The loss a data set of each task gets when the config names none."""
 
-Problem = tuple[tuple[str, ...], str, str]
-"""A cross-field problem: (location, code, message)."""
+Problem = tuple[tuple[str, ...], str, str, dict[str, Any]]
+"""A cross-field problem: (location, code, message, params)."""
 
 
 def _raise(model: BaseModel, problems: Sequence[Problem]) -> None:
@@ -77,8 +77,8 @@ def _raise(model: BaseModel, problems: Sequence[Problem]) -> None:
         raise ValidationError.from_exception_data(
             type(model).__name__,
             [
-                InitErrorDetails(type=PydanticCustomError(code, message), loc=loc, input=None)
-                for loc, code, message in problems
+                InitErrorDetails(type=coded_error(code, message, **params), loc=loc, input=None)
+                for loc, code, message, params in problems
             ],
         )
 
@@ -156,17 +156,19 @@ class DataConfig(Section):
     def _fits_the_data(self) -> DataConfig:
         problems: list[Problem] = []
         if self.name == "csv":
+            length = {"max_length": MAX_NAME}
             if len(self.csv) > MAX_NAME:
-                problems.append((("csv",), "too_large", f"at most {MAX_NAME} characters"))
+                problems.append((("csv",), "too_large", f"at most {MAX_NAME} characters", length))
             elif len(self.target) > MAX_NAME:
-                problems.append((("target",), "too_large", f"at most {MAX_NAME} characters"))
+                message = f"at most {MAX_NAME} characters"
+                problems.append((("target",), "too_large", message, length))
             elif not self.csv:
-                problems.append(
-                    (("csv",), "missing", "data.name csv needs data.csv, the CSV's hash")
-                )
+                message = "data.name csv needs data.csv, the CSV's hash"
+                problems.append((("csv",), "missing", message, {}))
         elif self.samples > (most := registry.DATASETS[self.name].max_samples):
             message = f"the {self.name} data set has only {most} examples, got {self.samples}"
-            problems.append((("samples",), "too_large", message))
+            params: dict[str, Any] = {"max": most, "value": self.samples, "dataset": self.name}
+            problems.append((("samples",), "too_large", message, params))
         _raise(self, problems)
         return self
 
@@ -313,7 +315,8 @@ def fit_problems(
         message = (
             f"loss {loss!r} does not fit the {task} data set {name!r}; use {' or '.join(fits)}"
         )
-        problems.append((("network", "loss"), "incompatible", message))
+        params: dict[str, Any] = {"loss": loss, "task": task, "dataset": name, "allowed": fits}
+        problems.append((("network", "loss"), "incompatible", message, params))
     if n_in is not None and n_out is not None:
         hidden = config.network.hidden
         count = n_params(n_in, hidden, n_out, config.network.batchnorm)
@@ -321,7 +324,8 @@ def fit_problems(
         if count > limit:
             widths = "-".join(str(w) for w in (n_in, *(h.units for h in hidden), n_out))
             message = f"the network {widths} has {count:,} parameters; the limit is {limit:,}"
-            problems.append((("network", "hidden"), "too_many_parameters", message))
+            size = {"count": count, "max": limit, "widths": widths}
+            problems.append((("network", "hidden"), "too_many_parameters", message, size))
     return problems
 
 

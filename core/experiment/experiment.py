@@ -22,7 +22,7 @@ from ..engine.metrics import accuracy, confusion_matrix, r2_score, task_of
 from ..engine.network import Network, NetworkSpec
 from ..engine.stepper import Phase, Stepper, Trace
 from .config import Config, TrainingConfig
-from .history import History
+from .history import EvalBudget, History
 
 __all__ = ["Evaluation", "Experiment"]
 
@@ -31,8 +31,12 @@ __all__ = ["Evaluation", "Experiment"]
 class Evaluation:
     """Losses and scores on the train and test sets (``None`` where not applicable).
 
-    ``*_acc`` for classification, ``*_r2`` for regression; test numbers are ``None``
-    when there is no test set.
+    ``train_loss`` and ``test_loss`` are data losses (the loss function alone, mean over
+    the examples). ``penalty`` is the L1/L2 term of the weights at that step,
+    ``λ₁ Σ|W| + ½ λ₂ Σ W²`` (0 when both are off); ``total_loss`` = ``train_loss`` +
+    ``penalty`` is what training minimizes, and ``data_loss`` names ``train_loss`` again
+    beside them. ``*_acc`` for classification, ``*_r2`` for regression; test numbers are
+    ``None`` when there is no test set.
     """
 
     step: int
@@ -42,10 +46,21 @@ class Evaluation:
     test_acc: float | None
     train_r2: float | None
     test_r2: float | None
+    penalty: float = 0.0
+
+    @property
+    def data_loss(self) -> float:
+        """The training set's data loss (= ``train_loss``)."""
+        return self.train_loss
+
+    @property
+    def total_loss(self) -> float:
+        """``train_loss + penalty``: the training objective."""
+        return self.train_loss + self.penalty
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return dict(self.__dict__)
+        """JSON-ready dict: the fields plus ``data_loss`` and ``total_loss``."""
+        return self.__dict__ | {"data_loss": self.data_loss, "total_loss": self.total_loss}
 
 
 def _subset(X: FloatArray, Y: FloatArray, max_n: int) -> tuple[FloatArray, FloatArray]:
@@ -66,11 +81,13 @@ class Experiment:
         history: the decimated :class:`History`.
         eval_max: evaluate on at most this many examples per set (an even stride).
         eval_budget: share of the elapsed time that the history's train/test evaluations
-            may take (``None``: evaluate at every kept point). Every kept history point
-            records the step's gradient norms; its losses and scores come from a fresh
-            :meth:`evaluate` when the budget allows, else from the last one (carried
-            forward). The first point after a reset is always evaluated, and stepping
-            by hand (slower than the budget) evaluates every point.
+            may take (``None``: evaluate at every kept point; see :class:`EvalBudget`).
+            Every kept history point records the step's batch loss and gradient norms;
+            its train/test losses and scores come from a fresh :meth:`evaluate` when
+            the budget allows, else they are missing (never carried forward). The first
+            point after a reset is always evaluated, stepping by hand (slower than the
+            budget) evaluates every point, and :meth:`record_now` ends a command on a
+            measured point.
         clock: the time source of the budget (seconds; tests may replace it).
     """
 
@@ -157,51 +174,55 @@ class Experiment:
                 self._record()
 
     def _reset_eval_budget(self) -> None:
-        self._last_eval: Evaluation | None = None
-        self._eval_cost = 0.0  # seconds the last evaluation took
-        self._eval_tokens = 0.0  # seconds of evaluation the budget allows now
-        self._eval_clock = self.clock()
+        self._budget = EvalBudget(self.clock())
 
-    def _history_eval(self) -> Evaluation:
-        """A fresh :meth:`evaluate` if the time budget allows, else the last one.
-
-        A token bucket: ``eval_budget`` × the time since the last call accrues (capped
-        at 20 evaluations' worth); an evaluation spends its own duration. Playing at
-        full speed, evaluations so take about ``eval_budget / (1 + eval_budget)`` of
-        the time; the time they take does not accrue.
-        """
-        budget = self.eval_budget
-        last = self._last_eval
-        if budget is None:
-            return self.evaluate()
-        now = self.clock()
-        cost = self._eval_cost
-        self._eval_tokens = min(self._eval_tokens + budget * (now - self._eval_clock), 20.0 * cost)
-        self._eval_clock = now
-        if last is not None and self._eval_tokens < cost:
-            return last
+    def _timed_evaluate(self) -> Evaluation:
+        start = self.clock()
         ev = self.evaluate()
-        end = self.clock()
-        self._eval_cost = end - now
-        self._eval_tokens = max(0.0, self._eval_tokens - self._eval_cost)
-        self._eval_clock = end
-        self._last_eval = ev
+        self._budget.spent(start, self.clock())
         return ev
 
-    def _record(self) -> None:
-        ev = self._history_eval()
-        trace = self.stepper.trace
-        grad = [r.dW_norm for r in trace.layers] if trace is not None else None
-        dnorm = [r.delta_mean_norm for r in trace.layers] if trace is not None else None
+    def _history_eval(self) -> Evaluation | None:
+        """A fresh :meth:`evaluate` if the time budget allows (:class:`EvalBudget` with
+        share ``eval_budget``), else ``None``: the point gets no train/test values."""
+        if not self._budget.allows(self.eval_budget, self.clock()):
+            return None
+        return self._timed_evaluate()
+
+    def _record(self, ev: Evaluation | None = None, step_values: bool = True) -> None:
+        """Append the current step to the history: its batch loss and gradient norms
+        (unless ``step_values`` is False) and the evaluation ``ev`` (by default, one
+        if the budget allows)."""
+        if ev is None and step_values:
+            ev = self._history_eval()
+        trace = self.stepper.trace if step_values else None
         self.history.record(
             self.stepper.steps_done,
-            ev.train_loss,
-            ev.test_loss,
-            ev.train_acc,
-            ev.test_acc,
-            grad,  # type: ignore[arg-type]
-            dnorm,  # type: ignore[arg-type]
+            None if ev is None else ev.train_loss,
+            None if ev is None else ev.test_loss,
+            None if ev is None else ev.train_acc,
+            None if ev is None else ev.test_acc,
+            None if trace is None else [r.dW_norm for r in trace.layers],
+            None if trace is None else [r.delta_mean_norm for r in trace.layers],
+            None if trace is None else trace.loss,
         )
+
+    def record_now(self) -> Evaluation | None:
+        """End a command (a burst of steps, an epoch, a pause) on a measured point: the
+        newest history point becomes the current step with a fresh evaluation, so the
+        loss chart, and a status line reading it, end on the numbers :meth:`metrics`
+        gives now. A step already recorded with an evaluation is left as it is; one
+        recorded without (the budget skipped it) is followed by a point holding only
+        the evaluation; one the stride skipped is recorded whole. Nothing happens
+        before the first step or in the middle of a step. Returns the evaluation made.
+        """
+        st, h = self.stepper, self.history
+        step = st.steps_done
+        if step == 0 or st.cursor != 0 or (h.newest_step == step and h.newest_evaluated):
+            return None
+        ev = self._timed_evaluate()
+        self._record(ev, step_values=h.newest_step != step)
+        return ev
 
     def step_phase(self) -> Phase | None:
         """Run the next phase (see :meth:`Stepper.step_phase`)."""
@@ -233,7 +254,13 @@ class Experiment:
         self._after(before)
 
     def run_steps(self, n: int) -> int:
-        """Run ``n`` steps (stops early on divergence); returns steps applied."""
+        """Run ``n`` steps (stops early on divergence), ending on a measured history point
+        (:meth:`record_now`); returns steps applied."""
+        done = self._steps(n)
+        self.record_now()
+        return done
+
+    def _steps(self, n: int) -> int:
         done = 0
         for _ in range(max(0, int(n))):
             if self.stepper.diverged:
@@ -245,28 +272,36 @@ class Experiment:
         return done
 
     def epoch(self) -> int:
-        """Run until the current pass over the training set ends; returns steps applied."""
+        """Run until the current pass over the training set ends, ending on a measured
+        history point (:meth:`record_now`); returns steps applied."""
         done = 0
         st = self.stepper
         if st.cursor != 0:
-            done += self.run_steps(1)
+            done += self._steps(1)
             if st.epoch_progress >= 1.0:
+                self.record_now()
                 return done
         while not st.diverged:
-            done += self.run_steps(1)
+            done += self._steps(1)
             if st.epoch_progress >= 1.0:
                 break
+        self.record_now()
         return done
 
     # ------------------------------------------------------------ reading
     def evaluate(self) -> Evaluation:
-        """Train/test loss and accuracy (or R²) on at most ``eval_max`` examples per set."""
+        """Train/test data loss and accuracy (or R²) on at most ``eval_max`` examples per
+        set, and the L1/L2 penalty of the weights (see :class:`Evaluation`)."""
         X, Y = self._eval_train
         tr_loss, tr_acc, tr_r2 = self._scores(X, Y)
         te_loss = te_acc = te_r2 = None
         if self._eval_test is not None:
             te_loss, te_acc, te_r2 = self._scores(*self._eval_test)
-        return Evaluation(self.stepper.steps_done, tr_loss, te_loss, tr_acc, te_acc, tr_r2, te_r2)
+        t = self.training
+        penalty = self.network.penalty(float(t.l1), float(t.l2))
+        return Evaluation(
+            self.stepper.steps_done, tr_loss, te_loss, tr_acc, te_acc, tr_r2, te_r2, penalty
+        )
 
     def _scores(self, X: FloatArray, Y: FloatArray) -> tuple[float, float | None, float | None]:
         net = self.network
@@ -281,9 +316,18 @@ class Experiment:
         """:meth:`evaluate` plus, for classification, the confusion matrix of the test set
         (the training set when there is none): ``{"train_loss", "test_loss", "train_acc",
         "test_acc", "train_r2", "test_r2", "confusion": {"labels", "matrix"} | None}``,
-        ``matrix[true][predicted]`` counts."""
+        ``matrix[true][predicted]`` counts; the losses with the L1/L2 penalty:
+        ``"data_loss"`` (= ``train_loss``), ``"penalty"`` and ``"total_loss"`` (their
+        sum) for the training set after the step, and ``"batch_data_loss"``,
+        ``"batch_penalty"``, ``"batch_total_loss"`` for the last step's mini-batch before
+        its update (the trace's ``loss``, ``penalty``, ``objective``; ``None`` before a
+        loss phase)."""
         out = self.evaluate().to_dict()
         out.pop("step", None)
+        trace = self.stepper.trace
+        batch = (None,) * 3 if trace is None else (trace.loss, trace.penalty, trace.objective)
+        for key, value in zip(("data_loss", "penalty", "total_loss"), batch, strict=True):
+            out[f"batch_{key}"] = None if value is None else float(value)
         confusion = None
         if self.task != "regression":
             X, Y = self._eval_test if self._eval_test is not None else self._eval_train

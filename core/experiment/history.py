@@ -6,19 +6,27 @@ point is dropped and ``stride`` doubles, so the history always spans the whole r
 at most ``max_points`` evenly spaced points. Each kept point gets a sequence number
 ``seq``; clients stream with :meth:`History.since` and reload everything when the
 ``generation`` (bumped by every decimation or clear) changed.
+
+A point holds only what was measured at its step: the batch loss and the gradient norms
+that every step computes, and the train/test losses and scores when an evaluation was
+made at that step (:class:`EvalBudget` decides when); otherwise those are missing
+(``None`` on the wire), never a copy of an older value.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["History"]
+from ..data.errors import plural
 
-_SCALARS = ("step", "train_loss", "test_loss", "train_acc", "test_acc")
+__all__ = ["EvalBudget", "History"]
+
+_SCALARS = ("step", "train_loss", "test_loss", "train_acc", "test_acc", "batch_loss")
 _LISTS = ("grad_norm", "delta_norm")
 _NUM = ("seq", *_SCALARS)  # columns of the numeric table, in order
 _INT = ("seq", "step")
@@ -43,11 +51,55 @@ def _values(col: npt.NDArray[np.float64], integer: bool) -> list[Any]:
     return [None if v != v else v for v in col.tolist()]
 
 
-class History:
-    """Columns ``step``, ``train_loss``, ``test_loss``, ``train_acc``, ``test_acc`` and, per
-    point, per-layer lists ``grad_norm`` (``‖dW⁽ˡ⁾‖``) and ``delta_norm`` (``‖mean δ⁽ˡ⁾‖``).
+class EvalBudget:
+    """When the history may evaluate the train and test sets: a token bucket.
 
-    The points live in two preallocated arrays (``(max_points, 6)`` numbers and
+    ``share`` × the time since the last call accrues (capped at 20 evaluations' worth);
+    an evaluation spends its own duration. Playing at full speed, evaluations so take
+    about ``share / (1 + share)`` of the time; the time they take does not accrue. The
+    first evaluation after :meth:`reset` is always allowed; ``share`` ``None`` allows
+    every one.
+    """
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.reset(now)
+
+    def reset(self, now: float) -> None:
+        """Forget the past evaluations (the next one is allowed)."""
+        self.cost = 0.0  # seconds the last evaluation took
+        self.tokens = 0.0  # seconds of evaluation allowed now
+        self.clock = now
+        self.fresh = True
+
+    def allows(self, share: float | None, now: float) -> bool:
+        """Whether an evaluation may start at ``now`` (seconds)."""
+        if share is None:
+            return True
+        self.tokens = min(self.tokens + share * (now - self.clock), 20.0 * self.cost)
+        self.clock = now
+        return self.fresh or self.tokens >= self.cost
+
+    def spent(self, start: float, end: float) -> None:
+        """An evaluation ran from ``start`` to ``end``."""
+        self.cost = end - start
+        self.tokens = max(0.0, self.tokens - self.cost)
+        self.clock = end
+        self.fresh = False
+
+
+class History:
+    """Columns ``step``, ``train_loss``, ``test_loss``, ``train_acc``, ``test_acc``,
+    ``batch_loss`` and, per point, per-layer lists ``grad_norm`` (``‖dW⁽ˡ⁾‖``) and
+    ``delta_norm`` (``‖mean δ⁽ˡ⁾‖``).
+
+    ``batch_loss`` is the mean data loss of the step's mini-batch, before its update
+    (the trace's ``loss``); ``train_*``/``test_*`` come from an evaluation of the whole
+    sets (at most ``Experiment.eval_max`` examples each) after the step, or are missing
+    when none was made at that step. A step can have two points: one recorded when it
+    ran, without an evaluation, then one with only the evaluation (see
+    ``Experiment.record_now``).
+
+    The points live in two preallocated arrays (``(max_points, 7)`` numbers and
     ``(max_points, 2, L)`` per-layer norms, NaN for a missing value): one allocation per
     session instead of thousands of small Python objects, so memory stays flat while
     playing and goes back to the system when the session ends.
@@ -85,11 +137,22 @@ class History:
         return self._points(0)
 
     def last(self, name: str) -> float | None:
-        """The newest value of a scalar column (``None`` when empty or missing)."""
-        if self._n == 0:
-            return None
-        v = float(self._num[self._n - 1, _NUM.index(name)])
-        return None if v != v else v
+        """The newest value measured in a scalar column (``None`` when there is none):
+        e.g. the latest evaluated ``train_loss``, though newer points may lack one."""
+        col = self._num[: self._n, _NUM.index(name)]
+        present = np.flatnonzero(col == col)
+        return float(col[present[-1]]) if present.size else None
+
+    @property
+    def newest_step(self) -> int | None:
+        """The step of the newest point (``None`` when empty)."""
+        return int(self._num[self._n - 1, 1]) if self._n else None
+
+    @property
+    def newest_evaluated(self) -> bool:
+        """True when the newest point holds an evaluation (a ``train_loss``)."""
+        v = self._num[self._n - 1, 2] if self._n else np.nan
+        return bool(v == v)
 
     def _points(self, start: int) -> dict[str, list[Any]]:
         n = self._n
@@ -105,7 +168,7 @@ class History:
         self._offered += 1
         return keep
 
-    def _layer_row(self, values: list[float] | None, j: int) -> None:
+    def _layer_row(self, values: Sequence[float | None] | None, j: int) -> None:
         row = self._layers[self._n, j]
         if not values:
             row[:] = np.nan
@@ -126,8 +189,9 @@ class History:
         test_loss: float | None = None,
         train_acc: float | None = None,
         test_acc: float | None = None,
-        grad_norm: list[float] | None = None,
-        delta_norm: list[float] | None = None,
+        grad_norm: Sequence[float | None] | None = None,
+        delta_norm: Sequence[float | None] | None = None,
+        batch_loss: float | None = None,
     ) -> int:
         """Append one point (non-finite numbers stored as missing); returns its ``seq``."""
         if self._n >= self.max_points:
@@ -140,6 +204,7 @@ class History:
             _num(test_loss),
             _num(train_acc),
             _num(test_acc),
+            _num(batch_loss),
         )
         self._layer_row(grad_norm, 0)
         self._layer_row(delta_norm, 1)
@@ -189,7 +254,8 @@ class History:
 
     def load(self, data: dict[str, Any], offered: int) -> None:
         """Restore the points of :meth:`to_dict` (``offered``: steps offered so far, i.e.
-        the steps done). Raises ``ValueError`` on ragged or malformed columns."""
+        the steps done); a column it lacks (``batch_loss`` in older run files) is
+        missing at every point. Raises ``ValueError`` on ragged or malformed columns."""
         points = data.get("points", {})
         stride = data.get("stride", 1)
         if not isinstance(points, dict) or not isinstance(stride, int) or stride < 1:
@@ -201,7 +267,7 @@ class History:
         for k in (*_SCALARS, *_LISTS):
             col = points.get(k, [None] * n if k != "step" else [])
             if not isinstance(col, list) or len(col) != n:
-                raise ValueError(f"history: column {k} must be a list of {n} values")
+                raise ValueError(f"history: column {k} must be a list of {plural(n, 'value')}")
             cols[k] = list(col)
 
         def num(v: Any) -> bool:
@@ -218,8 +284,8 @@ class History:
                 raise ValueError(f"history: {k} must hold lists of numbers")
         self.clear()
         for i, row in enumerate(zip(*(cols[k] for k in (*_SCALARS, *_LISTS)), strict=True)):
-            step, train_loss, test_loss, train_acc, test_acc, grad, delta = row
-            self.record(step, train_loss, test_loss, train_acc, test_acc, grad, delta)
+            step, train_loss, test_loss, train_acc, test_acc, batch_loss, grad, delta = row
+            self.record(step, train_loss, test_loss, train_acc, test_acc, grad, delta, batch_loss)
             assert self._seq == i + 1
         self.stride = stride
         self._offered = max(0, int(offered))

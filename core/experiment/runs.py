@@ -4,7 +4,9 @@
 :class:`RunFile` is the format, checked in one place: an imported run is parsed by it
 (every counter, array and string in range, with a field path when not), its config by
 :func:`~.config.validate`, and its experiment comes from the one build path. Every
-refusal is a :class:`RunError` (``invalid_run`` on the websocket) naming the field, or a
+refusal is a :class:`RunError` (``invalid_run`` on the websocket) naming the field, with
+``params`` (``reason`` says which check refused it: :data:`RUN_REASONS`) and every
+problem as a :class:`~.errors.FieldError` with its own code and params; or a
 :class:`~.config.ConfigError` for the config itself.
 """
 
@@ -25,18 +27,18 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from ..data.csv import CsvFile, DataError, csv_hash
 from ..engine import registry
 from .build import build
 from .config import Config, to_dict, validate
-from .errors import FieldError, field_errors
+from .errors import FieldError, coded_error, field_errors
 from .experiment import Experiment
 from .fields import Choice, Flag, Text, to_int
 
 __all__ = [
     "RUN_FORMAT",
+    "RUN_REASONS",
     "RUN_VERSION",
     "RunError",
     "RunFile",
@@ -44,6 +46,7 @@ __all__ = [
     "export_run",
     "import_run",
     "metrics",
+    "reasons_table",
     "run_csv",
 ]
 
@@ -56,16 +59,68 @@ Count = Annotated[int, Field(ge=0, le=MAX_COUNT), BeforeValidator(to_int)]
 Dim = Annotated[int, Field(ge=0, le=MAX_DIM), BeforeValidator(to_int)]
 
 
+RUN_REASONS: dict[str, str] = {
+    "format": "the file does not have the run format (the problems say where and why)",
+    "array": "a packed array is not base64 of an array of its dtype and shape",
+    "hash": "the CSV's text does not match its hash",
+    "rng": "a random generator's state is not JSON",
+    "data": "the CSV it carries is refused by the loader (the problem has its code)",
+    "mismatch": "weights, state, BatchNorm statistics or history do not fit its network",
+}
+"""What ``RunError.params["reason"]`` (and an ``invalid_run`` problem's) may be."""
+
+
+def reasons_table() -> str:
+    """The table of :data:`RUN_REASONS` in docs/config.md."""
+    lines = ["| reason | when |", "|---|---|"]
+    lines += [f"| `{reason}` | {when} |" for reason, when in RUN_REASONS.items()]
+    return "\n".join(lines) + "\n"
+
+
 class RunError(ValueError):
     """An imported run is malformed; ``field`` names where (``run.state.pos`` …), and
-    ``problems`` lists every problem found (the first is ``field``'s)."""
+    ``problems`` lists every problem found (the first is ``field``'s), each a
+    :class:`FieldError` with its code and params (``invalid_run`` with a ``reason`` for
+    the checks of this module, a config error's code for a value out of range, a
+    loader's code for the CSV it carries).
+
+    Attributes:
+        code: ``"invalid_run"``.
+        params: ``{"field", "reason"}`` (:data:`RUN_REASONS`) and, for a problem of
+            this module, its ``detail``.
+    """
+
+    code = "invalid_run"
 
     def __init__(
-        self, message: str, field: str | None = None, problems: list[FieldError] | None = None
+        self,
+        message: str,
+        field: str | None = None,
+        problems: list[FieldError] | None = None,
+        reason: str = "format",
+        **params: Any,
     ) -> None:
         super().__init__(message)
         self.field = field
-        self.problems = problems or [FieldError(field or "run", message, "invalid_run")]
+        self.params: dict[str, Any] = {"field": field or "run", "reason": reason, **params}
+        self.problems = problems or [
+            FieldError(field or "run", message, "invalid_run", dict(self.params))
+        ]
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready ``{"code", "message", "field", "params", "problems": [FieldError
+        dicts]}``, to send as it is."""
+        return {
+            "code": self.code,
+            "message": str(self),
+            "field": self.field,
+            "params": dict(self.params),
+            "problems": [p.to_dict() for p in self.problems],
+        }
 
 
 class _Part(BaseModel):
@@ -88,7 +143,15 @@ class PackedArray(_Part):
             arr = np.frombuffer(raw, dtype=np.dtype(self.dtype).newbyteorder("<"))
             self._array = arr.reshape(self.shape).astype(np.dtype(self.dtype))
         except (ValueError, TypeError) as exc:
-            raise PydanticCustomError("invalid_run", f"not an array of that shape: {exc}") from None
+            message = f"not an array of that shape: {exc}"
+            raise coded_error(
+                "invalid_run",
+                message,
+                reason="array",
+                detail=str(exc),
+                dtype=self.dtype,
+                shape=list(self.shape),
+            ) from None
         return self
 
     @property
@@ -137,7 +200,12 @@ class RunState(_Part):
         try:
             order_rng, dropout_rng = json.loads(self.order_rng), json.loads(self.dropout_rng)
         except (ValueError, RecursionError) as exc:
-            raise RunError(f"state: an RNG state is not JSON: {exc}", "run.state") from None
+            raise RunError(
+                f"state: an RNG state is not JSON: {exc}",
+                "run.state",
+                reason="rng",
+                detail=str(exc),
+            ) from None
         return {
             "steps_done": self.steps_done,
             "current_epoch": self.current_epoch,
@@ -173,7 +241,9 @@ class CsvData(_Part):
     @model_validator(mode="after")
     def _hash_matches(self) -> CsvData:
         if csv_hash(self.text) != self.hash:
-            raise PydanticCustomError("invalid_run", "the text does not match its hash")
+            raise coded_error(
+                "invalid_run", "the text does not match its hash", reason="hash", hash=self.hash
+            )
         return self
 
     def file(self) -> CsvFile:
@@ -197,6 +267,14 @@ class RunFile(_Part):
     data_csv: CsvData | None = None
 
 
+def _refused(message: str, field: str, errors: list[FieldError]) -> RunError:
+    """The RunError of the problems pydantic found; its reason is the first problem's
+    when that is one of this module's checks, else ``format``."""
+    first = errors[0]
+    reason = first.params.get("reason", "format") if first.code == "invalid_run" else "format"
+    return RunError(message, field, errors, reason=reason, count=len(errors))
+
+
 def parse_run(run: object) -> RunFile:
     """``run`` checked as a :class:`RunFile`; raises :class:`RunError` naming the first
     bad field (``run.<path>``), with every problem in its message."""
@@ -205,7 +283,7 @@ def parse_run(run: object) -> RunFile:
     except ValidationError as exc:
         errors = field_errors(exc, "run", RunFile)
         message = "; ".join(f"{e.field}: {e.message}" for e in errors)
-        raise RunError(message, errors[0].field, errors) from None
+        raise _refused(message, errors[0].field, errors) from None
 
 
 def run_csv(run: object) -> CsvFile | None:
@@ -217,7 +295,8 @@ def run_csv(run: object) -> CsvFile | None:
         return CsvData.model_validate(csv).file()
     except ValidationError as exc:
         errors = field_errors(exc, "run.data_csv", CsvData)
-        raise RunError("; ".join(e.message for e in errors), "run.data_csv") from None
+        message = "; ".join(e.message for e in errors)
+        raise _refused(message, "run.data_csv", errors) from None
 
 
 def current_config(exp: Experiment) -> Config:
@@ -294,7 +373,10 @@ def import_run(run: object) -> Experiment:
     try:
         exp = build(config, csv)
     except DataError as exc:
-        raise RunError(f"data_csv: {exc.message}", "run.data_csv") from None
+        problem = FieldError("run.data_csv", exc.message, exc.code, exc.params)
+        raise RunError(
+            f"data_csv: {exc.message}", "run.data_csv", [problem], reason="data", code=exc.code
+        ) from None
     _load(exp, parsed)
     return exp
 
@@ -316,4 +398,6 @@ def _load(exp: Experiment, run: RunFile) -> None:
     except RunError:
         raise
     except (ValueError, TypeError, KeyError, OverflowError, RecursionError) as exc:
-        raise RunError(f"{where.removeprefix('run.')}: {exc}", where) from None
+        raise RunError(
+            f"{where.removeprefix('run.')}: {exc}", where, reason="mismatch", detail=str(exc)
+        ) from None

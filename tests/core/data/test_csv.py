@@ -239,3 +239,85 @@ def test_constant_feature_is_fine() -> None:
     ds = load_csv("a,b,c\n1,5,0\n3,5,1\n5,5,0\n7,5,1\n")
     assert np.all(np.isfinite(ds.X_train))
     assert ds.feature_std[1] == 1.0
+
+
+# ------------------------------------------------------------------ typos and params
+
+HOUSES = "area,rooms,price\n" + "".join(
+    f"{40 + 7 * i},{1 + i % 5},{100 + 13 * i}\n" for i in range(20)
+)
+
+
+def _with_cell(text: str, row: int, col: int, value: str) -> str:
+    lines = text.splitlines()
+    cells = lines[row - 1].split(",")
+    cells[col - 1] = value
+    lines[row - 1] = ",".join(cells)
+    return "\n".join(lines) + "\n"
+
+
+def test_a_typo_in_a_feature_column_names_the_cell() -> None:
+    text = _with_cell(HOUSES, 7, 2, "three")
+    info = inspect_csv(text)
+    assert info["suggested_target"] == "price"  # the typo column is not taken as the target
+    assert info["numeric_columns"] == ["area", "price"]
+    kinds = {k["name"]: k for k in info["column_kinds"]}
+    assert [k["kind"] for k in info["column_kinds"]] == ["numeric", "mostly_numeric", "numeric"]
+    assert kinds["rooms"]["bad_cells"] == [
+        {"row": 7, "column": "rooms", "column_index": 2, "value": "three", "code": "not_numeric"}
+    ]
+    err = _error(text, target=info["suggested_target"])
+    assert (err.code, err.row, err.column) == ("not_numeric", 7, "rooms")
+    assert err.params == {
+        "row": 7, "column": "rooms", "column_index": 2, "value": "three", "role": "feature"
+    }  # fmt: skip
+    # chosen as the target, it is refused at the typo too, not read as 16 classes
+    err = _error(text, target="rooms")
+    assert (err.code, err.row, err.column, err.params["role"]) == (
+        "not_numeric", 7, "rooms", "target"
+    )  # fmt: skip
+    assert "correct the cell" in err.message
+    # unless the user says it holds class names
+    assert load_csv(text, target="rooms", task="multiclass").n_classes == 6
+
+
+def test_a_text_column_is_still_suggested_as_the_target() -> None:
+    text = "x,label,y\n1,cat,2\n3,dog,4\n5,cat,6\n7,dog,8\n"
+    info = inspect_csv(text)
+    assert info["suggested_target"] == "label" and info["suggested_task"] == "binary"
+    assert [k["kind"] for k in info["column_kinds"]] == ["numeric", "text", "numeric"]
+
+
+def test_a_typo_in_a_label_column_of_numbers() -> None:
+    text = "x,y\n" + "".join(f"{i},{i % 2}\n" for i in range(20))
+    text = _with_cell(text, 5, 2, "l")  # "1" typed as "l"
+    err = _error(text)
+    assert (err.code, err.row, err.column) == ("not_numeric", 5, "y")
+
+
+def test_load_errors_carry_params() -> None:
+    err = _error("a,b,c\n" + GOOD_ROWS, target="price")
+    assert err.params == {"column": "price", "columns": ["a", "b", "c"]}
+    err = _error("a,b,c\n" + GOOD_ROWS, task="clustering")
+    assert err.params["task"] == "clustering" and "regression" in err.params["allowed"]
+    err = _error("a,b,c\n1,2,0\n")
+    assert err.params == {"row": 2, "count": 1, "min": 4}
+    assert "1 data row;" in err.message  # not "1 data rows"
+    err = _error("a,b,label\n1,2,cat\n3,4,cat\n5,6,cat\n7,8,cat\n")
+    assert err.params["class"] == "cat"
+    err = _error("a,b\n1,2.5\n3,2.5\n5,2.5\n7,2.5\n", task="regression")
+    assert err.params["value"] == 2.5
+    err = _error(IRIS_LIKE, task="binary")
+    assert err.params["count"] == 3 and "3 classes" in err.message
+    text = "x,name\n" + "".join(f"{i},person{i}\n" for i in range(30))
+    assert _error(text).params["count"] == 30
+    for code in ("empty_cell", "missing_value"):
+        cell = "" if code == "empty_cell" else "NA"
+        err = _error(f"a,b,c\n1,2,0\n3,4,1\n5,6,0\n{cell},8,1\n")
+        assert err.params == {
+            "row": 5, "column": "a", "column_index": 1, "value": cell, "role": "feature"
+        }  # fmt: skip
+
+
+def test_description_counts_rows() -> None:
+    assert load_csv("a,b\n1,0\n2,1\n3,0\n4,1\n").description.startswith("Uploaded CSV: 4 rows,")

@@ -565,6 +565,7 @@ def test_config_error_message_and_dict() -> None:
         "field": "training.learning_rate",
         "message": "must be greater than 0, got -1.0",
         "code": "too_small",
+        "params": {"field": "training.learning_rate", "min": 0.0, "exclusive": True, "value": -1.0},
     }
 
 

@@ -157,64 +157,7 @@ def test_from_config_is_the_build_path() -> None:  # transition: from_config del
     assert Experiment.from_config(cfg, _xor_ds()).dataset.name == "test"
 
 
-class _FakeClock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
-def _timed_experiment(eval_seconds: float) -> tuple[Experiment, _FakeClock, list[int]]:
-    """An experiment on a fake clock whose evaluations take ``eval_seconds`` each."""
-    exp = Experiment(config(), _xor_ds())
-    clock = _FakeClock()
-    exp.clock = clock
-    exp.reset()
-    evaluated: list[int] = []
-    real = exp.evaluate
-
-    def evaluate():  # type: ignore[no-untyped-def]
-        clock.t += eval_seconds
-        evaluated.append(exp.steps_done)
-        return real()
-
-    exp.evaluate = evaluate  # type: ignore[method-assign]
-    return exp, clock, evaluated
-
-
-def test_history_evaluations_keep_to_the_time_budget() -> None:
-    # Each step takes 1 s and an evaluation 5 s; a 12.5 % budget (exact in binary)
-    # allows one every 40 steps; the first point after a reset is always evaluated.
-    exp, clock, evaluated = _timed_experiment(5.0)
-    assert exp.eval_budget == 0.1
-    exp.eval_budget = 0.125
-    for _ in range(200):
-        clock.t += 1.0
-        exp.step()
-    assert evaluated == [1, 41, 81, 121, 161]
-    h = exp.history.columns
-    assert h["step"] == list(range(1, 201))  # every step is still a history point
-    assert all(len(g) == 3 and g[0] is not None for g in h["grad_norm"])  # from each trace
-    loss = h["train_loss"]
-    assert len(set(loss[0:40])) == 1 and loss[40] != loss[39]  # carried forward, then fresh
-    assert len(set(h["test_acc"][40:80])) == 1 and h["test_loss"][40] is not None
-
-
-def test_history_stepping_by_hand_evaluates_every_point() -> None:
-    exp, clock, evaluated = _timed_experiment(5.0)
-    for _ in range(5):
-        clock.t += 100.0  # a person clicking "step": far slower than the budget
-        exp.step()
-    assert evaluated == [1, 2, 3, 4, 5]
-
-
-def test_history_without_budget_evaluates_every_point() -> None:
-    exp, _clock, evaluated = _timed_experiment(5.0)
-    exp.eval_budget = None
-    exp.run_steps(20)
-    assert evaluated == list(range(1, 21))
-    assert exp.history.columns["train_loss"][-1] == exp.evaluate().train_loss
+# The history's evaluation budget and what each point records: test_history.py.
 
 
 def test_config_passes_batchnorm_and_residual() -> None:
