@@ -15,11 +15,18 @@ a free port of 127.0.0.1 and measures, with the default network (2 inputs, 4-2 t
    p99 inter-frame gap, and the server's event-loop lag measured from outside by one
    more (idle) client that sends ``ping`` every 50 ms and times the ``pong`` — a ping
    touches no worker thread, so its round trip bounds the loop's lag from above;
-4. bytes per message for three networks.
+4. bytes per message for three networks;
+5. in this process, no server: the CPU time one frame, one frame while playing, one
+   grid and one topology take to build and encode (``Workspace.frame_text`` …), for the
+   same three networks — the server's per-message cost without the network around it.
 
 The server's per-connection message rate limit (50/s by default) would refuse most
 of the 2,000 back-to-back steps of (1), so the server is started with
 ``BPVIZ_MESSAGE_RATE`` raised; every other setting is the default.
+
+``--quick`` (about 20 s) runs shorter: 500 steps in (1), 2 s of play in (2), 30 clients
+for 5 s in (3); its figures are for comparing two versions on one machine, not for the
+targets. ``--only-frames`` runs (5) alone.
 """
 
 # One BLAS thread, set before NumPy is imported; the server subprocess inherits it.
@@ -28,6 +35,7 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
+import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import gc  # noqa: E402
 import itertools  # noqa: E402
@@ -51,6 +59,8 @@ from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
 from bpviz.core.experiment import config as core_config  # noqa: E402
 from bpviz.core.experiment.experiment import Experiment  # noqa: E402
+from bpviz.server.settings import Settings  # noqa: E402
+from bpviz.server.workspace import Workspace  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -79,6 +89,11 @@ DIGITS = {
     },
 }
 TANH_6X8 = {"network": {"hidden": [{"units": 8, "activation": "tanh"}] * 6}}
+NETWORKS = (
+    ("default 2-4-2-1 tanh", {}),
+    ("digits 64-64-64-10 relu", DIGITS),
+    ("2-8×6-1 tanh (6×8)", TANH_6X8),
+)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -426,11 +441,7 @@ async def bench_crowd(url: str, server: Server) -> CrowdResult:
 async def bench_bytes(url: str) -> list[tuple[str, dict[str, int]]]:
     ws, _ = await open_session(url)
     out = []
-    for name, config in (
-        ("default 2-4-2-1 tanh", {}),
-        ("digits 64-64-64-10 relu", DIGITS),
-        ("2-8×6-1 tanh (6×8)", TANH_6X8),
-    ):
+    for name, config in NETWORKS:
         got = await configure(ws, config)
         await ws.send(json.dumps({"type": "step", "unit": "step"}))
         frame = await until(ws, "frame")
@@ -445,12 +456,87 @@ async def bench_bytes(url: str) -> list[tuple[str, dict[str, int]]]:
     return out
 
 
+# ----------------------------------------------------------------------------- (5)
+def cpu_time(fn: Any, n: int, repeats: int = 15) -> float:
+    """CPU seconds of one call (this thread; the best of ``repeats`` runs of ``n``)."""
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.thread_time()
+        for _ in range(n):
+            fn()
+        best = min(best, (time.thread_time() - t0) / n)
+    return best
+
+
+def bench_frames() -> list[tuple[str, dict[str, float]]]:
+    """Build and encode messages in this process, after one full step of each network."""
+    out = []
+    gc.collect()
+    gc.disable()
+    try:
+        for name, config in NETWORKS:
+            work = Workspace(Settings())
+            work.adopt(Experiment.from_config(core_config.validate(config)))
+            work.exp.step()
+            costs = {"frame": cpu_time(work.frame_text, 100)}
+            work.view.playing = True
+            costs["frame while playing"] = cpu_time(work.frame_text, 100)
+            work.view.playing = False
+            if work.grid_text() is not None:
+                costs["grid"] = cpu_time(work.grid_text, 30)
+            costs["topology"] = cpu_time(work.topology_text, 30)
+            out.append((name, costs))
+    finally:
+        gc.enable()
+    return out
+
+
 # ----------------------------------------------------------------------------- report
 def ms(s: float) -> str:
     return f"{s * 1e3:.2f} ms"
 
 
+def us(s: float) -> str:
+    return f"{s * 1e6:,.0f} µs"
+
+
+def report(figures: list[Figure]) -> int:
+    print()
+    head = f"{'figure':<44} {'measured':>16} {'target':>14}  result"
+    print(head)
+    print("-" * len(head))
+    fails = 0
+    for f in figures:
+        result = "info" if f.passed is None else ("PASS" if f.passed else "FAIL")
+        fails += f.passed is False
+        print(f"{f.name:<44} {f.value:>16} {f.target:>14}  {result}")
+    print()
+    return fails
+
+
+def frame_figures() -> list[Figure]:
+    figures = []
+    print("(5) CPU time to build and encode, in this process (best of 15 runs):")
+    for name, costs in bench_frames():
+        print("    " + f"{name:<26}" + ", ".join(f"{k} {us(v)}" for k, v in costs.items()))
+        figures.append(Figure(f"(5) frame, {name}", us(costs["frame"]), "-", None))
+        figures.append(
+            Figure("    frame while playing", us(costs["frame while playing"]), "-", None)
+        )
+    return figures
+
+
 def main() -> int:
+    global STEP_COUNT, PLAY_SECONDS, CLIENTS, CLIENTS_SECONDS
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a shorter run, for comparisons")
+    parser.add_argument("--only-frames", action="store_true", help="run (5) alone (no server)")
+    args = parser.parse_args()
+    if args.only_frames:
+        report(frame_figures())
+        return 0
+    if args.quick:
+        STEP_COUNT, PLAY_SECONDS, CLIENTS, CLIENTS_SECONDS = 500, 2.0, 30, 5.0
     t_all = time.perf_counter()
     try:
         from threadpoolctl import threadpool_info
@@ -603,16 +689,9 @@ def main() -> int:
     finally:
         server.stop()
 
-    print()
-    head = f"{'figure':<44} {'measured':>16} {'target':>14}  result"
-    print(head)
-    print("-" * len(head))
-    fails = 0
-    for f in figures:
-        result = "info" if f.passed is None else ("PASS" if f.passed else "FAIL")
-        fails += f.passed is False
-        print(f"{f.name:<44} {f.value:>16} {f.target:>14}  {result}")
-    print()
+    # (5)
+    figures += frame_figures()
+    fails = report(figures)
     print(f"{fails} target(s) missed; whole run {time.perf_counter() - t_all:.0f} s")
     return 0
 

@@ -1,9 +1,10 @@
 """Compact JSON for frames: NumPy arrays as lists with trimmed precision.
 
-Starlette's ``send_json`` writes bare ``NaN``/``Infinity`` tokens that the browser's
-``JSON.parse`` rejects; here every non-finite number becomes ``null`` and the frame
-says ``"diverged": true`` instead. Floats keep 6 significant digits: enough for every
-number the page prints, and a third of the bytes of ``repr``.
+The server's one NaN → null sanitiser. Starlette's ``send_json`` writes bare
+``NaN``/``Infinity`` tokens that the browser's ``JSON.parse`` rejects; here every
+non-finite number becomes ``null`` and the frame says ``"diverged": true`` instead.
+Floats keep 6 significant digits: enough for every number the page prints, and a third
+of the bytes of ``repr``.
 
 Speed: arrays are rounded in NumPy (one vectorized pass), turned into lists with
 ``tolist`` and written by the C JSON encoder; Python touches the dict structure only.
@@ -15,9 +16,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 
 _DIGITS = 6
 _encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
@@ -43,36 +46,89 @@ def _float(v: float) -> float | None:
     return float(f"{v:.6g}") if math.isfinite(v) else None
 
 
-class _Slot:
-    """Where a float array goes once all arrays have been rounded together."""
-
-    __slots__ = ("shape", "start", "stop")
-
-    def __init__(self, shape: tuple[int, ...], start: int, stop: int) -> None:
-        self.shape, self.start, self.stop = shape, start, stop
+def _exact(v: float) -> float | None:
+    return v if math.isfinite(v) else None
 
 
-def _collect(obj: Any, arrays: list[np.ndarray], offset: list[int]) -> Any:
-    if isinstance(obj, np.ndarray):
-        if obj.dtype.kind in "biu":
-            return obj.tolist()
-        if obj.ndim == 0:
-            return _float(float(obj))
-        start = offset[0]
-        offset[0] += obj.size
-        arrays.append(obj.ravel())
-        return _Slot(obj.shape, start, offset[0])
-    if isinstance(obj, dict):
-        return {str(k): _collect(v, arrays, offset) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_collect(v, arrays, offset) for v in obj]
-    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
-        return obj
-    if isinstance(obj, int | np.integer):
-        return int(obj)
-    if isinstance(obj, float | np.floating):
-        return _float(float(obj))
-    raise TypeError(f"cannot encode {type(obj).__name__}")
+class _Encoding:
+    """One call of :func:`jsonable`: the float arrays met, and where each one goes."""
+
+    __slots__ = ("arrays", "num", "places", "size")
+
+    def __init__(self, num: Callable[[float], float | None]) -> None:
+        self.num = num
+        self.arrays: list[np.ndarray] = []
+        # (container, key or index, shape, start, stop) of each float array
+        self.places: list[tuple[Any, Any, tuple[int, ...], int, int]] = []
+        self.size = 0
+
+    def place(self, container: Any, key: Any, a: np.ndarray) -> None:
+        """``a`` goes to ``container[key]`` once all arrays are rounded together."""
+        start = self.size
+        self.size += a.size
+        self.arrays.append(a.ravel())
+        self.places.append((container, key, a.shape, start, self.size))
+
+
+def _is_float_array(v: Any) -> bool:
+    return type(v) is np.ndarray and v.ndim > 0 and v.dtype.kind == "f"
+
+
+def _dict(items: Any, enc: _Encoding) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in items:
+        key = k if type(k) is str else str(k)
+        if _is_float_array(v):
+            out[key] = None
+            enc.place(out, key, v)
+        else:
+            out[key] = _value(v, enc)
+    return out
+
+
+def _list(values: Any, enc: _Encoding) -> list[Any]:
+    out: list[Any] = []
+    for i, v in enumerate(values):
+        if _is_float_array(v):
+            out.append(None)
+            enc.place(out, i, v)
+        else:
+            out.append(_value(v, enc))
+    return out
+
+
+def _value(v: Any, enc: _Encoding) -> Any:
+    """``v`` as a JSON value; float arrays inside it are left to :meth:`_Encoding.place`."""
+    t = type(v)
+    if t is float:
+        return enc.num(v)
+    if v is None or t is str or t is bool or t is int:
+        return v
+    if t is dict:
+        return _dict(v.items(), enc)
+    if t is list or t is tuple:
+        return _list(v, enc)
+    if isinstance(v, BaseModel):
+        # a message (built with ``model_construct``): the fields it was given, in order
+        given = v.model_fields_set
+        return _dict(((k, x) for k, x in v.__dict__.items() if k in given), enc)
+    if isinstance(v, np.ndarray):
+        if v.dtype.kind in "biu":
+            return v.tolist()
+        if v.ndim == 0:
+            return enc.num(float(v))
+        raise TypeError(f"cannot encode an array of {v.dtype}")
+    if isinstance(v, str):  # a subclass of str
+        return v
+    if isinstance(v, int | np.integer):
+        return int(v)
+    if isinstance(v, float | np.floating):
+        return enc.num(float(v))
+    if isinstance(v, dict):
+        return _dict(v.items(), enc)
+    if isinstance(v, list | tuple):
+        return _list(v, enc)
+    raise TypeError(f"cannot encode {t.__name__}")
 
 
 def _nest(flat: list[Any], shape: tuple[int, ...]) -> list[Any]:
@@ -82,32 +138,31 @@ def _nest(flat: list[Any], shape: tuple[int, ...]) -> list[Any]:
     return [_nest(flat[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0])]
 
 
-def _fill(obj: Any, flat: list[Any]) -> Any:
-    if isinstance(obj, _Slot):
-        return _nest(flat[obj.start : obj.stop], obj.shape)
-    if isinstance(obj, dict):
-        return {k: _fill(v, flat) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_fill(v, flat) for v in obj]
-    return obj
+def jsonable(obj: Any, rounded: bool = True) -> Any:
+    """``obj`` (dicts, lists, pydantic messages, numbers, strings, NumPy arrays) as plain
+    JSON values: arrays as (nested) lists, every non-finite float as ``None``, floats
+    rounded to 6 significant digits (``rounded=False``: kept exact). All float arrays
+    are rounded in one NumPy pass."""
+    enc = _Encoding(_float if rounded else _exact)
+    root = [obj]
+    out = _list(root, enc)
+    if enc.arrays:
+        r = np.concatenate(enc.arrays).astype(np.float64, copy=False)
+        if rounded:
+            r = round_significant(r)
+        finite = np.isfinite(r)
+        if finite.all():
+            flat: list[Any] = r.tolist()
+        else:
+            values = r.astype(object)
+            values[~finite] = None
+            flat = values.tolist()
+        for container, key, shape, start, stop in enc.places:
+            container[key] = _nest(flat[start:stop], shape)
+    return out[0]
 
 
 def dumps(obj: Any) -> str:
-    """Encode ``obj`` (dicts, lists, numbers, strings, NumPy arrays) as compact JSON.
-
-    Non-finite floats become ``null``; the result never contains ``NaN`` or ``Infinity``.
-    All float arrays are rounded in one NumPy pass.
-    """
-    arrays: list[np.ndarray] = []
-    skeleton = _collect(obj, arrays, [0])
-    if not arrays:
-        return _encoder.encode(skeleton)
-    r = round_significant(np.concatenate(arrays))
-    finite = np.isfinite(r)
-    if finite.all():
-        flat: list[Any] = r.tolist()
-    else:
-        values = r.astype(object)
-        values[~finite] = None
-        flat = values.tolist()
-    return _encoder.encode(_fill(skeleton, flat))
+    """Encode ``obj`` as compact JSON (see :func:`jsonable`): never a ``NaN`` or
+    ``Infinity`` token."""
+    return _encoder.encode(jsonable(obj))

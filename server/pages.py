@@ -84,6 +84,6 @@ async def index(request: Request) -> HTMLResponse:
 @router.get("/lab", response_class=HTMLResponse, include_in_schema=False)
 async def lab(request: Request) -> HTMLResponse:
     """The vanishing-gradient lab (two sessions side by side)."""
-    path = FRONTEND_DIR / "templates" / "lab.html"
-    name = "lab.html" if path.exists() else "index.html"
-    return templates.TemplateResponse(request, name, {"protocol": PROTOCOL_VERSION, "page": "lab"})
+    return templates.TemplateResponse(
+        request, "lab.html", {"protocol": PROTOCOL_VERSION, "page": "lab"}
+    )

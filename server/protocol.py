@@ -1,48 +1,136 @@
 """The websocket protocol: one pydantic model per message, a ``type`` discriminator.
 
-``docs/protocol.md`` is the prose; the JSON Schema served at ``/api/schema`` is derived
-from these models, and a test parses every example in the document with them.
+The client → server messages are here, the server → client ones in
+``bpviz.server.messages`` (importable from here too). ``docs/protocol.md`` is the prose;
+the JSON Schema served at ``/api/schema`` is derived from these models, and a test
+parses every example in the document with them.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import Field, TypeAdapter, ValidationError
+
+from .messages import (
+    Confusion,
+    CsvInfo,
+    Curve,
+    Error,
+    Exported,
+    FprimeHistogram,
+    Frame,
+    FrameLayer,
+    GradCheckResult,
+    GradCheckScalingResult,
+    Grid,
+    Hello,
+    HistoryIncrement,
+    Hyper,
+    Inspected,
+    Message,
+    Metrics,
+    NeuronCurve,
+    Norms,
+    Phase,
+    PhaseAt,
+    Pong,
+    Quantized,
+    RewindRange,
+    ScalingPoint,
+    ServerMessage,
+    State,
+    StopReason,
+    Topology,
+    TopologyLayer,
+    server_adapter,
+)
+
+__all__ = [
+    "PROTOCOL_VERSION",
+    "ClientMessage",
+    "Configure",
+    "Confusion",
+    "CsvInfo",
+    "CsvInspect",
+    "Curve",
+    "Error",
+    "Export",
+    "Exported",
+    "Focus",
+    "FprimeHistogram",
+    "Frame",
+    "FrameLayer",
+    "GradCheck",
+    "GradCheckResult",
+    "GradCheckScaling",
+    "GradCheckScalingResult",
+    "Grid",
+    "Hello",
+    "HistoryIncrement",
+    "Hyper",
+    "Import",
+    "Inspect",
+    "Inspected",
+    "Message",
+    "Metrics",
+    "NeuronCurve",
+    "Norms",
+    "Options",
+    "Pause",
+    "Phase",
+    "PhaseAt",
+    "Ping",
+    "Play",
+    "Pong",
+    "Quantized",
+    "Reset",
+    "RewindRange",
+    "ScalingPoint",
+    "Seek",
+    "ServerMessage",
+    "SetTraining",
+    "State",
+    "Step",
+    "StopReason",
+    "Topology",
+    "TopologyLayer",
+    "Until",
+    "client_adapter",
+    "invalid_message",
+    "schemas",
+    "server_adapter",
+]
 
 PROTOCOL_VERSION = 1
 
 StepUnit = Literal["phase", "forward", "backward", "update", "step", "epoch"]
 
 
-class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False)
-
-
 # ---------------------------------------------------------------- client -> server
 
 
-class Configure(_Message):
+class Configure(Message):
     """Rebuild network and data from a config (see ``docs/config.md``); missing keys default."""
 
     type: Literal["configure"]
     config: dict[str, Any] = Field(default_factory=dict)
 
 
-class Reset(_Message):
+class Reset(Message):
     """Re-initialize the weights with the seed and clear the history."""
 
     type: Literal["reset"]
 
 
-class SetTraining(_Message):
+class SetTraining(Message):
     """Change hyper-parameters of the ``training`` section live, keeping the weights."""
 
     type: Literal["set"]
     training: dict[str, Any]
 
 
-class Step(_Message):
+class Step(Message):
     """Advance by ``count`` units: one phase, the rest of the forward or backward pass,
     the update, a full step or an epoch."""
 
@@ -51,7 +139,7 @@ class Step(_Message):
     count: int = Field(default=1, ge=1, le=1000)
 
 
-class Until(_Message):
+class Until(Message):
     """When playing stops by itself: the train loss at or below ``loss``, and/or the step
     count reaching ``steps``."""
 
@@ -59,7 +147,7 @@ class Until(_Message):
     steps: int | None = Field(default=None, ge=1, le=100_000_000)
 
 
-class Play(_Message):
+class Play(Message):
     """Train continuously. ``speed``: steps per second, or null for as fast as possible.
     ``fps``: frames per second the client wants at most. ``until``: a stop condition."""
 
@@ -69,20 +157,20 @@ class Play(_Message):
     until: Until | None = None
 
 
-class Pause(_Message):
+class Pause(Message):
     """Stop playing; the step in progress is finished first."""
 
     type: Literal["pause"]
 
 
-class Focus(_Message):
+class Focus(Message):
     """Which example of the batch the frames' per-neuron numbers show."""
 
     type: Literal["focus"]
     example: int = Field(ge=0, le=100_000)
 
 
-class Inspect(_Message):
+class Inspect(Message):
     """Ask for the incoming weights of one neuron (for layers too large to stream whole)."""
 
     type: Literal["inspect"]
@@ -90,20 +178,20 @@ class Inspect(_Message):
     neuron: int = Field(ge=0, le=100_000)
 
 
-class GradCheck(_Message):
+class GradCheck(Message):
     """Compare backprop's gradient with central differences on the current batch."""
 
     type: Literal["gradcheck"]
     max_examples: int = Field(default=32, ge=1, le=1024)
 
 
-class GradCheckScaling(_Message):
+class GradCheckScaling(Message):
     """Time backprop against finite differences for networks of several sizes."""
 
     type: Literal["gradcheck_scaling"]
 
 
-class CsvInspect(_Message):
+class CsvInspect(Message):
     """An uploaded CSV file: check it, keep it in the session by its hash, describe it."""
 
     type: Literal["csv_inspect"]
@@ -111,27 +199,27 @@ class CsvInspect(_Message):
     text: str
 
 
-class Seek(_Message):
+class Seek(Message):
     """Show a recent step again (``step``), or the live end (``null``)."""
 
     type: Literal["seek"]
     step: int | None = Field(ge=0, le=10**12)
 
 
-class Export(_Message):
+class Export(Message):
     """Ask for the whole run (config, weights, history) as one JSON object."""
 
     type: Literal["export"]
 
 
-class Import(_Message):
+class Import(Message):
     """Restore a run produced by ``export`` or ``bpviz train``."""
 
     type: Literal["import"]
     run: dict[str, Any]
 
 
-class Options(_Message):
+class Options(Message):
     """Session options: ``grids`` false stops decision-boundary grids (for views that
     draw none, like the lab)."""
 
@@ -139,7 +227,7 @@ class Options(_Message):
     grids: bool = True
 
 
-class Ping(_Message):
+class Ping(Message):
     """Round-trip probe; answered by ``pong`` with the same ``id``."""
 
     type: Literal["ping"]
@@ -166,151 +254,27 @@ ClientMessage = Annotated[
     Field(discriminator="type"),
 ]
 client_adapter: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
+MESSAGE_TYPES = ", ".join(client_adapter.json_schema()["discriminator"]["mapping"])
 
 
-# ---------------------------------------------------------------- server -> client
-
-
-class Hello(_Message):
-    type: Literal["hello"]
-    protocol: int
-    server: str
-    limits: dict[str, Any]
-    session: str
-
-
-class Topology(_Message):
-    """Sent after every configure, reset and import: what the network and data are."""
-
-    type: Literal["topology"]
-    config: dict[str, Any]
-    layers: list[dict[str, Any]]
-    phases: list[dict[str, Any]]
-    data: dict[str, Any]
-    n_params: int
-    rewind: dict[str, int | None] | None = None
-
-
-class Frame(_Message):
-    """The state after a phase or step: cursor, per-layer numbers, loss, history increment."""
-
-    type: Literal["frame"]
-    step: int
-    epoch: float
-    cursor: dict[str, Any]
-    last_phase: dict[str, Any] | None
-    example: int
-    batch: list[int]
-    x: list[float | None] | None
-    y: list[float | None] | None
-    layers: list[dict[str, Any]]
-    loss: float | None
-    grad_norm: float | None
-    clipped: bool
-    diverged: bool
-    playing: bool
-    steps_per_second: float | None
-    history: dict[str, Any] | None
-    metrics: dict[str, Any] | None = None
-    rewind: dict[str, int | None] | None = None
-    viewing: int | None = None
-
-
-class Grid(_Message):
-    """Decision boundary / fitted curve: network output over the input domain,
-    and one thumbnail per hidden neuron, quantized to bytes (base64)."""
-
-    type: Literal["grid"]
-    step: int
-    kind: Literal["2d", "1d"]
-    domain: list[list[float]]
-    resolution: int
-    output: dict[str, Any]
-    neurons: list[list[dict[str, Any]]]
-
-
-class GradCheckResult(_Message):
-    type: Literal["gradcheck"]
-    result: dict[str, Any]
-
-
-class GradCheckScalingResult(_Message):
-    type: Literal["gradcheck_scaling"]
-    points: list[dict[str, Any]]
-
-
-class CsvInfo(_Message):
-    """An uploaded CSV was accepted: its hash (for ``data.csv``) and what it holds."""
-
-    type: Literal["csv_info"]
-    hash: str
-    name: str
-    columns: list[str]
-    n_rows: int
-    numeric_columns: list[str]
-    suggested_target: str
-    suggested_task: Literal["binary", "multiclass", "regression"]
-    preview: list[list[str]]
-    limits: dict[str, int]
-
-
-class Exported(_Message):
-    type: Literal["export"]
-    run: dict[str, Any]
-
-
-class State(_Message):
-    type: Literal["state"]
-    playing: bool
-    diverged: bool
-    speed: float | None
-    stopped: Literal["loss", "steps"] | None = None
-
-
-class Inspected(_Message):
-    type: Literal["inspect"]
-    layer: int
-    neuron: int
-    W: list[float | None]
-    dW: list[float | None] | None
-    dW_update: list[float | None] | None
-    a_prev: list[float | None] | None
-    W_next: list[float | None] | None = None
-    delta_next: list[float | None] | None = None
-
-
-class Pong(_Message):
-    type: Literal["pong"]
-    id: int | str | None
-
-
-class Error(_Message):
-    """Something the client sent could not be done; nothing was changed."""
-
-    type: Literal["error"]
-    code: str
-    message: str
-    field: str | None = None
-    row: int | None = None
-    column: str | None = None
-
-
-ServerMessage = Annotated[
-    Hello
-    | Topology
-    | Frame
-    | Grid
-    | GradCheckResult
-    | GradCheckScalingResult
-    | CsvInfo
-    | Exported
-    | State
-    | Inspected
-    | Pong
-    | Error,
-    Field(discriminator="type"),
-]
-server_adapter: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)
+def invalid_message(exc: ValidationError) -> Error:
+    """The ``error`` that answers a message which does not parse (nothing was done);
+    ``field`` names the wrong field, ``null`` when the message as a whole is wrong."""
+    err = exc.errors()[0]
+    loc = [str(p) for p in err["loc"]]
+    code, field = "bad_message", None
+    if err["type"] in ("json_invalid", "json_type"):
+        code, message = "bad_json", f"not valid JSON: {err['msg']}"
+    elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        message = f"unknown or missing message type; expected one of: {MESSAGE_TYPES}"
+        field = "type"
+    elif not loc:
+        message = 'a message must be a JSON object with a "type"'
+    else:
+        # Drop the discriminator tag pydantic puts first (e.g. "step").
+        field = ".".join(loc[1:]) if len(loc) > 1 else loc[0]
+        message = f"{field}: {err['msg']}" if field else err["msg"]
+    return Error(type="error", code=code, message=message, field=field)
 
 
 def schemas() -> dict[str, Any]:

@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from bpviz.server.runtime import Runtime
-from bpviz.server.session import Session
-from bpviz.server.settings import Settings
+from .runtime import Runtime
+from .session import Session
+from .settings import Settings
 
 router = APIRouter()
 log = logging.getLogger("bpviz.ws")
@@ -84,7 +84,7 @@ async def session_socket(websocket: WebSocket) -> None:
                 break
             text = message.get("text")
             if text is None:
-                await session.send_error("bad_message", "messages must be JSON text frames")
+                session.send_error("bad_message", "messages must be JSON text frames")
                 continue
             # Only an `import` (an exported run) and a `csv_inspect` (an uploaded file) may
             # be larger than an ordinary message; their "type" comes in the first 4 KiB.
@@ -94,7 +94,7 @@ async def session_socket(websocket: WebSocket) -> None:
                 large and '"import"' not in head and '"csv_inspect"' not in head
             ):
                 limit = settings.max_upload_bytes if large else settings.max_message_bytes
-                await session.send_error(
+                session.send_error(
                     "too_large",
                     f"message of {len(text):,} bytes is over the limit of {limit:,} bytes",
                 )
@@ -102,7 +102,7 @@ async def session_socket(websocket: WebSocket) -> None:
                 await websocket.close(code=CLOSE_TOO_LARGE, reason="message too large")
                 break
             if not bucket.take():
-                await session.send_error(
+                session.send_error(
                     "rate_limited",
                     f"more than {settings.message_rate:g} messages per second; slow down",
                 )

@@ -14,6 +14,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from bpviz.server.app import create_app
+from bpviz.server.protocol import server_adapter
 from bpviz.server.settings import Settings
 
 
@@ -39,6 +40,7 @@ class Conn:
     def recv(self) -> dict[str, Any]:
         text = self.ws.receive_text()
         msg: dict[str, Any] = strict_json(text)
+        server_adapter.validate_python(msg)  # every message the server sends fits its model
         self.seen.append(msg)
         return msg
 

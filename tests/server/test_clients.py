@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from websockets.asyncio.client import connect
 
-from bpviz.server.session import OUTBOX_LIMIT
+from bpviz.server.outbox import OUTBOX_LIMIT
 from bpviz.server.settings import Settings
 
 from .conftest import LiveServer, strict_json

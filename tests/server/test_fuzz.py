@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bpviz.server.app import create_app
+from bpviz.server.protocol import server_adapter
 from bpviz.server.settings import Settings
 
 from .conftest import strict_json
@@ -107,6 +108,7 @@ def _drain_until_pong(ws: Any, ident: int) -> list[dict[str, Any]]:
     while True:
         text = ws.receive_text()
         msg = strict_json(text)
+        server_adapter.validate_python(msg)  # every answer fits its model
         seen.append(msg)
         if msg["type"] == "pong" and msg["id"] == ident:
             return seen

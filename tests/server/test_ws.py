@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from bpviz.server.session import RESET_POINTS
+from bpviz.server.frames import RESET_POINTS
 from bpviz.server.settings import Settings
 
 from .conftest import Conn

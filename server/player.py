@@ -1,0 +1,223 @@
+"""Playing: train continuously and stream frames, each session taking its fair share.
+
+One pass through the loop is one job on the shared worker pool: train for a slice of
+time, then (when a frame is due) build the frame and the grid in the same job — one hop
+through the pool. A slice is this session's share of a frame interval: with many
+sessions playing they take turns, and each still gets frames at the rate it asked for,
+at fewer steps each. At a fixed ``speed`` the loop sleeps between steps and sends a
+frame when one is due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
+
+from .protocol import StopReason, Until
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+    from .settings import Settings
+    from .workspace import Workspace
+
+T = TypeVar("T")
+
+TRAIN_SHARE = 0.5  # of the CPU when many sessions play; the rest builds and sends frames
+MIN_SLICE = 0.0001  # seconds; a slice always runs at least one step
+GRID_INTERVAL = 0.2  # seconds between decision-boundary grids while playing
+FAST_PLAY = 50.0  # steps/s above which playing checkpoints sparsely (see core.rewind)
+RATE_WINDOW = 0.5  # seconds over which the steps/s shown in frames is measured
+
+
+class Host(Protocol):
+    """What the player needs from its session."""
+
+    runtime: Runtime
+    settings: Settings
+    workspace: Workspace
+    closed: bool
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]: ...
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T: ...
+
+    async def publish_frame(self, grid: bool) -> None: ...
+
+    def put_frame(self, frame: str | None, grid: str | None) -> None: ...
+
+    def send_state(self, stopped: StopReason | None = None) -> None: ...
+
+
+class Slice(NamedTuple):
+    """What one worker job did: steps trained, and the frame and grid it built (if due)."""
+
+    steps: int
+    diverged: bool
+    frame: str | None
+    grid: str | None
+    stopped: StopReason | None = None
+
+
+def slice_seconds(interval: float, playing: int, max_slice: float, until_frame: float) -> float:
+    """How long the next training slice runs: this session's share of a frame
+    ``interval`` with ``playing`` sessions playing (leaving room for the frames), at most
+    ``max_slice``, and ending when the next frame is due (``until_frame`` seconds)."""
+    share = TRAIN_SHARE * interval / max(1, playing)
+    seconds = min(max_slice, max(share, MIN_SLICE))
+    return min(seconds, max(until_frame, MIN_SLICE))
+
+
+def grid_interval(playing: int) -> float:
+    """Seconds between grids while playing: a grid costs ~ms, so with many sessions
+    playing each gets them less often."""
+    return GRID_INTERVAL * max(1.0, playing / 10)
+
+
+def play_slice(
+    work: Workspace,
+    seconds: float,
+    max_steps: int | None,
+    until_loss: float | None,
+    fast: bool,
+    frame: bool,
+    grid: bool,
+) -> Slice:
+    """One worker job while playing: train, then build the frame and grid if asked (a
+    frame always when the run diverged or a stop condition was met)."""
+    steps, stopped = work.train(seconds, max_steps, until_loss, fast)
+    diverged = work.exp.diverged
+    frame = frame or diverged or stopped is not None
+    return Slice(
+        steps,
+        diverged,
+        work.frame_text() if frame else None,
+        work.grid_text() if frame and (grid or diverged) else None,
+        stopped,
+    )
+
+
+class Player:
+    """The play loop of one session: ``speed`` steps/s (``None``: as fast as possible),
+    at most ``fps`` frames/s, an optional stop condition ``until``."""
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        self.speed: float | None = None
+        self.fps = 30
+        self.until: Until | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def playing(self) -> bool:
+        return self.host.workspace.view.playing
+
+    def pace(self, speed: float | None, fps: int) -> None:
+        """Steps per second and frames per second (capped by the server's ``max_fps``)."""
+        self.speed = speed
+        self.fps = min(fps, self.host.settings.max_fps)
+
+    def play(self, until: Until | None) -> None:
+        """Play (on with a new stop condition if already playing); stop by itself once the
+        train loss reaches ``until.loss`` or the step count ``until.steps``."""
+        if until is not None and until.loss is None and until.steps is None:
+            until = None
+        self.until = until
+        if not self.playing:
+            self._start(until.steps if until is not None else None, "steps")
+
+    def run_steps(self, steps: int) -> None:
+        """Train ``steps`` steps as fast as possible in slices, like play, so that pause
+        can stop them and other sessions run in between."""
+        self.speed = None
+        self.until = None
+        self._start(self.host.workspace.exp.steps_done + steps, None)
+
+    def _start(self, target: int | None, stop_reason: StopReason | None) -> None:
+        self.host.workspace.view.playing = True
+        self._task = self.host.spawn(self._loop(target, stop_reason))
+
+    async def stop(self) -> None:
+        """Stop playing; the slice in progress is finished first."""
+        view = self.host.workspace.view
+        view.playing = False
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        view.steps_per_second = None
+
+    async def _loop(self, target: int | None, stop_reason: StopReason | None) -> None:
+        """Train until stopped, or until ``target`` steps are done (then the state says
+        ``stop_reason``), publishing frames."""
+        host = self.host
+        runtime = host.runtime
+        work = host.workspace
+        view = work.view
+        runtime.playing_started()
+        stopped: StopReason | None = None
+        try:
+            t_start = time.monotonic()
+            steps = 0
+            next_frame = next_grid = rate_t = t_start
+            rate_steps = 0
+            while view.playing and not host.closed:
+                now = time.monotonic()
+                interval = 1.0 / self.fps
+                owed: int | None = None
+                if self.speed is not None:
+                    owed = int(self.speed * (now - t_start)) - steps
+                    if owed <= 0:
+                        wake = min(next_frame, t_start + (steps + 1) / self.speed)
+                        await asyncio.sleep(max(wake - now, 0.001))
+                        if time.monotonic() >= next_frame:
+                            next_frame = max(next_frame + interval, time.monotonic())
+                            await host.publish_frame(grid=False)
+                        continue
+                if target is not None:
+                    left = target - work.exp.steps_done
+                    if left <= 0:
+                        stopped = stop_reason
+                        break
+                    owed = left if owed is None else min(owed, left)
+                seconds = slice_seconds(
+                    interval, runtime.playing_count, host.settings.slice_seconds, next_frame - now
+                )
+                want_frame = now + seconds >= next_frame
+                result = await host.run(
+                    play_slice,
+                    work,
+                    seconds,
+                    owed,
+                    self.until.loss if self.until is not None else None,
+                    self.speed is None or self.speed > FAST_PLAY,
+                    want_frame,
+                    want_frame and now + seconds >= next_grid,
+                )
+                steps += result.steps
+                rate_steps += result.steps
+                now = time.monotonic()
+                if now - rate_t >= RATE_WINDOW:
+                    view.steps_per_second = rate_steps / (now - rate_t)
+                    rate_t, rate_steps = now, 0
+                host.put_frame(result.frame, result.grid)
+                if result.frame is not None:
+                    next_frame = max(next_frame + interval, now)
+                if result.grid is not None:
+                    next_grid = now + grid_interval(runtime.playing_count)
+                if result.stopped is not None:
+                    stopped = result.stopped
+                    break
+                if result.diverged:
+                    break
+                await asyncio.sleep(0)
+        finally:
+            runtime.playing_ended()
+        if view.playing and not host.closed:  # finished by itself: diverged or target reached
+            view.playing = False
+            self._task = None
+            self.until = None
+            host.send_state(stopped)
+            await host.publish_frame(grid=True)

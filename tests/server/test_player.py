@@ -1,0 +1,132 @@
+"""The play loop: fair-share slices, stop conditions, a frame when it ends."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import pytest
+
+from bpviz.core.experiment import config as core_config
+from bpviz.core.experiment.experiment import Experiment
+from bpviz.server.player import (
+    MIN_SLICE,
+    TRAIN_SHARE,
+    Player,
+    grid_interval,
+    play_slice,
+    slice_seconds,
+)
+from bpviz.server.protocol import Until
+from bpviz.server.runtime import Runtime
+from bpviz.server.settings import Settings
+from bpviz.server.workspace import Workspace
+
+T = TypeVar("T")
+
+
+def workspace(**config: Any) -> Workspace:
+    work = Workspace(Settings())
+    work.adopt(Experiment.from_config(core_config.validate(config)))
+    return work
+
+
+def test_a_slice_is_a_fair_share_of_a_frame_interval() -> None:
+    interval = 1 / 30
+    alone = slice_seconds(interval, 1, max_slice=1.0, until_frame=1.0)
+    assert alone == pytest.approx(TRAIN_SHARE * interval)
+    assert slice_seconds(interval, 10, 1.0, 1.0) == pytest.approx(alone / 10)
+    assert slice_seconds(interval, 1, max_slice=0.008, until_frame=1.0) == 0.008
+    assert slice_seconds(interval, 1, 1.0, until_frame=0.002) == 0.002  # the frame is due
+    assert slice_seconds(interval, 10**6, 1.0, until_frame=-1.0) == MIN_SLICE
+    assert grid_interval(1) == grid_interval(10) < grid_interval(40)
+
+
+def test_play_slice_trains_and_builds_the_frame_when_due() -> None:
+    work = workspace()
+    result = play_slice(work, 10.0, 7, None, True, frame=False, grid=False)
+    assert result.steps == 7 and work.exp.steps_done == 7
+    assert result.frame is None and result.grid is None and result.stopped is None
+    result = play_slice(work, 10.0, 3, None, True, frame=True, grid=True)
+    assert json.loads(result.frame or "")["step"] == 10
+    assert json.loads(result.grid or "")["type"] == "grid"
+
+
+def test_play_slice_stops_at_the_loss_and_always_sends_that_frame() -> None:
+    work = workspace(training={"learning_rate": 0.5, "batch_size": 40})
+    result = play_slice(work, 10.0, 20_000, 0.6, True, frame=False, grid=False)
+    assert result.stopped == "loss" and result.frame is not None
+    loss = work.exp.last_recorded("train_loss")
+    assert loss is not None and loss <= 0.6
+
+
+class FakeSession:
+    """The player's host, without a websocket: it records what would be sent."""
+
+    def __init__(self) -> None:
+        self.settings = Settings()
+        self.runtime = Runtime(self.settings)
+        self.workspace = workspace()
+        self.closed = False
+        self.frames: list[str] = []
+        self.states: list[str | None] = []
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        return asyncio.get_running_loop().create_task(coro)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        return fn(*args)
+
+    async def publish_frame(self, grid: bool) -> None:
+        self.frames.append(self.workspace.frame_text())
+
+    def put_frame(self, frame: str | None, grid: str | None) -> None:
+        if frame is not None:
+            self.frames.append(frame)
+
+    def send_state(self, stopped: Any = None) -> None:
+        self.states.append(stopped)
+
+
+def test_run_steps_stops_at_the_target_and_says_so() -> None:
+    host = FakeSession()
+
+    async def go() -> None:
+        player = Player(host)
+        player.run_steps(120)
+        assert player.playing
+        while player.playing:
+            await asyncio.sleep(0.001)
+
+    asyncio.run(go())
+    assert host.workspace.exp.steps_done == 120
+    assert host.states == [None]  # a step command ends without a stop reason
+    last = json.loads(host.frames[-1])
+    assert last["step"] == 120 and last["playing"] is False
+    assert host.runtime.playing_count == 0
+
+
+def test_play_until_steps_then_stop_by_hand() -> None:
+    host = FakeSession()
+
+    async def go() -> None:
+        player = Player(host)
+        player.pace(None, 1000)
+        assert player.fps == host.settings.max_fps
+        player.play(Until(steps=30))
+        while player.playing:
+            await asyncio.sleep(0.001)
+        assert host.states == ["steps"] and host.workspace.exp.steps_done == 30
+        player.pace(2000.0, 60)
+        player.play(Until())  # an empty condition is no condition
+        assert player.until is None
+        await asyncio.sleep(0.05)
+        await player.stop()
+        assert not player.playing and host.workspace.view.steps_per_second is None
+
+    asyncio.run(go())
+    assert host.workspace.exp.steps_done > 30
+    assert host.states == ["steps"]  # stopped by hand: the session says so, not the player
+    host.runtime.shutdown()
