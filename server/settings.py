@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field
@@ -37,6 +39,33 @@ class Settings(BaseSettings):
     # Memory of one session's rewind checkpoints (the recent steps it can revisit).
     rewind_bytes: int = Field(default=8 * 1024 * 1024, ge=0)
 
+    # --- Host and proxies (DNS rebinding; forwarded headers) -----------------------
+    # Host names the server answers to besides the loopback names (localhost, 127.0.0.1, ::1).
+    allowed_hosts: list[str] = Field(default_factory=list)
+    # Addresses (IPs or CIDR ranges) whose X-Forwarded-* headers are trusted; none by default.
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    # --- Memory budgets ------------------------------------------------------------
+    # Estimated bytes one session may use (network, optimizer state, batch buffers, trace,
+    # rewind, grids); a config above it is refused before anything is built.
+    session_memory_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
+    # Estimated bytes all sessions together may use; past it new sessions get close 1013.
+    total_memory_bytes: int = Field(default=4 * 1024 * 1024 * 1024, ge=16 * 1024 * 1024)
+    # Sessions per client address: 0 = no cap (a class behind one NAT shares an address).
+    max_sessions_per_address: int = Field(default=0, ge=0)
+    # Bytes queued for one client before it is closed as too slow.
+    outbox_max_bytes: int = Field(default=16 * 1024 * 1024, ge=64 * 1024)
+
+    # --- What outlives a process ----------------------------------------------------
+    # Session snapshots (SQLite) live here unless Redis is configured.
+    data_dir: Path = Field(default_factory=lambda: default_data_dir())
+    # Redis for snapshots and rooms shared by several processes or replicas.
+    redis_url: str | None = None
+    # Seconds a snapshot of a session is kept after its last write.
+    snapshot_ttl: float = Field(default=24 * 3600.0, gt=0)
+    # Seconds between snapshots of a playing session (also written on pause and shutdown).
+    snapshot_interval: float = Field(default=3.0, gt=0)
+
     def uvicorn_options(self) -> dict[str, Any]:
         """How bpviz runs under uvicorn, in one place (CLI, tests and benchmarks use it)."""
         return {
@@ -46,6 +75,12 @@ class Settings(BaseSettings):
             "ws_ping_interval": self.ws_ping_interval,
             "ws_ping_timeout": self.ws_ping_timeout,
         }
+
+
+def default_data_dir() -> Path:
+    """The user's data directory: ``$XDG_DATA_HOME/bpviz`` or ``~/.local/share/bpviz``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "bpviz"
 
 
 @lru_cache(maxsize=1)
