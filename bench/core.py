@@ -3,9 +3,10 @@
 Run with ``make bench`` (or ``python bench/core.py``); ``bench/README.md`` explains the
 figures. One training step here is what a user gets from ``Stepper.step()``: forward,
 loss, backward and an SGD update, recording the whole trace (per layer ``z``, ``a``,
-``f'(z)``, ``δ``, ``dW``, ``db``, ``ΔW`` and the norms). PyTorch does the same math with
-autograd and ``torch.optim.SGD`` on one CPU thread, from the same initial weights on
-the same batches (the losses of the first steps are cross-checked).
+``f'(z)``, ``δ``, ``dW``, ``db``, the norms; ``ΔW`` is written out when first read).
+PyTorch does the same math with autograd and ``torch.optim.SGD`` on one CPU thread,
+from the same initial weights on the same batches (the losses of the first steps are
+cross-checked).
 """
 
 # One BLAS thread for NumPy, set before NumPy is imported (the second core is the server's).

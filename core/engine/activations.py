@@ -18,9 +18,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from . import registry
+
 FloatArray = npt.NDArray[np.floating[Any]]
 
-__all__ = ["ACTIVATIONS", "OUTPUT_ACTIVATIONS", "Activation", "FloatArray", "get_activation"]
+__all__ = [
+    "ACTIVATIONS",
+    "OUTPUT_ACTIVATIONS",
+    "Activation",
+    "FloatArray",
+    "Softmax",
+    "get_activation",
+]
 
 
 _EXP_FLOOR = {True: -708.0, False: -87.0}  # float64 / float32: e^{-z} stays finite
@@ -88,9 +97,8 @@ class Activation:
     """Base class: an activation ``f`` and its derivative ``f'``.
 
     Attributes:
-        name: key in :data:`ACTIVATIONS`.
-        formula: LaTeX of ``f``, e.g. ``\\sigma(z)=\\frac{1}{1+e^{-z}}``.
-        der_formula: LaTeX of ``f'``.
+        name: key in :data:`ACTIVATIONS` (a name of ``registry.ACTIVATIONS``), or
+            ``"softmax"`` (an output activation only).
         elementwise: False only for softmax (its ``der`` is the Jacobian diagonal).
         der_max: the largest value ``f'`` can take (sigmoid ``0.25``, SiLU ``1.0998``,
             most others ``1``); a unit whose ``|f'(z)| < 1e-3 · der_max`` for every example
@@ -98,8 +106,6 @@ class Activation:
     """
 
     name: str = ""
-    formula: str = ""
-    der_formula: str = ""
     elementwise: bool = True
     der_max: float = 1.0
 
@@ -117,8 +123,6 @@ class Activation:
 
 class Sigmoid(Activation):
     name = "sigmoid"
-    formula = r"\sigma(z)=\frac{1}{1+e^{-z}}"
-    der_formula = r"\sigma'(z)=\sigma(z)\,(1-\sigma(z))\le\tfrac14"
     der_max = 0.25
 
     def f(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
@@ -148,8 +152,6 @@ class Sigmoid(Activation):
 
 class Tanh(Activation):
     name = "tanh"
-    formula = r"\tanh(z)=\frac{e^{z}-e^{-z}}{e^{z}+e^{-z}}"
-    der_formula = r"\tanh'(z)=1-\tanh^2(z)"
 
     def f(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
         """``tanh(z)``, same shape as ``z``."""
@@ -166,8 +168,6 @@ class Tanh(Activation):
 
 class ReLU(Activation):
     name = "relu"
-    formula = r"\mathrm{ReLU}(z)=\max(0,z)"
-    der_formula = r"\mathrm{ReLU}'(z)=\begin{cases}1 & z>0\\0 & z\le 0\end{cases}"
 
     def f(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
         """``max(0, z)``, same shape as ``z``."""
@@ -185,8 +185,6 @@ class ReLU(Activation):
 class LeakyReLU(Activation):
     name = "leaky_relu"
     slope = 0.01
-    formula = r"\mathrm{LeakyReLU}(z)=\max(0.01z,\,z)"
-    der_formula = r"\mathrm{LeakyReLU}'(z)=\begin{cases}1 & z>0\\0.01 & z\le 0\end{cases}"
 
     def f(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
         """``z`` for ``z > 0`` else ``0.01 z``, same shape as ``z``."""
@@ -207,12 +205,6 @@ class LeakyReLU(Activation):
 class ELU(Activation):
     name = "elu"
     alpha = 1.0
-    formula = (
-        r"\mathrm{ELU}(z)=\begin{cases}z & z>0\\\alpha(e^{z}-1) & z\le 0\end{cases},\ \alpha=1"
-    )
-    der_formula = (
-        r"\mathrm{ELU}'(z)=\begin{cases}1 & z>0\\\mathrm{ELU}(z)+\alpha & z\le 0\end{cases}"
-    )
 
     def f(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
         """ELU with ``alpha = 1``, same shape as ``z`` (``expm1`` of ``min(z, 0)``: no overflow)."""
@@ -234,8 +226,6 @@ class ELU(Activation):
 
 class Softplus(Activation):
     name = "softplus"
-    formula = r"\mathrm{softplus}(z)=\ln(1+e^{z})"
-    der_formula = r"\mathrm{softplus}'(z)=\sigma(z)"
 
     def f(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
         """``ln(1 + e^z)`` computed as ``logaddexp(0, z)`` (stable for any ``z``)."""
@@ -248,8 +238,6 @@ class Softplus(Activation):
 
 class SiLU(Activation):
     name = "silu"
-    formula = r"\mathrm{SiLU}(z)=z\,\sigma(z)"
-    der_formula = r"\mathrm{SiLU}'(z)=\sigma(z)\,(1+z\,(1-\sigma(z)))"
     # f' peaks at z ≈ 2.3994 (1.09984) and dips to −0.09984 at z ≈ −2.3994: the only
     # activation here whose derivative leaves [0, 1].
     der_max = 1.0998393201285284
@@ -272,8 +260,6 @@ class SiLU(Activation):
 
 class Linear(Activation):
     name = "linear"
-    formula = r"f(z)=z"
-    der_formula = r"f'(z)=1"
 
     def f(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
         """Identity (copies ``z`` into ``out``)."""
@@ -289,22 +275,41 @@ class Linear(Activation):
 
 
 class Softmax(Activation):
+    """Row-wise softmax, an output activation.
+
+    It remembers the row statistics of its last call into a given ``out`` buffer
+    (:meth:`row_stats`), which the softmax cross-entropy would otherwise compute again
+    from the same logits: the engine's loss phase reads them for the output layer's
+    buffers. A tuple swapped in whole, so a concurrent call for another network is
+    simply not a match.
+    """
+
     name = "softmax"
     elementwise = False
-    formula = r"\mathrm{softmax}(z)_k=\frac{e^{z_k}}{\sum_j e^{z_j}}"
-    der_formula = (
-        r"\frac{\partial a_k}{\partial z_j}=a_k(\delta_{kj}-a_j)"
-        r"\quad(\text{diagonal: }a_k(1-a_k))"
-    )
     der_max = 0.25  # of the diagonal a_k (1 − a_k)
+
+    def __init__(self) -> None:
+        self._last: tuple[FloatArray, FloatArray, FloatArray, FloatArray] | None = None
 
     def f(self, z: FloatArray, out: FloatArray | None = None) -> FloatArray:
         """Row-wise softmax of ``z`` ``(B, K)`` → ``(B, K)``, shifted by the row max (stable)."""
+        keep = out is not None
         out = _buf(z, out)
-        np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
+        m = z.max(axis=-1, keepdims=True)
+        np.subtract(z, m, out=out)
         np.exp(out, out=out)
-        out /= out.sum(axis=-1, keepdims=True)
+        s = out.sum(axis=-1, keepdims=True)
+        out /= s
+        self._last = (out, z, m, s) if keep else None
         return out
+
+    def row_stats(self, a: FloatArray, z: FloatArray) -> tuple[FloatArray, FloatArray] | None:
+        """``(max_k z, Σ_k e^{z_k − max})``, both ``(B, 1)``, if the last call wrote ``a``
+        from ``z`` (these very buffers), else ``None``."""
+        last = self._last
+        if last is None or last[0] is not a or last[1] is not z:
+            return None
+        return last[2], last[3]
 
     def der(self, z: FloatArray, a: FloatArray, out: FloatArray | None = None) -> FloatArray:
         """Diagonal of the Jacobian, ``a_k (1 − a_k)``, ``(B, K)``.
@@ -318,7 +323,7 @@ class Softmax(Activation):
 
 _SIGMOID = Sigmoid()
 
-ACTIVATIONS: dict[str, Activation] = {
+_BY_NAME: dict[str, Activation] = {
     act.name: act
     for act in (
         _SIGMOID,
@@ -329,16 +334,17 @@ ACTIVATIONS: dict[str, Activation] = {
         Softplus(),
         SiLU(),
         Linear(),
+        Softmax(),
     )
 }
-"""Activations usable on any layer, by name."""
+
+ACTIVATIONS: dict[str, Activation] = {name: _BY_NAME[name] for name in registry.ACTIVATIONS}
+"""Activations usable on any layer, by name, in the order of ``registry.ACTIVATIONS``."""
 
 OUTPUT_ACTIVATIONS: dict[str, Activation] = {
-    "sigmoid": ACTIVATIONS["sigmoid"],
-    "linear": ACTIVATIONS["linear"],
-    "softmax": Softmax(),
+    name: _BY_NAME[name] for info in registry.LOSSES.values() for name in info.output_activations
 }
-"""Activations that a loss may imply for the output layer."""
+"""Activations that a loss may imply for the output layer (``registry.LOSSES``)."""
 
 
 def get_activation(name: str) -> Activation:

@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .network import BN_EPS, DenseBlock, Network, NetworkSpec
+from .batchnorm import BN_EPS
+from .network import Network, NetworkSpec
 from .stepper import Stepper
 
 __all__ = [
@@ -171,9 +172,7 @@ def gradient_check(
         a: Any = Xd
         z: Any = Xd
         for layer, p in zip(net.layers, views, strict=True):
-            batchnorm = isinstance(layer, DenseBlock) and layer.batchnorm
-            residual = isinstance(layer, DenseBlock) and layer.residual
-            if batchnorm:
+            if layer.bn is not None:
                 u = a @ p["W"].T
                 mu = u.mean(axis=0)
                 var = ((u - mu) ** 2).mean(axis=0)
@@ -181,7 +180,7 @@ def gradient_check(
             else:
                 z = a @ p["W"].T + p["b"]
             out = layer.activation.f(z)
-            a = out + a if residual else out
+            a = out + a if layer.residual else out
         J = net.loss.per_example(a, Yd, z).mean()
         for p in views:
             W = p["W"]

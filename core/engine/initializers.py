@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from . import registry
 from .activations import FloatArray
 
-__all__ = ["INITIALIZERS", "INIT_FORMULAS", "RANDOM_BIAS", "init_weights"]
+__all__ = ["INITIALIZERS", "RANDOM_BIAS", "init_weights"]
 
 RANDOM_BIAS = frozenset({"naive", "nielsen"})
 """Schemes that draw the biases from N(0, 1) (the others start them at 0)."""
@@ -61,7 +62,7 @@ def _he_uniform(n_in: int, n_out: int, rng: np.random.Generator) -> npt.NDArray[
     return rng.uniform(-limit, limit, (n_out, n_in))
 
 
-INITIALIZERS: dict[str, _Draw] = {
+_DRAWS: dict[str, _Draw] = {
     "naive": _naive,
     "uniform": _uniform,
     "xavier_normal": _xavier_normal,
@@ -70,20 +71,10 @@ INITIALIZERS: dict[str, _Draw] = {
     "he_uniform": _he_uniform,
     "nielsen": _nielsen,
 }
-"""Weight-drawing functions ``(n_in, n_out, rng) -> W (n_out, n_in)`` by scheme name."""
 
-INIT_FORMULAS: dict[str, str] = {
-    "naive": r"W_{ij}\sim\mathcal N(0,1),\ b_i\sim\mathcal N(0,1)",
-    "uniform": r"W_{ij}\sim\mathcal U(-0.5,0.5),\ b=0",
-    "xavier_normal": r"W_{ij}\sim\mathcal N\!\left(0,\tfrac{2}{n_{in}+n_{out}}\right),\ b=0",
-    "xavier_uniform": (
-        r"W_{ij}\sim\mathcal U\!\left(\pm\sqrt{\tfrac{6}{n_{in}+n_{out}}}\right),\ b=0"
-    ),
-    "he_normal": r"W_{ij}\sim\mathcal N\!\left(0,\tfrac{2}{n_{in}}\right),\ b=0",
-    "he_uniform": r"W_{ij}\sim\mathcal U\!\left(\pm\sqrt{\tfrac{6}{n_{in}}}\right),\ b=0",
-    "nielsen": r"W_{ij}\sim\mathcal N(0,1)/\sqrt{n_{in}},\ b_i\sim\mathcal N(0,1)",
-}
-"""LaTeX description of each scheme, for the page."""
+INITIALIZERS: dict[str, _Draw] = {name: _DRAWS[name] for name in registry.INITS}
+"""Weight-drawing functions ``(n_in, n_out, rng) -> W (n_out, n_in)`` by scheme name, in
+the order of ``registry.INITS``."""
 
 
 def init_weights(

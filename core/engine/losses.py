@@ -2,15 +2,17 @@
 
 The loss of a batch is the mean over its ``B`` examples of the per-example loss. The
 output error ``δ⁽ᴸ⁾ = ∂ℓ/∂z⁽ᴸ⁾`` is per example (not divided by ``B``), shape ``(B, n_out)``.
-Each loss implies its output activation (``mse`` → linear, ``bce`` → sigmoid,
-``softmax_ce`` → softmax); with those pairs ``δ⁽ᴸ⁾`` simplifies to ``ŷ − y``.
+Each loss implies its output activation and its task (``registry.LOSSES``: ``mse`` →
+linear, regression; ``bce`` → sigmoid, binary; ``softmax_ce`` → softmax, multiclass);
+with those pairs ``δ⁽ᴸ⁾`` simplifies to ``ŷ − y``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .activations import OUTPUT_ACTIVATIONS, Activation, FloatArray
+from . import registry
+from .activations import OUTPUT_ACTIVATIONS, Activation, FloatArray, Softmax
 
 __all__ = ["LOSSES", "Loss"]
 
@@ -19,30 +21,33 @@ class Loss:
     """Base class of a loss.
 
     Attributes:
-        name: key in :data:`LOSSES`.
-        output_activation: name of the activation the output layer uses with this loss.
-        formula: LaTeX of the per-example loss.
-        delta_formula: LaTeX of the output error ``δ⁽ᴸ⁾``.
+        name: key in :data:`LOSSES` (a name of ``registry.LOSSES``).
+        info: its :class:`~.registry.LossInfo` (task, output activation).
     """
 
     name: str = ""
-    output_activation: str = ""
-    formula: str = ""
-    delta_formula: str = ""
+
+    def __init__(self) -> None:
+        self.info = registry.LOSSES[self.name]
+
+    @property
+    def output_activation(self) -> str:
+        """Name of the activation the output layer uses with this loss."""
+        return self.info.output_activation
 
     @property
     def activation(self) -> Activation:
         """The output activation object."""
-        return OUTPUT_ACTIVATIONS[self.output_activation]
+        return OUTPUT_ACTIVATIONS[self.info.output_activation]
 
-    def value(self, yhat: FloatArray, y: FloatArray, z: FloatArray | None = None) -> float:
+    def value(self, yhat: FloatArray, y: FloatArray, z: FloatArray) -> float:
         """Mean over the batch of the per-example loss.
 
         Args:
             yhat: predictions ``a⁽ᴸ⁾``, ``(B, n_out)``.
             y: targets, ``(B, n_out)``.
-            z: output pre-activations ``z⁽ᴸ⁾``, ``(B, n_out)``; when given, the
-                cross-entropies are computed from these logits (stable for any ``z``).
+            z: output pre-activations ``z⁽ᴸ⁾``, ``(B, n_out)``; the cross-entropies are
+                computed from these logits (stable for any ``z``).
         """
         raise NotImplementedError
 
@@ -70,11 +75,8 @@ class MSE(Loss):
     """``ℓ = ½ Σ_k (ŷ_k − y_k)²`` with a linear output."""
 
     name = "mse"
-    output_activation = "linear"
-    formula = r"L=\tfrac12\sum_k(\hat y_k-y_k)^2"
-    delta_formula = r"\delta^{(L)}=(\hat y-y)\odot f'(z^{(L)})=\hat y-y"
 
-    def value(self, yhat: FloatArray, y: FloatArray, z: FloatArray | None = None) -> float:
+    def value(self, yhat: FloatArray, y: FloatArray, z: FloatArray) -> float:
         """``½ Σ (ŷ − y)²`` summed over outputs, averaged over the ``B`` rows of ``(B, n_out)``."""
         d = np.subtract(yhat, y).ravel()
         return 0.5 * float(d.dot(d)) / int(yhat.shape[0])
@@ -98,27 +100,17 @@ class MSE(Loss):
 
 
 class BCE(Loss):
-    """Binary cross-entropy with a sigmoid output, from the logits ``z``."""
+    """Binary cross-entropy ``Σ_k −[y ln ŷ + (1−y) ln(1−ŷ)]`` with a sigmoid output."""
 
     name = "bce"
-    output_activation = "sigmoid"
-    formula = r"L=-\sum_k\left[y_k\ln\hat y_k+(1-y_k)\ln(1-\hat y_k)\right]"
-    delta_formula = r"\delta^{(L)}=\hat y-y"
-    clip = 1e-12
 
-    def value(self, yhat: FloatArray, y: FloatArray, z: FloatArray | None = None) -> float:
-        """Mean over the ``B`` rows of ``Σ_k −[y ln ŷ + (1−y) ln(1−ŷ)]``, inputs ``(B, n_out)``.
+    def value(self, yhat: FloatArray, y: FloatArray, z: FloatArray) -> float:
+        """Mean over the ``B`` rows of the per-example loss, inputs ``(B, n_out)``.
 
-        From logits: ``ℓ = ln(1 + e^z) − y z`` (``logaddexp``, exact for any ``z``).
-        Without ``z`` the probabilities are clipped to ``[1e-12, 1 − 1e-12]``.
+        From logits: ``ℓ = Σ_k ln(1 + e^{z_k}) − y_k z_k`` (``logaddexp``, exact for any ``z``).
         """
-        n = int(yhat.shape[0])
-        if z is not None:
-            total = float(np.add.reduce(np.logaddexp(0.0, z), axis=None)) - float(np.vdot(z, y))
-            return total / n
-        p = np.clip(yhat, self.clip, 1.0 - self.clip)
-        total = -float(np.vdot(y, np.log(p))) - float(np.vdot(1.0 - y, np.log1p(-p)))
-        return total / n
+        total = float(np.add.reduce(np.logaddexp(0.0, z), axis=None)) - float(np.vdot(z, y))
+        return total / int(yhat.shape[0])
 
     def per_example(self, yhat: FloatArray, y: FloatArray, z: FloatArray) -> FloatArray:
         """``Σ_k ln(1 + e^{z_k}) − y_k z_k`` per row, ``(B,)``."""
@@ -127,29 +119,27 @@ class BCE(Loss):
 
 
 class SoftmaxCE(Loss):
-    """Softmax cross-entropy for one-hot (or probability) targets, from the logits ``z``."""
+    """Softmax cross-entropy ``−Σ_k y_k ln ŷ_k`` for one-hot (or probability) targets."""
 
     name = "softmax_ce"
-    output_activation = "softmax"
-    formula = r"L=-\sum_k y_k\ln\hat y_k,\ \hat y=\mathrm{softmax}(z)"
-    delta_formula = r"\delta^{(L)}=\hat y-y"
-    clip = 1e-300
 
-    def value(self, yhat: FloatArray, y: FloatArray, z: FloatArray | None = None) -> float:
+    def value(self, yhat: FloatArray, y: FloatArray, z: FloatArray) -> float:
         """Mean over the ``B`` rows of ``−Σ_k y_k ln ŷ_k``; inputs ``(B, K)``.
 
-        From logits: ``ℓ = (Σ_k y_k) logsumexp(z) − y·z`` with a max-shifted log-sum-exp.
+        From logits: ``ℓ = (Σ_k y_k) logsumexp(z) − y·z`` with a max-shifted log-sum-exp
+        (its row max and sum taken from the softmax when ``yhat`` is its output of ``z``).
         """
-        n = int(yhat.shape[0])
-        if z is not None:
+        stats = _SOFTMAX.row_stats(yhat, z)  # what the forward already computed
+        if stats is None:
             m = z.max(axis=1, keepdims=True)
             shifted = np.subtract(z, m)
             np.exp(shifted, out=shifted)
             lse = np.log(shifted.sum(axis=1)) + m[:, 0]
-            total = float(np.dot(y.sum(axis=1), lse)) - float(np.vdot(y, z))
-            return total / n
-        p = np.maximum(yhat, self.clip)
-        return -float(np.vdot(y, np.log(p))) / n
+        else:
+            m, s = stats
+            lse = np.log(s[:, 0]) + m[:, 0]
+        total = float(np.dot(y.sum(axis=1), lse)) - float(np.vdot(y, z))
+        return total / int(yhat.shape[0])
 
     def per_example(self, yhat: FloatArray, y: FloatArray, z: FloatArray) -> FloatArray:
         """``(Σ_k y_k) logsumexp(z) − Σ_k y_k z_k`` per row, ``(B,)``."""
@@ -159,5 +149,15 @@ class SoftmaxCE(Loss):
         return r
 
 
-LOSSES: dict[str, Loss] = {loss.name: loss for loss in (MSE(), BCE(), SoftmaxCE())}
-"""Losses by name."""
+def _softmax() -> Softmax:
+    act = OUTPUT_ACTIVATIONS["softmax"]
+    assert isinstance(act, Softmax)
+    return act
+
+
+_SOFTMAX = _softmax()
+
+_BY_NAME: dict[str, Loss] = {loss.name: loss for loss in (MSE(), BCE(), SoftmaxCE())}
+
+LOSSES: dict[str, Loss] = {name: _BY_NAME[name] for name in registry.LOSSES}
+"""Losses by name, in the order of ``registry.LOSSES``."""

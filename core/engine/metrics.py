@@ -1,4 +1,4 @@
-"""Metrics on a data set: loss, accuracy, confusion matrix, R².
+"""Metrics on a data set: accuracy, confusion matrix, R²; the task a loss implies.
 
 Tasks: ``"binary"`` (one sigmoid output, threshold 0.5), ``"multiclass"`` (softmax,
 argmax) and ``"regression"`` (linear outputs).
@@ -10,28 +10,9 @@ import numpy as np
 import numpy.typing as npt
 
 from .activations import FloatArray
-from .network import Network
+from .registry import task_of
 
-__all__ = [
-    "accuracy",
-    "confusion_matrix",
-    "dataset_loss",
-    "predict_labels",
-    "r2_score",
-    "task_of",
-]
-
-_TASKS = {"bce": "binary", "softmax_ce": "multiclass", "mse": "regression"}
-
-
-def task_of(loss: str) -> str:
-    """The task a loss implies: bce → binary, softmax_ce → multiclass, mse → regression."""
-    return _TASKS[loss]
-
-
-def dataset_loss(network: Network, X: npt.ArrayLike, Y: npt.ArrayLike) -> float:
-    """Mean loss of ``network`` over ``X (N, n_in)``, ``Y (N, n_out)`` (inference, no penalty)."""
-    return network.objective(X, Y)
+__all__ = ["accuracy", "confusion_matrix", "predict_labels", "r2_score", "task_of"]
 
 
 def predict_labels(yhat: FloatArray) -> npt.NDArray[np.intp]:

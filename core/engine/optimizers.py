@@ -1,4 +1,4 @@
-"""Optimizers: SGD, momentum, RMSprop, Adam and AdamW, updating parameters in place.
+"""Optimizers: SGD, momentum, RMSprop, Adam and AdamW — the change each applies.
 
 An optimizer turns a gradient ``g = ∂L/∂W`` into the change ``ΔW`` it applies
 (``W ← W + ΔW``); the engine records ``ΔW`` as ``dW_update``. Hyper-parameters live in
@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from . import registry
 from .activations import FloatArray
 
 __all__ = ["OPTIMIZERS", "Hyper", "Optimizer", "make_optimizer"]
@@ -45,6 +46,19 @@ class Hyper:
     eps: float = 1e-8
     weight_decay: float = 0.0
 
+    def values(self) -> tuple[float, float, float, float, float, float, float]:
+        """The fields in order: ``(learning_rate, momentum, rho, beta1, beta2, eps,
+        weight_decay)``."""
+        return (
+            self.learning_rate,
+            self.momentum,
+            self.rho,
+            self.beta1,
+            self.beta2,
+            self.eps,
+            self.weight_decay,
+        )
+
     def update_from(self, other: object) -> None:
         """Copy every field of this class found as an attribute on ``other``."""
         for f in fields(self):
@@ -56,7 +70,6 @@ class Optimizer:
     """Base optimizer: plain SGD."""
 
     name = "sgd"
-    formula = r"\Delta W=-\eta\,\frac{\partial L}{\partial W}"
     n_state = 0
 
     def __init__(self, hyper: Hyper | None = None) -> None:
@@ -129,30 +142,12 @@ class Optimizer:
         np.multiply(g, -self.hyper.learning_rate * scale, out)
         return out
 
-    def update_bound(self, grad_norm: float, scale: float = 1.0) -> float:
-        """An upper bound on every ``|ΔW|`` of the next :meth:`compute`, or ``inf``.
-
-        Lets the engine skip its finiteness check of ``ΔW`` (a pass over every
-        parameter) when the bound is finite and small. SGD: ``|ΔW| ≤ η s ‖g‖``;
-        optimizers with state return ``inf`` (no bound known).
-        """
+    def linear_factor(self, scale: float = 1.0) -> float | None:
+        """``c`` when the next :meth:`compute` is exactly ``ΔW = c · g`` (plain SGD:
+        ``c = −η s``, the same float it multiplies by), else ``None``."""
         if type(self).compute is not Optimizer.compute:
-            return math.inf
-        return abs(self.hyper.learning_rate * scale) * grad_norm
-
-    def update(
-        self,
-        slot: int,
-        p: FloatArray,
-        g: FloatArray,
-        out: FloatArray,
-        scale: float = 1.0,
-        decay: FloatArray | bool = True,
-    ) -> FloatArray:
-        """Compute ``ΔW`` into ``out`` (see :meth:`compute`) and apply ``p += ΔW`` in place."""
-        self.compute(slot, p, g, out, scale, decay)
-        p += out
-        return out
+            return None
+        return -self.hyper.learning_rate * scale
 
 
 class SGD(Optimizer):
@@ -161,7 +156,6 @@ class SGD(Optimizer):
 
 class Momentum(Optimizer):
     name = "momentum"
-    formula = r"v\leftarrow\mu v-\eta\,\frac{\partial L}{\partial W},\ \Delta W=v"
     n_state = 1
 
     def compute(
@@ -184,7 +178,6 @@ class Momentum(Optimizer):
 
 class RMSprop(Optimizer):
     name = "rmsprop"
-    formula = r"r\leftarrow\rho r+(1-\rho)g^2,\ \Delta W=-\frac{\eta\,g}{\sqrt r+\epsilon}"
     n_state = 1
 
     def compute(
@@ -212,10 +205,6 @@ class RMSprop(Optimizer):
 
 class Adam(Optimizer):
     name = "adam"
-    formula = (
-        r"m\leftarrow\beta_1m+(1-\beta_1)g,\ v\leftarrow\beta_2v+(1-\beta_2)g^2,\ "
-        r"\Delta W=-\eta\frac{\hat m}{\sqrt{\hat v}+\epsilon}"
-    )
     n_state = 2
     decoupled = False
 
@@ -259,14 +248,15 @@ class Adam(Optimizer):
 
 class AdamW(Adam):
     name = "adamw"
-    formula = Adam.formula + r"-\eta\lambda W"
     decoupled = True
 
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {
+_BY_NAME: dict[str, type[Optimizer]] = {
     cls.name: cls for cls in (SGD, Momentum, RMSprop, Adam, AdamW)
 }
-"""Optimizer classes by name."""
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {name: _BY_NAME[name] for name in registry.OPTIMIZERS}
+"""Optimizer classes by name, in the order of ``registry.OPTIMIZERS``."""
 
 
 def make_optimizer(name: str, hyper: Hyper | None = None) -> Optimizer:

@@ -5,9 +5,9 @@ The phases are the first-class API: :meth:`Stepper.step_phase` runs the next one
 the same phase functions (a whole ``step()`` calls them in a row inside one
 ``np.errstate``, so it computes exactly the same numbers as stepping phase by phase).
 
-Every phase writes into the step's :class:`Trace`. The arrays in a trace are the engine's
-preallocated buffers and are overwritten by the next step; call :meth:`Trace.snapshot`
-to keep one.
+Every phase writes into the step's :class:`~.trace.Trace`. The arrays in a trace are
+the engine's preallocated buffers and are overwritten by the next step; call
+:meth:`Trace.snapshot` to keep one.
 
 Divergence: when the loss, the gradient norm or the update is not finite, the step stops
 before touching the weights (they keep their last finite values), ``diverged`` becomes
@@ -24,88 +24,17 @@ import numpy as np
 import numpy.typing as npt
 
 from .activations import FloatArray
-from .network import LayerTrace, Network, _json_float
+from .batches import Batches
+from .network import Network
 from .optimizers import Hyper, Optimizer, make_optimizer
+from .trace import StepHyper, Trace
+from .update import Update
 
 __all__ = ["Phase", "Stepper", "Trace"]
 
 Phase = tuple[str, int | None]
 """``(kind, layer)``: ``("forward", l)``, ``("loss", None)``, ``("backward", l)``,
 ``("update", None)``."""
-
-
-class Trace:
-    """Everything one step computed, filled phase by phase.
-
-    Attributes:
-        step: number of this step (1 for the first step after a reset).
-        epoch: 1-based pass over the training set this batch belongs to.
-        batch: indices into the training set ``(B,)``.
-        x: inputs ``a⁽⁰⁾`` ``(B, n_in)``; y: targets ``(B, n_out)``.
-        layers: one :class:`~bpviz.core.engine.network.LayerTrace` per layer (``layers[l-1]``).
-        loss: mean data loss of the batch; penalty: L1/L2 term; objective: their sum.
-        output_delta: ``δ⁽ᴸ⁾`` ``(B, n_out)`` from the loss phase.
-        grad_norm: global gradient norm ``sqrt(Σ ‖dW‖² + ‖db‖²)`` before clipping.
-        clip_scale: factor applied to the gradients (1.0 when not clipped).
-        clipped: whether clipping changed the gradients.
-        phases_done: how many phases of this step have run.
-        complete: the update was applied.
-        diverged: this step hit a non-finite value; diverged_reason says where.
-    """
-
-    step: int = 0
-    epoch: int = 0
-    batch: npt.NDArray[np.intp] | None = None
-    x: FloatArray | None = None
-    y: FloatArray | None = None
-    loss: float | None = None
-    penalty: float | None = None
-    objective: float | None = None
-    output_delta: FloatArray | None = None
-    grad_norm: float | None = None
-    clip_scale: float = 1.0
-    clipped: bool = False
-    phases_done: int = 0
-    complete: bool = False
-    diverged: bool = False
-    diverged_reason: str | None = None
-
-    def __init__(self, layers: list[LayerTrace]) -> None:
-        self.layers = layers
-
-    def snapshot(self) -> Trace:
-        """A deep copy owning its arrays (safe to keep after later steps)."""
-        new = Trace([rec.snapshot() for rec in self.layers])
-        new.__dict__.update(
-            {k: v for k, v in self.__dict__.items() if k not in ("layers", "x", "y", "batch")}
-        )
-        new.x = None if self.x is None else self.x.copy()
-        new.y = None if self.y is None else self.y.copy()
-        new.batch = None if self.batch is None else self.batch.copy()
-        if self.output_delta is not None:
-            new.output_delta = new.layers[-1].delta
-        return new
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (arrays as lists, non-finite floats as ``None``)."""
-        return {
-            "step": self.step,
-            "epoch": self.epoch,
-            "batch": None if self.batch is None else self.batch.tolist(),
-            "x": None if self.x is None else self.x.tolist(),
-            "y": None if self.y is None else self.y.tolist(),
-            "loss": _json_float(self.loss),
-            "penalty": _json_float(self.penalty),
-            "objective": _json_float(self.objective),
-            "grad_norm": _json_float(self.grad_norm),
-            "clip_scale": _json_float(self.clip_scale),
-            "clipped": self.clipped,
-            "phases_done": self.phases_done,
-            "complete": self.complete,
-            "diverged": self.diverged,
-            "diverged_reason": self.diverged_reason,
-            "layers": [rec.to_dict() for rec in self.layers],
-        }
 
 
 class Stepper:
@@ -137,7 +66,6 @@ class Stepper:
         hyper: Hyper | None = None,
     ) -> None:
         self.network = network
-        self.rng = rng if rng is not None else np.random.default_rng(0)
         self.optimizer = (
             make_optimizer(optimizer, hyper) if isinstance(optimizer, str) else optimizer
         )
@@ -145,50 +73,41 @@ class Stepper:
         self._l2 = 0.0
         self.set_penalties(l1, l2)
         self.clip_norm = float(clip_norm)
-        self.set_data(X_train, Y_train)
-        self.batch_size = 1
-        self.set_batch_size(batch_size)
+        rng = rng if rng is not None else np.random.default_rng(0)
+        self.batches = Batches(X_train, Y_train, network.dtype, batch_size, rng)
+        self._apply = Update(network)
+        if (
+            self.batches.X.shape[1] != network.spec.n_in
+            or self.batches.Y.shape[1] != network.spec.n_out
+        ):
+            raise ValueError("data shape does not match the network")
+        L = network.n_layers
+        fwd: list[Phase] = [("forward", i) for i in range(1, L + 1)]
+        bwd: list[Phase] = [("backward", i) for i in range(L, 0, -1)]
+        self._phases = [*fwd, ("loss", None), *bwd, ("update", None)]
         self._init_state()
 
     # ----------------------------------------------------------------- set-up
     def _init_state(self) -> None:
-        self._cursor = 0
-        self._trace: Trace | None = None
+        self._clear_step()
         self._diverged = False
         self.steps_done = 0
-        self.current_epoch = 0
-        self._perm: npt.NDArray[np.intp] = np.arange(0)
-        self._pos = self.n_train  # forces a fresh shuffled order at the first step
-        self._phases = self._make_phases()
+        self.batches.restart()
+
+    def _clear_step(self) -> None:
+        """No step in progress, no trace; the layers record nothing."""
+        for layer in self.network.layers:
+            layer.rec = None
+        self._cursor = 0
+        self._trace: Trace | None = None
         self._a: FloatArray | None = None
         self._g: FloatArray | None = None
-        self._batch_cache: dict[int, tuple[FloatArray, FloatArray]] = {}
-        self._safe_bound = float(np.finfo(self.network.dtype).max) * 1e-3
         self._start: dict[str, Any] | None = None  # state before a step run phase by phase
-
-    def _make_phases(self) -> list[Phase]:
-        L = self.network.n_layers
-        fwd: list[Phase] = [("forward", i) for i in range(1, L + 1)]
-        bwd: list[Phase] = [("backward", i) for i in range(L, 0, -1)]
-        return [*fwd, ("loss", None), *bwd, ("update", None)]
-
-    def set_data(self, X_train: npt.ArrayLike, Y_train: npt.ArrayLike) -> None:
-        """Replace the training set (``(N, n_in)``, ``(N, n_out)``); takes effect next epoch."""
-        dt = self.network.dtype
-        X = np.ascontiguousarray(X_train, dtype=dt)
-        Y = np.ascontiguousarray(Y_train, dtype=dt)
-        if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0] or X.shape[0] == 0:
-            raise ValueError("X_train (N, n_in) and Y_train (N, n_out) must have N >= 1 rows")
-        if X.shape[1] != self.network.spec.n_in or Y.shape[1] != self.network.spec.n_out:
-            raise ValueError("data shape does not match the network")
-        self.X_train = X
-        self.Y_train = Y
-        self.n_train = int(X.shape[0])
-        self._pos = self.n_train
+        self._apply.expire()
 
     def set_batch_size(self, batch_size: int) -> None:
         """Examples per step, clamped to ``[1, N]``; applies from the next step."""
-        self.batch_size = max(1, min(int(batch_size), self.n_train))
+        self.batches.set_batch_size(batch_size)
 
     def set_optimizer(self, name: str) -> None:
         """Switch optimizer type (fresh state) keeping the hyper-parameters; same name: no-op."""
@@ -202,19 +121,21 @@ class Stepper:
         self.network.set_penalties(self._l1, self._l2)
 
     @property
-    def l1(self) -> float:
-        """L1 penalty weight."""
-        return self._l1
-
-    @property
-    def l2(self) -> float:
-        """L2 penalty weight."""
-        return self._l2
+    def batch_size(self) -> int:
+        """Examples per step (the last batch of an epoch may be smaller)."""
+        return self.batches.batch_size
 
     @property
     def hyper(self) -> Hyper:
         """The live hyper-parameters (edit fields between steps; state is kept)."""
         return self.optimizer.hyper
+
+    def step_hyper(self, batch_size: int) -> StepHyper:
+        """The settings in force now, as the record a trace keeps (``batch_size`` given)."""
+        opt = self.optimizer
+        return StepHyper(
+            opt.name, *opt.hyper.values(), self._l1, self._l2, self.clip_norm, batch_size
+        )
 
     def reset(self, rng: np.random.Generator | None = None) -> None:
         """Forget progress: cursor 0, no trace, not diverged, fresh optimizer state and order.
@@ -222,10 +143,8 @@ class Stepper:
         The network's weights are not touched (call ``network.reset()`` for that).
         """
         if rng is not None:
-            self.rng = rng
+            self.batches.rng = rng
         self.optimizer.reset()
-        for layer in self.network.layers:
-            layer.rec = None
         self._init_state()
 
     # ------------------------------------------------------------------ state
@@ -237,11 +156,6 @@ class Stepper:
     def cursor(self) -> int:
         """Index in :meth:`phases` of the next phase to run (0 = a new step starts)."""
         return self._cursor
-
-    @property
-    def next_phase(self) -> Phase:
-        """The phase :meth:`step_phase` would run next."""
-        return self._phases[self._cursor]
 
     @property
     def trace(self) -> Trace | None:
@@ -256,26 +170,18 @@ class Stepper:
     @property
     def epoch_progress(self) -> float:
         """Fraction of the current epoch's examples already drawn."""
-        return min(self._pos, self.n_train) / int(self.n_train)
+        return self.batches.progress
 
     def steps_to_epoch_end(self, epochs: int = 1) -> int:
         """Full steps that :meth:`epoch` would run ``epochs`` times in a row (with the
         current batch size); a step in progress counts as one."""
-        per_epoch = -(-self.n_train // self.batch_size)
-        left = self.n_train - self._pos
-        if self._cursor != 0:
-            # finishing the step in progress; if it ends the pass, that counts as one epoch
-            rest = -(-left // self.batch_size) if left > 0 else 0
-            return 1 + rest + (epochs - 1) * per_epoch
-        first = -(-left // self.batch_size) if left > 0 else per_epoch
-        return first + (epochs - 1) * per_epoch
+        return self.batches.batches_to_epoch_end(epochs, self._cursor != 0)
 
     @property
     def epochs(self) -> float:
         """Passes over the training set so far, e.g. ``2.25`` (``0.0`` before the first step)."""
-        if self.current_epoch == 0:
-            return 0.0
-        return self.current_epoch - 1 + self.epoch_progress
+        epoch = self.batches.epoch
+        return 0.0 if epoch == 0 else epoch - 1 + self.batches.progress
 
     def get_state(self) -> dict[str, Any]:
         """The exact training state at the last step boundary, as copies.
@@ -295,10 +201,7 @@ class Stepper:
         net = self.network
         return {
             "steps_done": self.steps_done,
-            "current_epoch": self.current_epoch,
-            "perm": self._perm,
-            "pos": self._pos,
-            "order_rng": self.rng.bit_generator.state,
+            **self.batches.get_state(),
             "dropout_rng": net.rng.bit_generator.state,
             "params": net.params.copy(),
             "bn": net.get_bn_state(),
@@ -316,71 +219,35 @@ class Stepper:
         params = np.asarray(state["params"], dtype=net.dtype)
         if params.shape != net.params.shape:
             raise ValueError(f"params: expected {net.params.shape}, got {params.shape}")
-        perm = np.asarray(state["perm"], dtype=np.intp)
-        pos = int(state["pos"])
-        if perm.ndim != 1 or (perm.size and perm.size != self.n_train):
-            raise ValueError("perm must be a permutation of the training set")
-        if perm.size and not np.array_equal(np.sort(perm), np.arange(self.n_train)):
-            raise ValueError("perm must be a permutation of the training set")
-        if not (0 <= pos <= self.n_train):
-            raise ValueError("pos out of range")
+        perm, pos = Batches.check_state(state, self.batches.n)
         if not np.isfinite(params).all():
             raise ValueError("params must be finite")
         self.optimizer.set_state(state["optimizer"])
         net.set_bn_state(state["bn"])
-        self.rng.bit_generator.state = state["order_rng"]
+        self.batches.set_state(state, perm, pos)
         net.rng.bit_generator.state = state["dropout_rng"]
         np.copyto(net.params, params)
-        for layer in net.layers:
-            layer.rec = None
-        self._perm = perm if perm.size else np.arange(0)
-        self._pos = pos if perm.size else self.n_train
         self.steps_done = int(state["steps_done"])
-        self.current_epoch = int(state["current_epoch"])
         self._diverged = bool(state.get("diverged", False))
-        self._cursor = 0
-        self._trace = None
-        self._a = self._g = None
-        self._start = None
+        self._clear_step()
 
     # ---------------------------------------------------------------- phases
     def _begin_step(self) -> None:
-        n = self.n_train
-        if self._pos >= n:
-            self._perm = self.rng.permutation(n)
-            self._pos = 0
-            self.current_epoch += 1
-        idx = self._perm[self._pos : self._pos + self.batch_size]
-        self._pos += idx.shape[0]
+        self._apply.expire()
+        batches = self.batches
+        idx, x, y = batches.next()
         B = idx.shape[0]
-        bufs = self._batch_cache.get(B)
-        if bufs is None:
-            if len(self._batch_cache) >= 4:
-                self._batch_cache.clear()
-            dt = self.network.dtype
-            bufs = (
-                np.empty((B, self.X_train.shape[1]), dt),
-                np.empty((B, self.Y_train.shape[1]), dt),
-            )
-            self._batch_cache[B] = bufs
-        x, y = bufs
-        # mode="clip": the indices come from a permutation, always in range; the default
-        # mode="raise" gathers into a temporary first and copies (twice the work).
-        self.X_train.take(idx, axis=0, out=x, mode="clip")
-        self.Y_train.take(idx, axis=0, out=y, mode="clip")
-        layers = self.network.layers
         recs = []
-        for layer in layers:
+        for layer in self.network.layers:
             layer.prepare(B)
-            rec = LayerTrace(layer.index, layer.activation.name)
-            layer.rec = rec
-            recs.append(rec)
+            recs.append(layer.new_record())
         trace = Trace(recs)
         trace.step = self.steps_done + 1
-        trace.epoch = self.current_epoch
+        trace.epoch = batches.epoch
         trace.batch = idx
         trace.x = x
         trace.y = y
+        trace.hyper = self.step_hyper(batches.batch_size)
         self._trace = trace
         self._a = x
         self._g = None
@@ -395,45 +262,27 @@ class Stepper:
         rec = trace.layers[-1]
         assert rec.z is not None and rec.a is not None and trace.y is not None
         loss = net.loss.value(rec.a, trace.y, rec.z)
-        penalty = net.penalty(self.l1, self.l2)
+        penalty = net.penalty(self._l1, self._l2)
         trace.loss = loss
         trace.penalty = penalty
         trace.objective = loss + penalty
         if not math.isfinite(trace.objective):
             return self._diverge(trace, "loss")
-        self._g = net.loss.output_delta(rec.z, rec.a, trace.y, out=out.delta_buffer)
+        self._g = net.loss.output_delta(rec.z, rec.a, trace.y, out.delta_buffer)
         trace.output_delta = self._g
         return True
 
     def _backward(self, i: int) -> None:
-        layer = self.network.layers[i]
         assert self._g is not None
-        self._g = layer.backward(self._g)
+        self._g = self.network.layers[i].backward(self._g)
 
     def _update(self, trace: Trace) -> bool:
-        net = self.network
-        grads = net.grads
-        gnorm = math.sqrt(grads.dot(grads))
-        trace.grad_norm = gnorm
-        if not math.isfinite(gnorm):
-            return self._diverge(trace, "gradient")
-        scale = 1.0
-        if 0.0 < self.clip_norm < gnorm:
-            scale = self.clip_norm / gnorm
-        trace.clip_scale = scale
-        trace.clipped = scale != 1.0
-        opt = self.optimizer
-        opt.begin_step()
-        upd = net.updates
-        opt.compute(0, net.params, grads, upd, scale, net.decay_mask)
-        # The finiteness check of ΔW is a pass over all parameters; skip it when the
-        # optimizer proves a finite bound on |ΔW| far below the largest float.
-        bound = opt.update_bound(gnorm, scale)
-        if not (bound < self._safe_bound) and not math.isfinite(upd.dot(upd)):
-            return self._diverge(trace, "update")
-        np.add(net.params, upd, net.params)
-        for layer in net.layers:
-            layer.record_update()
+        hyper = trace.hyper
+        assert hyper is not None
+        trace.hyper = self.step_hyper(hyper.batch_size)  # what this update applies
+        reason = self._apply.run(trace, self.optimizer, self.clip_norm)
+        if reason is not None:
+            return self._diverge(trace, reason)
         trace.complete = True
         self.steps_done += 1
         return True
@@ -559,12 +408,13 @@ class Stepper:
         Finishes a step midway first; when the last pass just ended, runs a whole new one.
         """
         before = self.steps_done
+        batches = self.batches
         if self._cursor != 0:
             self._run_to(0)
-            if self._pos >= self.n_train:
+            if batches.pos >= batches.n:
                 return self.steps_done - before
         while not self._diverged:
             self._run_to(0)
-            if self._pos >= self.n_train:
+            if batches.pos >= batches.n:
                 break
         return self.steps_done - before

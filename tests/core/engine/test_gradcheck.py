@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 
 from bpviz.core.engine.activations import ACTIVATIONS
+from bpviz.core.engine.batchnorm import BatchNorm
 from bpviz.core.engine.gradcheck import gradient_check, rel_error
 from bpviz.core.engine.initializers import INITIALIZERS
+from bpviz.core.engine.layers import Dense
 from bpviz.core.engine.losses import LOSSES
-from bpviz.core.engine.network import DenseBlock, Network
+from bpviz.core.engine.network import Network
 
 KINKED = {"relu", "leaky_relu"}
 
@@ -137,22 +139,21 @@ def _block_problem(
         )
         for layer in net.layers:  # b is β on BatchNorm layers
             layer.b[:] = rng.uniform(0.1, 0.5, layer.b.shape) * rng.choice([-1, 1], layer.b.shape)
-            if isinstance(layer, DenseBlock) and layer.batchnorm:
-                layer.gamma[:] = rng.uniform(0.5, 1.5, layer.gamma.shape)
+            if layer.bn is not None:
+                layer.bn.gamma[:] = rng.uniform(0.5, 1.5, layer.bn.gamma.shape)
         assert net.skip_layers == ((2, 3) if residual else ())
         if act not in KINKED:
             return net, X, Y
         a, zmin = X, np.inf
         for layer in net.layers[:-1]:
             z = a @ layer.W.T
-            if batchnorm:
-                assert isinstance(layer, DenseBlock)
-                z = layer.gamma * (z - z.mean(0)) / np.sqrt(z.var(0) + 1e-5) + layer.b
+            if layer.bn is not None:
+                z = layer.bn.gamma * (z - z.mean(0)) / np.sqrt(z.var(0) + 1e-5) + layer.b
             else:
                 z = z + layer.b
             zmin = min(zmin, float(np.abs(z).min()))
             out = layer.activation.f(z)
-            a = out + a if getattr(layer, "residual", False) else out
+            a = out + a if layer.residual else out
         if zmin > 1e-3:
             return net, X, Y
     raise AssertionError("no kink-free draw")
@@ -235,14 +236,14 @@ def _flat_index(net: Network, layer: int, param: str, index: tuple[int, ...]) ->
 
 def test_broken_batchnorm_backward_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     net, X, Y = _block_problem("sigmoid", "softmax_ce", True, False, seed=4)
-    real = DenseBlock.backward
+    real = BatchNorm.backward
 
-    def no_gamma_term(self, upstream):  # type: ignore[no-untyped-def]
-        out = real(self, upstream)
+    def no_gamma_term(self, delta, dbeta, buf, u):  # type: ignore[no-untyped-def]
+        out = real(self, delta, dbeta, buf, u)
         self.dgamma *= 1.01  # a wrong dγ (δ_z is already formed: only γ's entries are off)
         return out
 
-    monkeypatch.setattr(DenseBlock, "backward", no_gamma_term)
+    monkeypatch.setattr(BatchNorm, "backward", no_gamma_term)
     res = gradient_check(net, X, Y)
     bad = {e.param for e in res.entries if e.rel_error > 1e-3}
     assert bad == {"gamma"}
@@ -250,7 +251,7 @@ def test_broken_batchnorm_backward_is_caught(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_missing_skip_gradient_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     net, X, Y = _block_problem("tanh", "mse", False, True, seed=5)
-    real = DenseBlock.backward
+    real = Dense.backward
 
     def no_skip(self, upstream):  # type: ignore[no-untyped-def]
         out = real(self, upstream)
@@ -258,7 +259,7 @@ def test_missing_skip_gradient_is_caught(monkeypatch: pytest.MonkeyPatch) -> Non
             out -= upstream  # forget the skip's share of the gradient
         return out
 
-    monkeypatch.setattr(DenseBlock, "backward", no_skip)
+    monkeypatch.setattr(Dense, "backward", no_skip)
     res = gradient_check(net, X, Y)
     bad = {(e.layer, e.param) for e in res.entries if e.rel_error > 1e-3}
     assert bad and all(layer < 3 for layer, _ in bad)  # layers below the last skip

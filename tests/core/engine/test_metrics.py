@@ -1,17 +1,9 @@
-"""Metrics: accuracy, confusion matrix, R², data-set loss."""
+"""Metrics: accuracy, confusion matrix, R², tasks."""
 
 import numpy as np
 import pytest
 
-from bpviz.core.engine.metrics import (
-    accuracy,
-    confusion_matrix,
-    dataset_loss,
-    predict_labels,
-    r2_score,
-    task_of,
-)
-from bpviz.core.engine.network import Network
+from bpviz.core.engine.metrics import accuracy, confusion_matrix, predict_labels, r2_score, task_of
 
 
 def test_binary_accuracy_and_confusion() -> None:
@@ -37,11 +29,3 @@ def test_r2_and_tasks() -> None:
     assert np.isnan(r2_score(y, np.ones_like(y)))
     assert task_of("bce") == "binary" and task_of("mse") == "regression"
     assert task_of("softmax_ce") == "multiclass"
-
-
-def test_dataset_loss() -> None:
-    net = Network.build(2, [(3, "tanh")], 1, loss="mse")
-    X = np.ones((4, 2))
-    Y = np.zeros((4, 1))
-    yhat = net.predict(X)
-    assert dataset_loss(net, X, Y) == pytest.approx(0.5 * float(np.mean(yhat[:, 0] ** 2)))

@@ -5,7 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from bpviz.core.engine.optimizers import OPTIMIZERS, Hyper, make_optimizer
+from bpviz.core.engine.optimizers import OPTIMIZERS, Hyper, Optimizer, make_optimizer
+
+
+def _apply(opt: Optimizer, p: np.ndarray, g: np.ndarray, out: np.ndarray, **kw: object) -> None:
+    """What the engine's update phase does: ``ΔW`` into ``out``, then ``p += ΔW``."""
+    opt.compute(0, p, g, out, **kw)  # type: ignore[arg-type]
+    p += out
+
 
 H = dict(learning_rate=0.1, momentum=0.8, rho=0.9, beta1=0.9, beta2=0.99, eps=1e-8)
 
@@ -49,7 +56,7 @@ def test_matches_reference(name: str) -> None:
     for g in gs:
         opt.begin_step()
         before = p.copy()
-        opt.update(0, p, np.array(g), out)
+        _apply(opt, p, np.array(g), out)
         np.testing.assert_allclose(p - before, out, rtol=1e-15, atol=1e-15)
         got.append(p.copy())
     for k in range(2):
@@ -66,8 +73,8 @@ def test_scale_multiplies_gradient() -> None:
         for _ in range(2):
             a.begin_step()
             b.begin_step()
-            a.update(0, pa, g, out_a, scale=0.5)
-            b.update(0, pb, 0.5 * g, out_b)
+            _apply(a, pa, g, out_a, scale=0.5)
+            _apply(b, pb, 0.5 * g, out_b)
         np.testing.assert_allclose(pa, pb, rtol=1e-14)
 
 
@@ -75,12 +82,12 @@ def test_live_learning_rate_change_keeps_state() -> None:
     hyper = Hyper(learning_rate=0.1, momentum=0.9)
     opt = make_optimizer("momentum", hyper)
     p, out = np.zeros(1), np.empty(1)
-    opt.update(0, p, np.ones(1), out)  # v = -0.1
+    _apply(opt, p, np.ones(1), out)  # v = -0.1
     hyper.learning_rate = 0.01
-    opt.update(0, p, np.ones(1), out)  # v = 0.9 * -0.1 - 0.01
+    _apply(opt, p, np.ones(1), out)  # v = 0.9 * -0.1 - 0.01
     assert out[0] == pytest.approx(-0.1 * 0.9 - 0.01)
     opt.reset()
-    opt.update(0, p, np.ones(1), out)
+    _apply(opt, p, np.ones(1), out)
     assert out[0] == pytest.approx(-0.01)
 
 
@@ -89,7 +96,7 @@ def test_adamw_decay_mask_spares_biases() -> None:
     p = np.array([2.0, 2.0])
     out = np.empty(2)
     opt.begin_step()
-    opt.update(0, p, np.zeros(2), out, decay=np.array([1.0, 0.0]))
+    _apply(opt, p, np.zeros(2), out, decay=np.array([1.0, 0.0]))
     np.testing.assert_allclose(out, [-0.1 * 0.5 * 2.0, 0.0])
 
 
@@ -107,13 +114,21 @@ def test_state_round_trip_continues_exactly(name: str) -> None:
     for _ in range(3):
         g = rng.normal(size=6)
         a.begin_step()
-        a.update(0, p1, g, np.empty(6))
+        _apply(a, p1, g, np.empty(6))
     b.set_state(a.get_state())
     np.copyto(p2, p1)
     g = rng.normal(size=6)
     for opt, p in ((a, p1), (b, p2)):
         opt.begin_step()
-        opt.update(0, p, g, np.empty(6))
+        _apply(opt, p, g, np.empty(6))
     assert np.array_equal(p1, p2)
     with pytest.raises(ValueError):
         make_optimizer("sgd" if name != "sgd" else "adam").set_state(a.get_state())
+
+
+def test_linear_factor_and_hyper_values() -> None:
+    hyper = Hyper(learning_rate=0.5)
+    assert make_optimizer("sgd", hyper).linear_factor(0.5) == -0.25  # ΔW = −η s g
+    for name in ("momentum", "rmsprop", "adam", "adamw"):
+        assert make_optimizer(name, hyper).linear_factor() is None
+    assert hyper.values() == (0.5, 0.9, 0.9, 0.9, 0.999, 1e-8, 0.0)
