@@ -21,7 +21,10 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m mypy core server
+	@# mypy follows `bpviz.*` imports through a link tree shaped like the installed package
+	@mkdir -p $(VENV)/mypy-path/bpviz
+	@for d in core server frontend; do ln -sfn "$(CURDIR)/$$d" "$(VENV)/mypy-path/bpviz/$$d"; done
+	MYPYPATH=$(VENV)/mypy-path $(PY) -m mypy -p bpviz.core -p bpviz.server
 	$(VENV)/bin/hadolint Dockerfile
 
 unit: $(STAMP)
