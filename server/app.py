@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -10,6 +11,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from bpviz.server import api, graph_api, pages, ws
+from bpviz.server.hosts import HostGuard, Hosts
+from bpviz.server.resume import open_stores
 from bpviz.server.runtime import Runtime
 from bpviz.server.settings import Settings, get_settings
 
@@ -41,7 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with open_stores(app.state.runtime):  # snapshots and rooms (resume.py)
+            yield
         app.state.runtime.shutdown()
 
     app = FastAPI(
@@ -52,7 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.runtime = Runtime(settings)
+    app.state.hosts = Hosts(settings.allowed_hosts)
     csp = content_security_policy()
+    # Outermost middleware last: the Host check runs before anything but the headers below.
+    app.add_middleware(
+        HostGuard, allowed_hosts=settings.allowed_hosts, proxies=settings.trusted_proxies
+    )
 
     @app.middleware("http")
     async def security_headers(
@@ -67,8 +76,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, object]:
-        """Liveness: the server answers, with its session count."""
-        return {"status": "ok", "sessions": app.state.runtime.session_count}
+        """Liveness: the server answers, with its session count and the process that
+        answered (``bpviz serve --workers N`` runs several)."""
+        return {"status": "ok", "sessions": app.state.runtime.session_count, "pid": os.getpid()}
 
     app.include_router(pages.router)
     app.include_router(api.router)

@@ -1,6 +1,6 @@
 """The `bpviz` command: serve the page, check gradients, train headless, print the config.
 
-    bpviz serve [--host 127.0.0.1] [--port 8000]
+    bpviz serve [--host 127.0.0.1] [--port 8000] [--workers N] [--allowed-host NAME]...
     bpviz gradcheck CONFIG.json [--batch N]
     bpviz train CONFIG.json --steps N --out RUN.json
     bpviz report RUN.json [--out REPORT.html]
@@ -174,19 +174,20 @@ def _last_loss(experiment: Any) -> float | None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from bpviz.server.workers import serve
 
-    from bpviz.server.settings import get_settings
-
-    uvicorn.run(
-        "bpviz.server.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        **get_settings().uvicorn_options(),
-    )
-    return 0
+    try:
+        code: int = serve(
+            args.host,
+            args.port,
+            workers=args.workers,
+            log_level=args.log_level,
+            allowed_hosts=args.allowed_host,
+            trusted_proxies=args.trusted_proxy,
+        )
+    except ValueError as exc:  # a bad --allowed-host or --trusted-proxy
+        raise UsageError(str(exc)) from None
+    return code
 
 
 def cmd_gradcheck(args: argparse.Namespace) -> int:
@@ -294,6 +295,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     p.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    p.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        help="server processes on the one port (default 1; 2 on a 2-core server)",
+    )
+    p.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name the server answers to besides localhost and its IP addresses "
+        "(repeatable; *.example.edu for every name under it)",
+    )
+    p.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="an IP address or CIDR range whose X-Forwarded-* headers are believed (repeatable)",
     )
     p.set_defaults(func=cmd_serve)
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .hosts import normalize_host
+
+# A list read from the environment as JSON (``["a", "b"]``) or comma-separated (``a,b``).
+NameList = Annotated[list[str], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -39,11 +46,12 @@ class Settings(BaseSettings):
     # Memory of one session's rewind checkpoints (the recent steps it can revisit).
     rewind_bytes: int = Field(default=8 * 1024 * 1024, ge=0)
 
-    # --- Host and proxies (DNS rebinding; forwarded headers) -----------------------
-    # Host names the server answers to besides the loopback names (localhost, 127.0.0.1, ::1).
-    allowed_hosts: list[str] = Field(default_factory=list)
+    # --- Host and proxies (DNS rebinding; forwarded headers; see server/hosts.py) -----
+    # Host names the server answers to besides the loopback names (localhost, 127.0.0.1,
+    # ::1) and its own IP addresses: "name", "*.example.edu", or "*" for any name.
+    allowed_hosts: NameList = Field(default_factory=list)
     # Addresses (IPs or CIDR ranges) whose X-Forwarded-* headers are trusted; none by default.
-    trusted_proxies: list[str] = Field(default_factory=list)
+    trusted_proxies: NameList = Field(default_factory=list)
 
     # --- Memory budgets ------------------------------------------------------------
     # Estimated bytes one session may use (network, optimizer state, batch buffers, trace,
@@ -55,6 +63,9 @@ class Settings(BaseSettings):
     max_sessions_per_address: int = Field(default=0, ge=0)
     # Bytes queued for one client before it is closed as too slow.
     outbox_max_bytes: int = Field(default=16 * 1024 * 1024, ge=64 * 1024)
+    # Largest `import` message: the default fits the export of the largest network the
+    # limits allow (bpviz.server.budget.export_bytes_bound), CSV included.
+    max_import_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
 
     # --- What outlives a process ----------------------------------------------------
     # Session snapshots (SQLite) live here unless Redis is configured.
@@ -66,9 +77,38 @@ class Settings(BaseSettings):
     # Seconds between snapshots of a playing session (also written on pause and shutdown).
     snapshot_interval: float = Field(default=3.0, gt=0)
 
+    @field_validator("allowed_hosts", "trusted_proxies", mode="before")
+    @classmethod
+    def _name_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else text.split(",")
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        return [h for h in (normalize_host(e) for e in value) if h]
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: list[str]) -> list[str]:
+        out = []
+        for entry in (e.strip() for e in value):
+            if entry:
+                try:
+                    out.append(str(ipaddress.ip_network(entry, strict=False)))
+                except ValueError:
+                    raise ValueError(f"not an IP address or CIDR range: {entry!r}") from None
+        return out
+
     def uvicorn_options(self) -> dict[str, Any]:
         """How bpviz runs under uvicorn, in one place (CLI, tests and benchmarks use it)."""
         return {
+            # X-Forwarded-* are the app's (server/hosts.py: trusted_proxies only); uvicorn
+            # would otherwise believe them from loopback.
+            "proxy_headers": False,
+            "forwarded_allow_ips": "",
             "ws": "websockets-sansio",  # pinned: the legacy implementation is deprecated
             "ws_per_message_deflate": False,  # a 50 KB frame would cost 1.5-3 ms of CPU
             "ws_max_size": self.max_upload_bytes + 4096,

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from .hosts import Hosts, host_name
 from .runtime import Runtime
 from .session import Session
 from .settings import Settings
@@ -19,8 +20,10 @@ CLOSE_TOO_LARGE = 1009
 CLOSE_TRY_AGAIN_LATER = 1013
 
 
-def origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
-    """Same origin as the Host the client connected to, or an allow-listed origin.
+def origin_allowed(websocket: WebSocket, settings: Settings, hosts: Hosts) -> bool:
+    """An allow-listed origin, or the page's own: the same scheme and host as the
+    request, and a host this server answers to — the Host header alone is not believed
+    (a DNS-rebinding page sends its own name as both; ``server/hosts.py``).
 
     A missing Origin (a non-browser client such as a script or the benchmarks) is
     allowed: browsers always send one, so a page on another site cannot hide it.
@@ -35,7 +38,13 @@ def origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return False
     expected_scheme = "https" if websocket.url.scheme == "wss" else "http"
-    return parts.scheme == expected_scheme and parts.netloc.lower() == host.lower()
+    server = websocket.scope.get("server")
+    local = server[0] if server else None
+    return (
+        parts.scheme == expected_scheme
+        and parts.netloc.lower() == host.lower()
+        and hosts.allows(host_name(parts.netloc), local)
+    )
 
 
 class TokenBucket:
@@ -63,7 +72,7 @@ async def session_socket(websocket: WebSocket) -> None:
     runtime: Runtime = websocket.app.state.runtime
     settings = runtime.settings
     client = f"{websocket.client.host}:{websocket.client.port}" if websocket.client else "?"
-    if not origin_allowed(websocket, settings):
+    if not origin_allowed(websocket, settings, websocket.app.state.hosts):
         log.warning("refused websocket from %s: origin not allowed", client)
         await websocket.close(code=1008)  # before accept: the handshake gets HTTP 403
         return

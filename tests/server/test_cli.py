@@ -238,6 +238,54 @@ def test_serve_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "uvicorn", fake)
     assert cli.main(["serve"]) == 0
     assert calls[0]["host"] == "127.0.0.1" and calls[0]["port"] == 8000
+    assert "workers" not in calls[0]
+
+
+@pytest.fixture
+def serve_env(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """`bpviz serve` writes host names and proxies to the environment: restored after."""
+    from bpviz.server.settings import get_settings
+
+    for name in ("BPVIZ_ALLOWED_HOSTS", "BPVIZ_TRUSTED_PROXIES"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("serve_env")
+def test_serve_hosts_workers_and_proxies(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bpviz.server import workers
+
+    calls: list[Any] = []
+    monkeypatch.setattr(workers, "supervise", lambda *a: calls.append(a) or 0)
+    argv = ["serve", "--host", "0.0.0.0", "--workers", "2", "--allowed-host", "bpviz.test"]
+    argv += ["--allowed-host", "*.lab.example", "--trusted-proxy", "10.0.0.0/8"]
+    assert cli.main(argv) == 0
+    assert calls == [("0.0.0.0", 8000, 2, "info")]
+    settings = Settings()  # what the app and every worker process read
+    assert settings.allowed_hosts == ["bpviz.test", "*.lab.example"]
+    assert settings.trusted_proxies == ["10.0.0.0/8"]
+    err = capsys.readouterr().err
+    assert "bpviz.test" in err and "--allowed-host NAME" in err  # said at startup
+
+
+@pytest.mark.usefixtures("serve_env")
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["serve", "--trusted-proxy", "proxy.example"], "not an IP address"),
+        (["serve", "--allowed-host", "a:b"], "not a host name"),
+        (["serve", "--workers", "0"], "must be at least 1"),
+    ],
+)
+def test_serve_refuses_bad_names(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(argv) == 2
+    assert message in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------- helpers

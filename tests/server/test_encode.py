@@ -57,3 +57,20 @@ def test_unknown_types_are_refused() -> None:
 def test_json_is_smaller_than_repr() -> None:
     a = np.random.default_rng(0).normal(size=(16, 16))
     assert len(dumps(a)) < 0.6 * len(json.dumps(a.tolist()))
+
+
+def test_integers_beyond_64_bits_are_still_written() -> None:
+    """orjson writes up to 64-bit integers; a bigger one (a client's ping id) falls back to
+    the standard encoder, with the same result."""
+    big = {"type": "pong", "id": 10**30, "v": np.array([0.5])}
+    assert json.loads(dumps(big)) == {"type": "pong", "id": 10**30, "v": [0.5]}
+
+
+def test_exact_numbers_keep_every_digit() -> None:
+    obj = {"W": np.array([0.1234567891234]), "s": 1 / 3, "bad": np.array([math.nan])}
+    assert json.loads(dumps(obj, rounded=False)) == {
+        "W": [0.1234567891234],
+        "s": 1 / 3,
+        "bad": [None],
+    }
+    assert json.loads(dumps(obj)) == {"W": [0.123457], "s": 0.333333, "bad": [None]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from bpviz.server.frames import RESET_POINTS
+from bpviz.server.protocol import PROTOCOL_VERSION
 from bpviz.server.settings import Settings
 
 from .conftest import Conn
@@ -21,7 +23,8 @@ def test_connect_sends_hello_topology_frame_grid(client: TestClient) -> None:
     with client.websocket_connect("/ws") as ws:
         c = Conn(ws)
         hello = c.recv()
-        assert hello["type"] == "hello" and hello["protocol"] == 1
+        assert hello["type"] == "hello" and hello["protocol"] == PROTOCOL_VERSION == 2
+        assert hello["pid"] == os.getpid()  # the process the session lives in
         assert hello["limits"]["max_message_bytes"] == 65536
         topo = c.recv()
         assert topo["type"] == "topology"

@@ -1,5 +1,8 @@
 // Training charts (Plotly): loss train/test (log-scale toggle), accuracy, per-layer
 // gradient norm over steps (log scale) and the current per-layer norms as bars.
+// Only measured values are drawn: the train and test sets are evaluated at some history
+// points (the others hold null, never a copy), and a line joins the measured points; the
+// batch loss, measured at every step before its update, is a series of its own.
 // History arrives in increments inside frames and is kept here; the charts are redrawn
 // apart from the frames: ~3 times per second while playing, new points appended with
 // Plotly.extendTraces, one chart per task (after a frame's rendering, when layout is
@@ -13,7 +16,7 @@ const FONT = { family: "system-ui, 'Noto Sans CJK SC', 'Noto Sans', sans-serif",
 const NAMES = ["loss", "accuracy", "gradNorm", "gradBars"];
 const LINE_CHARTS = new Set(["loss", "accuracy", "gradNorm"]);
 const HIDDEN_EVERY = 6; // while playing, a chart out of view is redrawn every 6th round
-const HISTORY_KEYS = ["step", "train_loss", "test_loss", "train_acc", "test_acc", "grad_norm", "delta_norm"];
+const HISTORY_KEYS = ["step", "train_loss", "test_loss", "train_acc", "test_acc", "batch_loss", "grad_norm", "delta_norm"];
 
 function baseLayout(extra = {}) {
   return {
@@ -126,6 +129,11 @@ export class Charts {
     }
     this.ingested = null;
     this.frame = frame;
+    const penalized = this.penalized();
+    if (penalized !== this.wasPenalized) {
+      this.wasPenalized = penalized; // the train line's name says "data loss" or not
+      this.full.add("loss");
+    }
     this.playing = Boolean(frame.playing);
     this.schedule(this.playing);
   }
@@ -214,7 +222,13 @@ export class Charts {
   }
 
   traceCount(name) {
-    return name === "gradNorm" ? this.topology.layers.length : 2;
+    return name === "gradNorm" ? this.topology.layers.length : name === "loss" ? 3 : 2;
+  }
+
+  /** Whether an L1/L2 penalty is on (then the train line is the data loss, and says so). */
+  penalized() {
+    const hyper = this.frame?.hyper ?? this.topology?.config?.training ?? {};
+    return hyper.l1 > 0 || hyper.l2 > 0;
   }
 
   layerName(l) {
@@ -227,15 +241,17 @@ export class Charts {
     const h = this.history;
     const x = h.step.slice(from);
     if (name === "loss") {
+      const data = this.penalized() ? "charts.train_data_after" : "charts.train_after";
       return [
-        line(x, h.train_loss.slice(from), t("charts.train"), COLORS.train),
-        line(x, h.test_loss.slice(from), t("charts.test"), COLORS.test, "dot"),
+        { ...line(x, padded(h.batch_loss, from, x.length), t("charts.batch_before"), COLORS.muted, "solid", 1.2), opacity: 0.6 },
+        line(x, h.train_loss.slice(from), t(data), COLORS.train),
+        line(x, h.test_loss.slice(from), t("charts.test_after"), COLORS.test, "dot"),
       ];
     }
     if (name === "accuracy") {
       return [
-        line(x, h.train_acc.slice(from), t("charts.train"), COLORS.train),
-        line(x, h.test_acc.slice(from), t("charts.test"), COLORS.test, "dot"),
+        line(x, h.train_acc.slice(from), t("charts.train_after"), COLORS.train),
+        line(x, h.test_acc.slice(from), t("charts.test_after"), COLORS.test, "dot"),
       ];
     }
     const rows = h.grad_norm.slice(from);
@@ -300,16 +316,24 @@ function capped(values) {
   return values.map((v) => (Number.isFinite(v) ? Math.max(-CAP, Math.min(CAP, v)) : null));
 }
 
-function line(x, y, name, color, dash = "solid") {
+/** A column from `from` on, as long as the steps (a column the server did not send is null). */
+function padded(col, from, n) {
+  const out = (col ?? []).slice(from, from + n);
+  while (out.length < n) out.push(null);
+  return out;
+}
+
+/** A line through the measured points: a null is a point not measured, joined over. */
+function line(x, y, name, color, dash = "solid", width = 2.5) {
   return {
     type: "scatter",
     mode: "lines",
     x,
     y: capped(y),
     name,
-    line: { color, width: 2.5, dash },
+    line: { color, width, dash },
     hovertemplate: "%{y:.4g}",
-    connectgaps: false,
+    connectgaps: true,
   };
 }
 

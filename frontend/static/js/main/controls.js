@@ -26,6 +26,8 @@ const SPEC = [
       { path: "config.network.loss", label: "controls.loss", kind: "select", options: (c) => c.choices.lossesFor(c.task()), text: (v) => t(`loss.${v}`) },
       { path: "config.network.init", label: "controls.init", kind: "select", options: (c) => c.choices.inits, text: (v) => t(`init.${v}`) },
       { path: "config.network.dropout", label: "controls.dropout", kind: "range", min: 0, max: 0.9, step: 0.05 },
+      { path: "config.network.batchnorm", label: "controls.batchnorm", kind: "check", hint: "controls.batchnorm_long" },
+      { path: "config.network.residual", label: "controls.residual", kind: "check", hint: "controls.residual_long" },
     ],
   },
   {
@@ -58,7 +60,26 @@ export class Controls {
     this.onLayers = onLayers;
     this.state = null;
     this.inputs = new Map();
+    this.enabled = true;
     this.build();
+  }
+
+  /** Disable every control while the server cannot hear it (offline), and back. */
+  setEnabled(enabled) {
+    this.enabled = enabled;
+    this.applyEnabled();
+  }
+
+  applyEnabled() {
+    for (const el of this.container.querySelectorAll("button, select, input")) {
+      if (!this.enabled) {
+        if (!el.disabled) el.dataset.offline = "1";
+        el.disabled = true;
+      } else if (el.dataset.offline) {
+        el.disabled = false;
+        delete el.dataset.offline;
+      }
+    }
   }
 
   task() {
@@ -126,6 +147,12 @@ export class Controls {
       input.addEventListener("change", () => this.onChange(field.path, Number(input.value)));
       row.appendChild(out);
       field.output = out;
+    } else if (field.kind === "check") {
+      input = document.createElement("input");
+      input.type = "checkbox";
+      input.style.justifySelf = "start";
+      input.addEventListener("change", () => this.onChange(field.path, input.checked));
+      if (field.hint) label.dataset.i18nTitle = field.hint;
     } else if (field.kind === "seed") {
       input = document.createElement("input");
       input.type = "number";
@@ -176,6 +203,8 @@ export class Controls {
         const v = getPath(state, field.path);
         input.value = String(v);
         field.output.textContent = (field.text ?? fmt)(v);
+      } else if (field.kind === "check") {
+        input.checked = Boolean(getPath(state, field.path));
       } else {
         input.value = String(getPath(state, field.path));
       }
@@ -248,6 +277,7 @@ export class Controls {
       );
       box.appendChild(row);
     });
+    if (!this.enabled) this.applyEnabled();
   }
 
   setAllActivations(activation) {

@@ -18,9 +18,9 @@ export class CsvFlow {
     this.retrying = null; // the hash of a copy sent again after `unknown_csv`
   }
 
-  /** Send a file the reader chose (the dialog's `onInspect`). */
-  inspect(name, text) {
-    if (!this.send({ type: "csv_inspect", name, text })) this.dialog.showError({ code: "offline", message: "" });
+  /** Send a file the reader chose (the dialog's `onInspect`): `{name, text}` or `{name, data}`. */
+  inspect(file) {
+    if (!this.send(inspectMessage(file))) this.dialog.showError({ code: "offline", message: t("csv.offline") });
   }
 
   /** A new session: a config on an uploaded CSV needs this browser's copy sent first. */
@@ -28,7 +28,7 @@ export class CsvFlow {
     const kept = this.state.config.data.name === "csv" ? loadCsv(this.state.config.data.csv) : null;
     if (!kept) return;
     this.preloading = this.state.config.data.csv;
-    this.send({ type: "csv_inspect", name: kept.name, text: kept.text });
+    this.send(inspectMessage(kept));
   }
 
   /** The server's `csv_info`: for the dialog, unless it answers a copy sent on our own. */
@@ -75,6 +75,11 @@ export class CsvFlow {
     this.retrying = hash;
     this.state.config = structuredClone(wanted);
     if (!wanted.network?.loss) this.state.ui.csvFresh = true;
-    this.send({ type: "csv_inspect", name: kept.name, text: kept.text });
+    this.send(inspectMessage(kept));
   }
+}
+
+/** `csv_inspect` for a file: its `text` (UTF-8), or its bytes as base64 `data` (docs/protocol.md). */
+function inspectMessage(file) {
+  return typeof file.data === "string" ? { type: "csv_inspect", name: file.name, data: file.data } : { type: "csv_inspect", name: file.name, text: file.text };
 }

@@ -3,32 +3,49 @@
 // its blocks (heading, formula, table…) by content; only a block that changed is rebuilt,
 // so a frame that moves one number re-typesets one formula, not the whole panel.
 // It only multiplies numbers for display; every result shown comes from the frame. The
-// formulas are written here and only here (docs/math.md states the math they follow).
-import { fmt, tex } from "../shared/format.js";
+// formulas are written here and in inspector-neuron.js (docs/math.md states the math).
+// When the phase stepped to changes, the panel scrolls to that phase's section, so the δ
+// and "w ← w + Δw" lines are in view at 1280×720.
+import { tex } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
-
-const TERMS_SHOWN = 3;
+import { renderNeuron } from "./inspector-neuron.js";
+import { aligned, element, paren, valuesTable } from "./inspector-tex.js";
+import { featureLabel } from "./units.js";
 
 export class Inspector {
+  /** `container`: the panel's body; it scrolls inside its card (`scroller`, the parent). */
   constructor(container) {
     this.container = container;
+    this.scroller = container.parentElement;
     this.topology = null;
     this.frame = null;
     this.selection = null;
     this.training = null; // the page's training config: the hyper-parameters of a frame without any
     this.inspected = null; // the `inspect` answer for a neuron of a large layer
+    this.expanded = new Set(); // folded parts opened: "z1.0" (all terms), "layer2" (vector form)
+    this.scrolledFor = null;
+    container.addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-toggle]");
+      if (!button) return;
+      const key = button.dataset.toggle;
+      if (this.expanded.has(key)) this.expanded.delete(key);
+      else this.expanded.add(key);
+      this.render();
+    });
   }
 
   setTopology(topology) {
     this.topology = topology;
     this.selection = null;
     this.inspected = null;
+    this.expanded.clear();
     this.render();
   }
 
   setSelection(selection) {
     this.selection = selection;
     this.inspected = null;
+    this.scrolledFor = null;
     this.render();
   }
 
@@ -60,9 +77,10 @@ export class Inspector {
       if (!s) this.renderOverview();
       else if (s.type === "edge") this.renderEdge(s);
       else if (s.layer === 0) this.renderInput(s);
-      else this.renderNeuron(s);
+      else renderNeuron(this, s);
     }
     this.reconcile(this.blocks);
+    this.follow();
   }
 
   /** Make the panel show `blocks`, rebuilding only those whose key differs from before. */
@@ -84,6 +102,25 @@ export class Inspector {
     this.shown = shown.slice(0, blocks.length);
   }
 
+  /**
+   * Bring the section of the phase just run into view (forward, δ, update), once per
+   * selection and phase: stepping by hand follows the pass; reading is not interrupted.
+   */
+  follow() {
+    const frame = this.frame;
+    if (!this.selection || !frame || frame.playing || !this.scroller) return;
+    const kind = frame.last_phase?.kind ?? "forward";
+    const want = { forward: "forward", loss: "backward", backward: "backward", update: this.selection.type === "edge" ? "update" : "backward" }[kind];
+    const key = `${JSON.stringify(this.selection)}|${frame.step}|${kind}`;
+    if (key === this.scrolledFor) return;
+    this.scrolledFor = key;
+    const section = this.container.querySelector(`.inspector-section.${want}`);
+    if (!section) return;
+    const box = this.scroller.getBoundingClientRect();
+    const top = section.getBoundingClientRect().top - box.top + this.scroller.scrollTop - 4;
+    this.scroller.scrollTop = Math.max(0, top);
+  }
+
   // --------------------------------------------------------------- building blocks
 
   heading(text) {
@@ -94,8 +131,16 @@ export class Inspector {
     this.blocks.push({ key: `p|${cls}|${text}`, make: () => element("p", cls, text) });
   }
 
+  /** A section title; set in its own case (CSS upper-casing would turn δ into Δ). */
   section(text, kind) {
-    this.blocks.push({ key: `h4|${kind}|${text}`, make: () => element("h4", `inspector-section ${kind}`, text) });
+    this.blocks.push({
+      key: `h4|${kind}|${text}`,
+      make: () => {
+        const node = element("h4", `inspector-section ${kind}`, text);
+        node.style.textTransform = "none";
+        return node;
+      },
+    });
   }
 
   formula(latex) {
@@ -104,6 +149,7 @@ export class Inspector {
       make: () => {
         const div = document.createElement("div");
         div.className = "formula";
+        div.dataset.tex = latex;
         if (window.katex) {
           window.katex.render(latex, div, { throwOnError: false, displayMode: true, output: "html" });
         } else {
@@ -114,9 +160,52 @@ export class Inspector {
     });
   }
 
+  /** A button that opens or folds part of the panel (`key` in `expanded`). */
+  toggle(key, text) {
+    this.blocks.push({
+      key: `toggle|${key}|${text}`,
+      make: () => {
+        const p = element("p", "inspector-note", "");
+        const b = element("button", "inspector-toggle", text);
+        b.type = "button";
+        b.dataset.toggle = key;
+        b.setAttribute("aria-expanded", String(this.expanded.has(key)));
+        p.appendChild(b);
+        return p;
+      },
+    });
+  }
+
+  /** A link out of the page (the chain-rule graph of a neuron). */
+  link(href, text) {
+    this.blocks.push({
+      key: `link|${href}|${text}`,
+      make: () => {
+        const p = element("p", "inspector-note", "");
+        const a = element("a", "inspector-link", text);
+        a.href = href;
+        p.appendChild(a);
+        return p;
+      },
+    });
+  }
+
   /** The numbers of the selection, one row each, with the raw value kept for tests. */
   values(rows) {
     this.blocks.push({ key: `table|${rows.map((row) => row.map(String).join("\u0001")).join("\u0002")}`, make: () => valuesTable(rows) });
+  }
+
+  layerName(l) {
+    const L = this.topology.layers.length;
+    return l === L ? t("net.output") : t("net.hidden", { l });
+  }
+
+  /** The weights W⁽ˡ⁾ as they were when this step's forward pass ran. */
+  weightsUsed(layer) {
+    const W = layer?.W;
+    const dWu = layer?.dW_update;
+    if (!W || !dWu) return W;
+    return W.map((row, j) => row.map((w, i) => w - (dWu[j]?.[i] ?? 0)));
   }
 
   // --------------------------------------------------------------- views
@@ -135,7 +224,21 @@ export class Inspector {
       softmax_ce: "-\\sum_k y_k \\log \\hat y_k",
     }[loss];
     this.formula(loss === "bce" ? aligned("L", [rhs, tex(frame.loss)]) : `L = ${rhs} = ${tex(frame.loss)}`);
-    if (frame.batch?.length) this.note(t("inspector.loss_mean", { b: frame.batch.length }));
+    const B = frame.batch?.length ?? 0;
+    if (B) this.note(t("inspector.loss_mean_n", { n: B }));
+    // With an L1/L2 penalty, training minimizes the data loss plus the penalty.
+    const m = frame.metrics ?? {};
+    const { l1 = 0, l2 = 0 } = this.hyper();
+    if ((l1 > 0 || l2 > 0) && m.batch_penalty !== undefined && m.batch_penalty !== null) {
+      const pen = [l1 > 0 ? "\\lambda_1 \\sum |w|" : "", l2 > 0 ? "\\tfrac{\\lambda_2}{2} \\sum w^2" : ""].filter(Boolean).join(" + ");
+      this.formula(
+        aligned("L_{\\text{total}}", [
+          `\\underbrace{L_{\\text{data}}}_{${tex(m.batch_data_loss)}} + \\underbrace{${pen}}_{${tex(m.batch_penalty)}}`,
+          tex(m.batch_total_loss),
+        ]),
+      );
+      this.note(t("inspector.penalty_note"));
+    }
     this.section(t("inspector.chain_section"), "backward");
     this.formula(
       "\\frac{\\partial L}{\\partial w^{(l)}_{ji}} = \\underbrace{f'(z^{(l)}_j)\\sum_k w^{(l+1)}_{kj}\\,\\delta^{(l+1)}_k}_{\\delta^{(l)}_j}\\; a^{(l-1)}_i",
@@ -144,118 +247,19 @@ export class Inspector {
 
   renderInput(s) {
     const x = this.frame.x?.[s.neuron];
-    this.heading(t("inspector.input_title", { i: s.neuron + 1 }));
+    const name = featureLabel(this.topology.data, s.neuron);
+    const generic = /^x[₀-₉]*$/.test(name);
+    this.heading(t("inspector.input_title", { i: s.neuron + 1 }) + (generic ? "" : ` · ${name}`));
     this.formula(`a^{(0)}_{${s.neuron + 1}} = x_{${s.neuron + 1}} = ${tex(x)}`);
+    // In the data's own units, when the network sees standardized values (house price).
+    const sc = this.topology.data?.scaling;
+    const mean = sc?.feature_mean?.[s.neuron];
+    const std = sc?.feature_std?.[s.neuron];
+    if (x !== null && x !== undefined && Number.isFinite(mean) && Number.isFinite(std) && (mean !== 0 || std !== 1)) {
+      this.formula(`x_{${s.neuron + 1}}\\cdot ${tex(std)} + ${paren(mean)} = ${tex(x * std + mean)}`);
+      this.note(t("inspector.input_units", { name }));
+    }
     this.values([["x", "x", x]]);
-  }
-
-  layerName(l) {
-    const L = this.topology.layers.length;
-    return l === L ? t("net.output") : t("net.hidden", { l });
-  }
-
-  /** The weights W⁽ˡ⁾ as they were when this step's forward pass ran. */
-  weightsUsed(layer) {
-    const W = layer?.W;
-    const dWu = layer?.dW_update;
-    if (!W || !dWu) return W;
-    return W.map((row, j) => row.map((w, i) => w - (dWu[j]?.[i] ?? 0)));
-  }
-
-  renderNeuron(s) {
-    const { layer: l, neuron: j } = s;
-    const frame = this.frame;
-    const topo = this.topology;
-    const L = topo.layers.length;
-    const info = topo.layers[l - 1];
-    const layer = frame.layers[l - 1];
-    if (!info || !layer || j >= info.units) return;
-    const jj = j + 1;
-    this.heading(t("inspector.neuron_title", { j: jj, layer: this.layerName(l) }));
-    const z = layer.z?.[j];
-    const a = layer.a?.[j];
-    const fp = layer.fprime?.[j];
-    const d = layer.delta?.[j];
-
-    // Forward: z = Σ w·a + b, a = f(z)
-    this.section(t("inspector.forward_section"), "forward");
-    let row = this.weightsUsed(layer)?.[j];
-    let aPrev = l === 1 ? frame.x : frame.layers[l - 2]?.a;
-    if (!row && this.inspected?.layer === l && this.inspected?.neuron === j) {
-      row = this.inspected.W;
-      aPrev = this.inspected.a_prev ?? aPrev;
-    }
-    const bUsed = (layer.b?.[j] ?? 0) - (layer.db_update?.[j] ?? 0);
-    if (z === null || z === undefined) {
-      this.formula(`z^{(${l})}_{${jj}} = \\sum_i w^{(${l})}_{${jj}i}\\, a^{(${l - 1})}_i + b^{(${l})}_{${jj}}`);
-      this.note(t("inspector.not_yet"));
-    } else {
-      const terms = row && aPrev ? row.map((w, i) => ({ i, w, a: aPrev[i], p: w * aPrev[i] })) : [];
-      terms.sort((p, q) => Math.abs(q.p) - Math.abs(p.p));
-      const shown = terms.slice(0, TERMS_SHOWN);
-      const parts = shown.map((x) => `${paren(x.w)}\\cdot${paren(x.a)}`);
-      if (terms.length > TERMS_SHOWN) parts.push("\\dots");
-      parts.push(paren(bUsed));
-      this.formula(
-        aligned(`z^{(${l})}_{${jj}}`, [`\\sum_i w_{${jj}i}\\, a^{(${l - 1})}_i + b_{${jj}}`, ...sumLines(parts), tex(z)]),
-      );
-      if (terms.length > TERMS_SHOWN) this.note(t("inspector.terms_note", { shown: TERMS_SHOWN, n: terms.length }));
-      const act = info.activation;
-      const fname = act === "softmax" ? "\\mathrm{softmax}" : `\\mathrm{${texName(act)}}`;
-      const aName = l === L ? "\\hat y" : `a^{(${l})}`;
-      this.formula(`${aName}_{${jj}} = ${fname}(${act === "softmax" ? "z" : tex(z)}) = ${tex(a)}`);
-      if (act !== "softmax" && fp !== null && fp !== undefined) this.formula(`f'(z) = ${tex(fp)}`);
-    }
-
-    // Backward: δ
-    this.section(t("inspector.backward_section"), "backward");
-    if (d === null || d === undefined) {
-      this.formula(this.deltaSymbolic(l, jj, L));
-      this.note(t("inspector.not_yet"));
-    } else if (l === L) {
-      const y = frame.y?.[j];
-      const loss = topo.config?.network?.loss;
-      if (loss === "mse" && info.activation !== "linear") {
-        this.formula(`\\delta_{${jj}} = (\\hat y - y)\\, f'(z) = (${tex(a)} - ${paren(y)})\\cdot ${paren(fp)} = ${tex(d)}`);
-      } else if (loss === "mse") {
-        this.formula(`\\delta_{${jj}} = (\\hat y - y)\\cdot f'(z) = (${tex(a)} - ${paren(y)})\\cdot 1 = ${tex(d)}`);
-      } else {
-        this.formula(`\\delta_{${jj}} = \\hat y_{${jj}} - y_{${jj}} = ${tex(a)} - ${paren(y)} = ${tex(d)}`);
-      }
-    } else {
-      const next = frame.layers[l];
-      const Wn = this.weightsUsed(next);
-      const dn = next?.delta;
-      const terms = Wn && dn ? Wn.map((wrow, k) => ({ k, w: wrow[j], d: dn[k], p: wrow[j] * dn[k] })) : [];
-      terms.sort((p, q) => Math.abs(q.p) - Math.abs(p.p));
-      const shown = terms.slice(0, TERMS_SHOWN);
-      const parts = shown.map((x) => `${paren(x.w)}\\cdot${paren(x.d)}`);
-      if (terms.length > TERMS_SHOWN) parts.push("\\dots");
-      const lines = sumLines(parts.length ? parts : ["\\dots"]);
-      lines[0] = `${paren(fp)}\\cdot\\big(${lines[0].replace(/^\s*/, "")}`;
-      lines[lines.length - 1] += "\\big)";
-      this.formula(
-        aligned(`\\delta^{(${l})}_{${jj}}`, [
-          `f'(z_{${jj}}) \\sum_k w^{(${l + 1})}_{k${jj}}\\, \\delta^{(${l + 1})}_k`,
-          ...lines,
-          tex(d),
-        ]),
-      );
-      if (layer.mask && layer.mask[j] === 0) this.note(t("inspector.dropped"));
-      if (fp !== null && Math.abs(fp) < 0.05) this.note(t("inspector.small_fprime"), "inspector-note warn");
-    }
-    this.values([
-      ["z", "z", z],
-      ["a", l === L ? "ŷ" : "a", a],
-      ["fprime", "f′(z)", fp],
-      ["delta", "δ", d],
-      ["db", "∂L/∂b", layer.db?.[j]],
-    ]);
-  }
-
-  deltaSymbolic(l, jj, L) {
-    if (l === L) return `\\delta^{(${l})}_{${jj}} = \\frac{\\partial L}{\\partial \\hat y_{${jj}}}\\, f'(z_{${jj}})`;
-    return `\\delta^{(${l})}_{${jj}} = f'(z_{${jj}}) \\sum_k w^{(${l + 1})}_{k${jj}}\\, \\delta^{(${l + 1})}_k`;
   }
 
   renderEdge(s) {
@@ -314,60 +318,4 @@ export class Inspector {
       ["w", t("inspector.w_new"), dWu === null || dWu === undefined ? null : w],
     ]);
   }
-}
-
-/** `lhs = line1 \\ = line2 …`, aligned on "=" (lines starting with "+" continue a sum). */
-function aligned(lhs, lines) {
-  const rows = lines.map((line, k) => {
-    const cont = line.startsWith("+");
-    return `${k === 0 ? lhs : ""} &${cont ? "\\quad " : "= "}${line}`;
-  });
-  return `\\begin{aligned}${rows.join(" \\\\ ")}\\end{aligned}`;
-}
-
-/** A sum split one product per line (["a", "+ b", "+ … + bias"]), so it fits the panel. */
-function sumLines(parts) {
-  const lines = [];
-  let shortRun = false;
-  for (const part of parts) {
-    const short = part === "\\dots" || !part.includes("\\cdot");
-    if (lines.length && short && shortRun) lines[lines.length - 1] += ` + ${part}`;
-    else lines.push(lines.length ? `+ ${part}` : part);
-    shortRun = short;
-  }
-  return lines;
-}
-
-function paren(x) {
-  const s = tex(x);
-  return s.startsWith("-") ? `(${s})` : s;
-}
-
-function texName(act) {
-  return { leaky_relu: "LeakyReLU", relu: "ReLU", elu: "ELU", silu: "SiLU", sigmoid: "\\sigma" }[act] ?? act;
-}
-
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  node.className = className;
-  node.textContent = text;
-  return node;
-}
-
-function valuesTable(rows) {
-  const table = document.createElement("table");
-  table.className = "inspector-values";
-  for (const [key, label, value] of rows) {
-    const tr = document.createElement("tr");
-    const th = document.createElement("th");
-    th.scope = "row";
-    th.textContent = label;
-    const td = document.createElement("td");
-    td.dataset.key = key;
-    td.dataset.value = value === null || value === undefined ? "" : String(value);
-    td.textContent = fmt(value);
-    tr.append(th, td);
-    table.appendChild(tr);
-  }
-  return table;
 }

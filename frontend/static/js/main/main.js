@@ -8,6 +8,7 @@ import { applyI18n, bindLanguageButton, initI18n, onLanguageChange } from "../sh
 import { applyHash, createState, HashWriter, propOf, setPath, toHash } from "../shared/state.js";
 import { Transport } from "../shared/transport.js";
 import { Charts } from "./charts.js";
+import { ConnectionWatch } from "./connection.js";
 import { Controls } from "./controls.js";
 import { CsvFlow } from "./csv-flow.js";
 import { LatestPerFrame } from "./frame-queue.js";
@@ -19,7 +20,7 @@ import { NetworkView } from "./network-view.js";
 import { OutputView } from "./output-view.js";
 import { CsvDialog, loadCsv } from "./owndata.js";
 import { Playback } from "./playback.js";
-import { presetConfig } from "./presets.js";
+import { loadPresets, presetConfig } from "./presets.js";
 import { pageProbe } from "./probe.js";
 import { RewindBar } from "./rewind.js";
 import { Share } from "./share.js";
@@ -32,20 +33,11 @@ const $ = (sel) => document.querySelector(sel);
 async function main() {
   await initI18n();
   applyI18n(document);
-  const [defaults, limits, choices] = await Promise.all([getJSON("/api/config/default"), getJSON("/api/limits"), loadChoices()]);
+  const [defaults, limits, choices, presets] = await Promise.all([getJSON("/api/config/default"), getJSON("/api/limits"), loadChoices(), loadPresets()]);
   const UI_DEFAULTS = { speed: DEFAULT_SPEED, until_loss: null, until_steps: null, lesson: "" };
   const state = createState(defaults, UI_DEFAULTS);
   // A data set brings its task: the loss must fit it (e.g. a shared link "#data=digits").
-  const fitDataset = () => {
-    if (state.config.data.name === "csv") {
-      state.ui.csvFresh = true; // the server picks the loss that fits the CSV's task
-      return;
-    }
-    const info = choices.dataset(state.config.data.name);
-    if (info && !choices.fits(state.config.network.loss, info.task)) state.config.network.loss = choices.defaultLoss(info.name);
-    const max = Math.min(info?.max_samples ?? limits.max_samples, limits.max_samples);
-    if (state.config.data.samples > max) state.config.data.samples = max;
-  };
+  const fitDataset = () => choices.fitConfig(state, limits);
   if (applyHash(state, location.hash) && !new URLSearchParams(location.hash.slice(1)).has("loss")) fitDataset();
 
   const transport = new Transport();
@@ -58,6 +50,7 @@ async function main() {
     if (hashWriter.isOurs(location.hash)) return;
     applyHash(state, location.hash);
     if (!new URLSearchParams(location.hash.slice(1)).has("loss")) fitDataset();
+    playback.setSpeed(state.ui.speed);
     configure();
     lessons.show();
   });
@@ -122,6 +115,7 @@ async function main() {
       transport.send({ type: "reset" });
     } else if (name === "speed") {
       state.ui.speed = arg;
+      playback.setSpeed(arg);
       writeHash();
       if (session.playing) transport.send(playMessage(arg));
     }
@@ -153,14 +147,16 @@ async function main() {
   });
   const inspector = new Inspector($("#inspector-body"));
   const charts = new Charts({
-    loss: $("#chart-loss"),
-    accuracy: $("#chart-accuracy"),
-    accuracyPanel: $("#panel-accuracy"),
-    gradNorm: $("#chart-grad-norm"),
-    gradBars: $("#chart-grad-bars"),
-    logToggle: $("#loss-log"),
+    loss: $("#chart-loss"), accuracy: $("#chart-accuracy"), accuracyPanel: $("#panel-accuracy"),
+    gradNorm: $("#chart-grad-norm"), gradBars: $("#chart-grad-bars"), logToggle: $("#loss-log"),
   });
-  const output = new OutputView({ plot: $("#output-plot"), thumbs: $("#thumbs"), caption: $("#output-caption") });
+  // The example of the batch the diagram shows: from a list, or a click on a point of the plot.
+  const output = new OutputView({
+    plot: $("#output-plot"),
+    thumbs: $("#thumbs"),
+    caption: $("#output-caption"),
+    onFocus: (k) => transport.send({ type: "focus", example: k }),
+  });
   const controls = new Controls($("#controls"), {
     choices,
     limits,
@@ -178,6 +174,13 @@ async function main() {
     diverged: $("#banner-diverged"),
     connection: $("#connection"),
     onReset: () => command("reset"),
+    fields: choices.fieldLabel,
+  });
+  const connection = new ConnectionWatch({
+    after: $("#banner-error"),
+    transport,
+    roots: [$("#playback"), $(".lesson-bar"), $("#rewind"), $("#timeline"), output.picker.box, $("#gc-dialog")],
+    setEnabled: (on) => controls.setEnabled(on),
   });
   const rewind = new RewindBar({
     root: $("#rewind"),
@@ -188,11 +191,8 @@ async function main() {
     },
   });
   const metrics = new MetricsView({
-    box: $("#stat-metric-box"),
-    label: $("#stat-metric-label"),
-    value: $("#stat-metric"),
-    panel: $("#panel-confusion"),
-    chart: $("#chart-confusion"),
+    box: $("#stat-metric-box"), label: $("#stat-metric-label"), value: $("#stat-metric"),
+    panel: $("#panel-confusion"), chart: $("#chart-confusion"),
   });
   const gradcheck = new GradcheckPanel($("#gc-dialog"), {
     onRun: () => transport.send({ type: "gradcheck" }),
@@ -204,7 +204,8 @@ async function main() {
   const csvDialog = new CsvDialog($("#csv-dialog"), {
     limits,
     tasks: choices.tasks,
-    onInspect: (name, text) => csvFlow.inspect(name, text),
+    fields: choices.fieldLabel,
+    onInspect: (file) => csvFlow.inspect(file),
     onTrain: ({ hash, target, task }) => {
       state.config.data = { ...state.config.data, name: "csv", csv: hash, target, task };
       state.ui.csvFresh = true;
@@ -239,6 +240,7 @@ async function main() {
     { menu: $("#preset"), note: $("#preset-note") },
     {
       state,
+      presets,
       onChoose: (preset) => {
         if (!preset) {
           clearLesson();
@@ -262,11 +264,8 @@ async function main() {
 
   // ---------------------------------------------------------------- export, import, report
   const share = new Share({
-    exportButton: $("#export-run"),
-    importButton: $("#import-run"),
-    importFile: $("#import-file"),
-    reportButton: $("#report-run"),
-    maxBytes: limits.max_upload_bytes,
+    exportButton: $("#export-run"), importButton: $("#import-run"), importFile: $("#import-file"),
+    reportButton: $("#report-run"), maxBytes: limits.max_upload_bytes,
     onExport: () => transport.send({ type: "export" }),
     onImport: (run) => {
       clearLesson();
@@ -286,19 +285,8 @@ async function main() {
   onLanguageChange(() => {
     controls.relabel();
     applyI18n(document);
-    network.relabel();
-    timeline.relabel();
+    for (const view of [network, timeline, charts, output, playback, banners, rewind, metrics, gradcheck, csvDialog, lessons, stop, status, connection]) view.relabel();
     inspector.render();
-    charts.relabel();
-    output.relabel();
-    playback.relabel();
-    banners.relabel();
-    rewind.relabel();
-    metrics.relabel();
-    gradcheck.relabel();
-    csvDialog.relabel();
-    lessons.relabel();
-    stop.relabel();
     updateStatus();
   });
 
@@ -323,6 +311,7 @@ async function main() {
     inspector.update(frame);
     charts.update(frame);
     output.updateFrame(frame);
+    lessons.update(frame);
     rewind.update(frame);
     metrics.update(frame);
     playback.setPlaying(frame.playing, frame.diverged);
@@ -330,8 +319,13 @@ async function main() {
     updateStatus();
   };
 
-  transport.onStatus((status) => banners.setConnection(status));
-  transport.on("hello", () => {
+  transport.onStatus((status) => {
+    banners.setConnection(status);
+    connection.status(status);
+  });
+  transport.on("hello", (msg) => {
+    // A session resumed by the server goes on as it was (connection.js: the resume hook).
+    if (connection.hello(msg) === "resumed") return;
     // The server starts with its default experiment; ask for ours (from the URL).
     const config = sendableConfig();
     session.sentConfig = config;
@@ -351,6 +345,7 @@ async function main() {
     inspector.setTraining(state.config.training);
     charts.setTopology(topo);
     output.setTopology(topo);
+    lessons.setTopology(topo);
     rewind.update(topo);
     metrics.setTopology(topo);
     gradcheck.invalidate();
@@ -370,6 +365,7 @@ async function main() {
     session.playing = msg.playing;
     session.diverged = msg.diverged;
     playback.setPlaying(msg.playing, msg.diverged);
+    if (msg.playing && "speed" in msg) playback.setSpeed(msg.speed); // the speed in force
     banners.setDiverged(msg.diverged);
     if (session.frame) timeline.update({ ...session.frame, playing: msg.playing, diverged: msg.diverged });
     if (session.frame) rewind.update({ ...session.frame, playing: msg.playing });
@@ -380,6 +376,7 @@ async function main() {
   transport.on("gradcheck_scaling", (msg) => gradcheck.setScaling(msg.points));
   transport.on("export", (msg) => share.receive(msg.run));
   transport.on("inspect", (msg) => inspector.setInspected(msg));
+  transport.on("notice", (msg) => connection.notify(msg));
   transport.on("error", (msg) => {
     if (msg.code === "diverged") {
       banners.setDiverged(true);

@@ -2,6 +2,7 @@
 // the status line, and the test set's confusion matrix as a Plotly heatmap.
 import { fmt } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
+import { className } from "./units.js";
 
 const CONFIG = { displayModeBar: false, responsive: false, displaylogo: false };
 const FONT = { family: "system-ui, 'Noto Sans CJK SC', 'Noto Sans', sans-serif", size: 13, color: "#1d2430" };
@@ -25,6 +26,7 @@ export class MetricsView {
   }
 
   setTopology(topo) {
+    this.data = topo.data;
     this.task = topo.data.task;
     this.metrics = null;
     this.drawn = null;
@@ -63,7 +65,8 @@ export class MetricsView {
     const P = window.Plotly;
     const c = this.metrics?.confusion;
     if (!P || !c) return;
-    const labels = c.labels.map(String);
+    // Class names in the reader's language (a built-in set's), else the data's own.
+    const labels = c.labels.map((l, k) => (this.data?.class_names?.length === c.labels.length ? className(this.data, k) : String(l)));
     const n = labels.length;
     const max = Math.max(1, ...c.matrix.flat());
     const rect = this.chart.getBoundingClientRect();

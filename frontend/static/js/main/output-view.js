@@ -1,27 +1,40 @@
 // What the network computes over the input space: the decision boundary (2-D data) as a
-// heatmap under the data points, the fitted curve (1-D data), the class probabilities of
-// the focused example (digits), and one thumbnail per hidden neuron (thumbs.js, from `grid`).
+// heatmap under the data points (a regression's prediction surface), the fitted curve (1-D
+// data), the class probabilities of the focused example (digits), and one thumbnail per
+// hidden neuron (thumbs.js, from `grid`). Axes are named after the data's inputs and read
+// in its own units (house price: m² and thousands); a legend says what symbols and colours
+// mean; a ring marks the example the diagram shows, and a list of the batch's examples or a
+// click on one of its points picks another (`onFocus(k)`, focus.js).
 //
 // 2-D: Plotly draws only what does not change while training — axes and data points, on
 // a transparent plot — and a <canvas> under it shows the network's output: the grid's
 // cells through a precomputed palette (putImageData), and for a binary task the ŷ = 0.5
 // boundary traced on the same grid. A new grid costs one canvas paint, not a Plotly draw.
 import { COLORS } from "../shared/constants.js";
-import { diverging, divergingTable, paletteIndex } from "../shared/format.js";
+import { divergingTable, fmt, paletteIndex } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
 import { CANVAS_2D, contour, dataPoints, gridRange, gridValues } from "./grid.js";
+import { ExamplePicker } from "./focus.js";
+import { OutputMarks } from "./output-marks.js";
+import { curveTraces, nearestInBatch, scatterTraces } from "./output-plots.js";
 import { NeuronThumbs } from "./thumbs.js";
+import { captionKey, featureLabel, originalTicks, scaleOf, targetLabel, toOriginal } from "./units.js";
 
 const CONFIG = { displayModeBar: false, responsive: false, displaylogo: false };
 const FONT = { family: "system-ui, 'Noto Sans CJK SC', 'Noto Sans', sans-serif", size: 12, color: COLORS.ink };
-const MARGIN = { l: 36, r: 8, t: 6, b: 30 };
+const MARGIN = { l: 48, r: 8, t: 6, b: 38 };
 const HEATMAP_OPACITY = 0.85; // over the white plot, as the boundary has always looked
 const SPAN_DRIFT = 0.1; // while playing, the colour scale of a non-binary output follows
 // its range once it has moved by more than 10 % (exactly when paused)
 
 export class OutputView {
-  constructor({ plot, thumbs, caption }) {
+  /** `onFocus(k)`: show example k of the batch (picked from the list or by a click on its point). */
+  constructor({ plot, thumbs, caption, onFocus = () => {} }) {
     this.plot = plot;
+    this.onFocus = onFocus;
+    const host = document.createElement("div");
+    caption.after(host);
+    this.picker = new ExamplePicker(host, { onFocus });
     this.thumbs = new NeuronThumbs(thumbs);
     this.caption = caption;
     this.topology = null;
@@ -38,6 +51,7 @@ export class OutputView {
     this.tip.className = "output-tip";
     this.tip.hidden = true;
     plot.replaceChildren(this.canvas, this.gd, this.tip);
+    this.marks = new OutputMarks(plot);
     this.size = null;
     this.staticKey = null;
     this.area = null;
@@ -68,15 +82,56 @@ export class OutputView {
     this.thumbs.clear();
     this.canvas.hidden = true;
     this.tip.hidden = true;
+    this.marks.setTopology(topology);
+    this.picker.setTopology(topology);
     this.relabel();
   }
 
   relabel() {
     if (!this.topology) return;
-    const key = { 2: "output.boundary", 1: "output.curve" }[this.topology.data.n_features] ?? "output.probabilities";
-    this.caption.textContent = t(key);
+    this.caption.textContent = t(captionKey(this.topology.data));
+    this.marks.relabel();
+    this.picker.relabel();
     this.staticKey = null; // the legend and hover texts are translated
     this.redraw();
+  }
+
+  /** An axis named after input `i` (or the target), with ticks in the data's units. */
+  axis(i, range, extra = {}) {
+    const data = this.topology.data;
+    const title = i === "target" ? targetLabel(data) : featureLabel(data, i);
+    const ticks = originalTicks(range[0], range[1], scaleOf(data, i));
+    return { title: { text: title, standoff: 2, font: { size: 12 } }, zeroline: false, ...ticks, ...extra };
+  }
+
+  /** Ring the example the diagram shows (after a frame, or once the axes are known). */
+  markFocus() {
+    this.marks.place(this.grid ? this.plotArea() : null, this.frame);
+  }
+
+  /** A click on a training point: focus it when it is in this step's batch, else say it is not. */
+  listen() {
+    if (this.listening) return;
+    this.listening = true;
+    // Zoom, pan, autoscale: the heatmap and the ring follow the axes.
+    this.gd.on?.("plotly_relayout", () => {
+      this.paintGrid();
+      this.markFocus();
+    });
+    this.gd.on?.("plotly_hover", () => {
+      this.pointHover = true;
+      this.tip.hidden = true;
+    });
+    this.gd.on?.("plotly_unhover", () => {
+      this.pointHover = false;
+    });
+    this.gd.on?.("plotly_click", (event) => {
+      const pt = event?.points?.[0];
+      if (!pt || !this.frame) return;
+      const k = nearestInBatch(this.topology.data, this.points, this.frame.batch, this.plotArea(), pt.x, pt.y);
+      if (k >= 0 && !this.frame.playing) this.onFocus(k);
+      else this.picker.say(t(this.frame.playing ? "focus.while_playing" : "focus.not_in_batch"));
+    });
   }
 
   redraw() {
@@ -98,7 +153,9 @@ export class OutputView {
    */
   updateFrame(frame) {
     this.frame = frame;
+    this.picker.update(frame);
     if (!this.grid && this.topology?.data.n_features > 2) this.drawProbabilities();
+    this.markFocus();
   }
 
   layout(extra) {
@@ -121,26 +178,18 @@ export class OutputView {
         const [[x0, x1], [y0, y1]] = g.domain;
         P.react(
           this.gd,
-          this.pointTraces(mid, span),
+          scatterTraces(this.topology.data, this.points, mid, span),
           this.layout({
             plot_bgcolor: "rgba(0,0,0,0)", // the canvas underneath shows through
-            xaxis: { range: [x0, x1], constrain: "domain", showgrid: false, zeroline: false },
-            yaxis: { range: [y0, y1], scaleanchor: "x", showgrid: false, zeroline: false },
+            xaxis: this.axis(0, [x0, x1], { range: [x0, x1], constrain: "domain", showgrid: false }),
+            yaxis: this.axis(1, [y0, y1], { range: [y0, y1], scaleanchor: "x", showgrid: false }),
           }),
           CONFIG,
-        ).then(() => this.paintGrid());
-        if (!this.listening) {
-          // Zoom, pan, autoscale: the heatmap follows the axes.
-          this.listening = true;
-          this.gd.on?.("plotly_relayout", () => this.paintGrid());
-          this.gd.on?.("plotly_hover", () => {
-            this.pointHover = true;
-            this.tip.hidden = true;
-          });
-          this.gd.on?.("plotly_unhover", () => {
-            this.pointHover = false;
-          });
-        }
+        ).then(() => {
+          this.paintGrid();
+          this.markFocus();
+        });
+        this.listen();
       }
       this.paintGrid();
       return;
@@ -150,28 +199,19 @@ export class OutputView {
     const n = values.length;
     const [[x0, x1]] = g.domain;
     const xs = g.output?.x ?? Array.from({ length: n }, (_, i) => x0 + ((x1 - x0) * i) / (n - 1));
-    const traces = [];
-    if (this.points) {
-      for (const [part, colour, name] of [["train", COLORS.train, t("charts.train")], ["test", COLORS.test, t("charts.test")]]) {
-        const pts = this.points[part];
-        if (!pts) continue;
-        traces.push({ type: "scatter", mode: "markers", name, x: pts.x.map((p) => p[0]), y: pts.y,
-          marker: { color: colour, size: 6, opacity: 0.55 }, hovertemplate: "x=%{x:.3f}<br>y=%{y:.3f}<extra></extra>" });
-      }
-    }
-    traces.push({ type: "scatter", mode: "lines", name: "ŷ", x: xs, y: Array.from(values, (v) => (Number.isFinite(v) ? v : null)),
-      line: { color: COLORS.ink, width: 3 }, hovertemplate: "x=%{x:.3f}<br>ŷ=%{y:.3f}<extra></extra>" });
+    const { traces, yRange: yr } = curveTraces(this.topology.data, this.points, xs, values);
     P.react(
       this.gd,
       traces,
       this.layout({
-        xaxis: { range: [x0, x1], gridcolor: "#eceef2", zeroline: false },
-        yaxis: { gridcolor: "#eceef2", zeroline: false },
+        xaxis: this.axis(0, [x0, x1], { range: [x0, x1], gridcolor: "#eceef2" }),
+        yaxis: this.axis("target", [yr.min, yr.max], { gridcolor: "#eceef2" }),
         showlegend: true,
         legend: { orientation: "h", x: 0, y: 1.0, yanchor: "bottom" },
       }),
       CONFIG,
-    );
+    ).then(() => this.markFocus());
+    this.listen();
   }
 
   /** The colour scale: ŷ ∈ [0, 1] around 0.5 (binary), else symmetric around 0 over the range. */
@@ -312,35 +352,13 @@ export class OutputView {
       this.tip.hidden = true;
       return;
     }
-    this.tip.textContent = `x₁=${x.toFixed(2)}  x₂=${y.toFixed(2)}  ŷ=${this.values[r * n + c].toFixed(3)}`;
+    const data = this.topology.data;
+    const v = this.values[r * n + c];
+    const yhat = data.task === "regression" ? `${targetLabel(data)} ŷ=${fmt(toOriginal(v, scaleOf(data, "target")))}` : `ŷ=${v.toFixed(3)}`;
+    this.tip.textContent = `${featureLabel(data, 0)}=${fmt(toOriginal(x, scaleOf(data, 0)))}  ${featureLabel(data, 1)}=${fmt(toOriginal(y, scaleOf(data, 1)))}  ${yhat}`;
     this.tip.style.left = `${area.left + mx + 12}px`;
     this.tip.style.top = `${area.top + my + 12}px`;
     this.tip.hidden = false;
-  }
-
-  pointTraces(mid, span) {
-    const pts = this.points;
-    if (!pts) return [];
-    const out = [];
-    for (const [part, symbol, line] of [["train", "circle", "#ffffff"], ["test", "diamond", COLORS.ink]]) {
-      const p = pts[part];
-      if (!p?.x?.length) continue;
-      out.push({
-        type: "scatter",
-        mode: "markers",
-        name: part === "train" ? t("charts.train") : t("charts.test"),
-        x: p.x.map((v) => v[0]),
-        y: p.x.map((v) => v[1]),
-        marker: {
-          size: 7,
-          symbol,
-          color: p.y.map((v) => diverging((v - mid) / span)),
-          line: { color: line, width: 1 },
-        },
-        hovertemplate: "x₁=%{x:.2f}<br>x₂=%{y:.2f}<extra></extra>",
-      });
-    }
-    return out;
   }
 
   drawProbabilities() {

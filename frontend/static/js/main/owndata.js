@@ -1,22 +1,27 @@
 // Own data: a CSV file dropped or picked, checked by the server (`csv_inspect`), then a
-// small dialog to choose the target column and the task. The text stays in this
+// small dialog to choose the target column and the task. The file stays in this
 // browser's localStorage under its content hash, so a link (#data=csv&csv=<hash>) works
 // again after a reload or a server restart. The dialog never touches the socket.
+// A file that is UTF-8 goes as its text; any other (Chinese Excel's GBK/GB18030, UTF-16,
+// Latin-1) goes as its bytes (`data`, base64): the server detects the encoding, so the
+// page never guesses one and never shows garbled text. Errors are worded by their code.
+import { wordError } from "../shared/banner.js";
 import { fmt } from "../shared/format.js";
-import { has, t } from "../shared/i18n.js";
+import { t } from "../shared/i18n.js";
 
 const PREFIX = "bpviz.csv.";
 
-export function storeCsv(hash, name, text) {
+/** Keep a CSV under its hash: its `text`, or (a file that is not UTF-8) its bytes as base64 `data`. */
+export function storeCsv(hash, name, text, data = null) {
   try {
-    localStorage.setItem(PREFIX + hash, JSON.stringify({ name, text }));
+    localStorage.setItem(PREFIX + hash, JSON.stringify(data === null ? { name, text } : { name, data }));
     return true;
   } catch {
     return false; // full or private mode: the link works in this session only
   }
 }
 
-/** `{name, text}` of a CSV kept in this browser, or null. */
+/** `{name, text}` or `{name, data}` of a CSV kept in this browser, or null. */
 export function loadCsv(hash) {
   try {
     const raw = localStorage.getItem(PREFIX + hash);
@@ -28,12 +33,14 @@ export function loadCsv(hash) {
 
 export class CsvDialog {
   /**
-   * `onInspect(name, text)`: send it to the server; `onTrain({hash, name, target, task, suggestedTask})`.
-   * `tasks`: the tasks a loss can train (shared/choices.js), offered besides "auto".
+   * `onInspect({name, text} | {name, data})`: send it to the server; `onTrain({hash, name, target,
+   * task, suggestedTask})`. `tasks`: the tasks a loss can train (shared/choices.js), offered
+   * besides "auto"; `fields(path)`: a config field's name in the reader's language.
    */
-  constructor(dialog, { limits, tasks, onInspect, onTrain }) {
+  constructor(dialog, { limits, tasks, onInspect, onTrain, fields = null }) {
     this.dialog = dialog;
     this.limits = limits;
+    this.fields = fields;
     this.tasks = ["auto", ...tasks];
     this.onInspect = onInspect;
     this.onTrain = onTrain;
@@ -92,16 +99,20 @@ export class CsvDialog {
       this.showError({ code: "too_large", message: t("csv.file_too_large", { size: fmtBytes(file.size), max: fmtBytes(max) }) });
       return;
     }
-    const text = await file.text();
-    this.pending = { name: file.name, text };
+    const file_ = await readCsvFile(file, this.limits);
+    if (file_.error) {
+      this.showError(file_.error);
+      return;
+    }
+    this.pending = file_;
     this.showError(null);
     this.el.summary.textContent = t("csv.checking", { name: file.name });
-    this.onInspect(file.name, text);
+    this.onInspect(file_);
   }
 
   /** The server's `csv_info` for the file sent. */
   showInfo(msg) {
-    if (this.pending) storeCsv(msg.hash, msg.name, this.pending.text);
+    if (this.pending) storeCsv(msg.hash, msg.name, this.pending.text ?? null, this.pending.data ?? null);
     this.pending = null;
     this.info = msg;
     this.showError(null);
@@ -119,12 +130,13 @@ export class CsvDialog {
     }
     this.pending = null;
     box.hidden = false;
-    box.querySelector(".csv-error-title").textContent = has(`data_error.${msg.code}`) ? t(`data_error.${msg.code}`) : has(`error.${msg.code}`) ? t(`error.${msg.code}`) : t("error.generic");
+    const { title, detail } = wordError(msg, this.fields, "data");
+    box.querySelector(".csv-error-title").textContent = title;
     const where = [];
     if (msg.row !== null && msg.row !== undefined) where.push(t("csv.at_row", { row: msg.row }));
     if (msg.column !== null && msg.column !== undefined) where.push(t("csv.at_column", { column: msg.column }));
-    box.querySelector(".csv-error-where").textContent = where.length ? `(${where.join(", ")})` : "";
-    box.querySelector(".csv-error-detail").textContent = msg.message ?? "";
+    box.querySelector(".csv-error-where").textContent = where.length ? `(${where.join(t("csv.list_sep"))})` : "";
+    box.querySelector(".csv-error-detail").textContent = detail;
   }
 
   fillTasks() {
@@ -147,7 +159,8 @@ export class CsvDialog {
   relabelInfo() {
     const info = this.info;
     if (!info) return;
-    this.el.summary.textContent = t("csv.summary", { name: info.name, rows: info.n_rows, cols: info.columns.length });
+    const read = info.encoding ? ` ${t("csv.read_as", { encoding: info.encoding })}` : "";
+    this.el.summary.textContent = t("csv.summary", { name: info.name, rows: info.n_rows, cols: info.columns.length }) + read;
     const prev = this.el.target.value;
     this.el.target.replaceChildren(
       ...info.columns.map((c) => {
@@ -159,6 +172,7 @@ export class CsvDialog {
     );
     this.el.target.value = info.columns.includes(prev) ? prev : info.suggested_target;
     this.fillTasks();
+    this.showTypos(info);
     const table = this.el.preview;
     const head = document.createElement("tr");
     for (const c of info.columns) {
@@ -178,11 +192,48 @@ export class CsvDialog {
     table.replaceChildren(head, ...rows);
   }
 
+  /** Columns that are numbers but for a few cells (a typo?), named with their cells. */
+  showTypos(info) {
+    if (!this.el.typos) {
+      this.el.typos = document.createElement("p");
+      this.el.typos.className = "hint csv-typos";
+      this.el.typos.setAttribute("role", "note");
+      this.el.summary.after(this.el.typos);
+    }
+    const lines = (info.column_kinds ?? [])
+      .filter((k) => k.kind === "mostly_numeric" && k.bad_cells?.length)
+      .map((k) => {
+        const cells = k.bad_cells.map((c) => t("csv.typo_cell", { row: c.row, value: c.value })).join(t("csv.list_sep"));
+        return t("csv.typo", { column: k.name, n: k.n_bad, cells });
+      });
+    this.el.typos.hidden = !lines.length;
+    this.el.typos.textContent = lines.join(" ");
+  }
+
   relabel() {
     const l = this.limits;
     this.el.limits.textContent = t("csv.limits", { size: fmtBytes(l.max_csv_bytes ?? l.max_upload_bytes), rows: l.max_csv_rows ?? l.max_samples, cols: l.max_csv_cols ?? 64 });
     this.relabelInfo();
     if (this.errorMsg) this.showError(this.errorMsg);
+  }
+}
+
+/**
+ * A file chosen by the reader, ready to send: `{name, text}` when it is UTF-8 (a byte-order
+ * mark dropped), else `{name, data}` (base64 of its bytes, for the server to decode), or
+ * `{error}` when it is too large to send.
+ */
+export async function readCsvFile(file, limits) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  try {
+    return { name: file.name, text: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
+  } catch {
+    // Not UTF-8: base64 grows it by a third, and the message must stay within the upload limit.
+    const room = Math.floor(((limits.max_upload_bytes ?? Infinity) - 1024) * 0.75);
+    if (bytes.length > room) return { error: { code: "too_large", message: t("csv.file_too_large", { size: fmtBytes(bytes.length), max: fmtBytes(room) }) } };
+    let bin = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return { name: file.name, data: btoa(bin) };
   }
 }
 

@@ -18,7 +18,9 @@ export class Playback {
     root.querySelector("#reset").addEventListener("click", () => this.onCommand("reset"));
     this.speedSelect.addEventListener("change", () => {
       const v = this.speedSelect.value;
-      this.onCommand("speed", v === "max" ? null : Number(v));
+      const speed = v === "max" ? null : Number(v);
+      this.speed = speed; // the menu keeps showing the speed chosen (also after Play)
+      this.onCommand("speed", speed);
     });
     document.addEventListener("keydown", (event) => this.key(event));
   }
@@ -46,9 +48,15 @@ export class Playback {
     this.onCommand(this.playing ? "pause" : "play");
   }
 
+  /**
+   * Show `speed` (steps/s, null = as fast as possible) as the speed in force: the one chosen,
+   * or the one the server reports in its `state` while playing. A speed not among SPEEDS
+   * (from a link) gets an entry of its own.
+   */
   setSpeed(speed) {
+    const speeds = SPEEDS.includes(speed) ? SPEEDS : [...SPEEDS.filter((s) => s !== null), speed, null].sort((a, b) => (a === null ? 1 : b === null ? -1 : a - b));
     this.speedSelect.replaceChildren(
-      ...SPEEDS.map((s) => {
+      ...speeds.map((s) => {
         const o = document.createElement("option");
         o.value = s === null ? "max" : String(s);
         o.textContent = s === null ? t("playback.max_speed") : t("playback.speed_value", { n: s });

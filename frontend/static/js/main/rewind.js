@@ -77,6 +77,6 @@ export class RewindBar {
     this.root.classList.toggle("viewing", past);
     this.viewingEl.hidden = !past;
     this.live.hidden = !past;
-    if (past) this.viewingEl.textContent = t("rewind.viewing", { n: this.viewing });
+    if (past) this.viewingEl.textContent = t("rewind.viewing_next", { n: this.viewing });
   }
 }

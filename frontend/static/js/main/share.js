@@ -62,8 +62,8 @@ export class Share {
     let run;
     try {
       run = JSON.parse(await file.text());
-    } catch (err) {
-      this.onError({ code: "invalid_run", message: String(err.message ?? err) });
+    } catch {
+      this.onError({ code: "invalid_run", message: t("share.not_json", { name: file.name }) });
       return;
     }
     // A run on an uploaded CSV carries its text: keep it, so the URL of the run works later.

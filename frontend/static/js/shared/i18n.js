@@ -76,14 +76,35 @@ export function bindLanguageButton(button) {
   show();
 }
 
-/** The string for `key`, with {name} placeholders filled from `params`. Falls back to English. */
+/**
+ * The string for `key`, with {name} placeholders filled from `params`. Falls back to English.
+ * Plurals: when the count of `params` is 1 and the language has `<key>_one`, that string is
+ * used ("1 feature", not "1 features"); the count is `n`, else `count`, else the only number.
+ */
 export function t(key, params = {}) {
-  const s = dictionaries[current]?.[key] ?? dictionaries.en?.[key];
+  const one = pluralKey(key, params);
+  const s = (one === null ? undefined : lookup(one)) ?? lookup(key);
   if (s === undefined) {
     console.warn(`i18n: missing key ${key}`);
     return key;
   }
   return s.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
+}
+
+/** A key in the current language, else in English (a key the current one lacks entirely). */
+function lookup(key) {
+  return dictionaries[current]?.[key] ?? dictionaries.en?.[key];
+}
+
+/** `<key>_one` when `params` counts exactly one and the current language has that form. */
+function pluralKey(key, params) {
+  const numbers = Object.values(params).filter((v) => typeof v === "number");
+  const count = "n" in params ? params.n : "count" in params ? params.count : numbers.length === 1 ? numbers[0] : null;
+  if (count !== 1) return null;
+  const one = `${key}_one`;
+  // Chinese has no plural: its own `key` wins over English's `key_one`.
+  if (dictionaries[current]?.[one] !== undefined) return one;
+  return dictionaries[current]?.[key] === undefined ? one : null;
 }
 
 /** Whether a key exists (for optional strings such as server error codes). */

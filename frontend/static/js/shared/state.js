@@ -17,6 +17,8 @@ export const PROPS = [
   { key: "init", path: "config.network.init", type: "str", send: "configure" },
   { key: "dropout", path: "config.network.dropout", type: "float", send: "configure" },
   { key: "dtype", path: "config.network.dtype", type: "str", send: "configure" },
+  { key: "bn", path: "config.network.batchnorm", type: "bool", send: "configure" },
+  { key: "res", path: "config.network.residual", type: "bool", send: "configure" },
   { key: "seed", path: "config.seed", type: "int", send: "configure" },
   { key: "opt", path: "config.training.optimizer", type: "str", send: "set" },
   { key: "lr", path: "config.training.learning_rate", type: "float", send: "set" },
@@ -55,6 +57,10 @@ const CODECS = {
       const n = Number(s);
       return s !== "" && Number.isFinite(n) ? n : undefined;
     },
+  },
+  bool: {
+    write: (v) => (v ? "1" : "0"),
+    read: (s) => ({ 1: true, true: true, 0: false, false: false })[s],
   },
   // "4:tanh,2:relu"; "none" for a network without hidden layer.
   layers: {

@@ -1,5 +1,9 @@
 // The websocket: connect, reconnect, parse, dispatch. The only module that touches the socket.
+// A session's resume token (`hello.resume_token`, set with `setResumeToken`) goes with every
+// reconnect (`/ws?resume=TOKEN`): a server that still has that run gives it back
+// (`hello.resumed`), else it starts a new session and says so (`notice`).
 import { TIMINGS } from "./constants.js";
+import { decode } from "./wire.js";
 
 export class Transport {
   constructor(url = defaultUrl()) {
@@ -10,6 +14,12 @@ export class Transport {
     this.delay = TIMINGS.reconnectMinMs;
     this.timer = null;
     this.closedByUs = false;
+    this.resumeToken = null;
+  }
+
+  /** The token of the session to ask back after a disconnect (null: a new session). */
+  setResumeToken(token) {
+    this.resumeToken = typeof token === "string" && token ? token : null;
   }
 
   /** Register `fn(message)` for messages of one `type` ("*" for all). */
@@ -29,10 +39,14 @@ export class Transport {
     this.closedByUs = false;
     clearTimeout(this.timer);
     this.emitStatus("connecting");
-    const socket = new WebSocket(this.url);
+    const url = this.resumeToken ? `${this.url}?resume=${encodeURIComponent(this.resumeToken)}` : this.url;
+    const socket = new WebSocket(url);
+    socket.binaryType = "arraybuffer";
     this.socket = socket;
     socket.addEventListener("open", () => {
       this.delay = TIMINGS.reconnectMinMs;
+      // Frames and grids as binary messages (wire.js): fewer bytes, less server work per frame.
+      socket.send(JSON.stringify({ type: "options", frames: "binary" }));
       this.emitStatus("open");
     });
     socket.addEventListener("message", (event) => this.receive(event.data));
@@ -68,12 +82,13 @@ export class Transport {
     return true;
   }
 
-  receive(text) {
+  receive(data) {
     let message;
     try {
-      message = JSON.parse(text);
-    } catch {
-      this.dispatch({ type: "error", code: "client_bad_json", message: String(text).slice(0, 200) });
+      message = typeof data === "string" ? JSON.parse(data) : decode(data);
+    } catch (err) {
+      const detail = typeof data === "string" ? String(data).slice(0, 200) : String(err);
+      this.dispatch({ type: "error", code: "client_bad_json", message: detail });
       return;
     }
     if (!message || typeof message.type !== "string") return;

@@ -1,0 +1,186 @@
+"""``bpviz serve --workers N`` (server/workers.py): N processes on one port, each
+websocket in one of them; a dead worker is replaced; SIGTERM stops them all cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from bpviz.server import workers
+from bpviz.server.settings import Settings, get_settings
+
+from .conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+BPVIZ = Path(sys.executable).parent / "bpviz"
+
+
+def healthz(port: int, host: str = "127.0.0.1") -> dict[str, Any]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers={"Host": host})
+    with urllib.request.urlopen(request, timeout=5) as r:
+        out: dict[str, Any] = json.loads(r.read())
+        return out
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+class Served:
+    """``bpviz serve --workers 2`` in a subprocess on a free port."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.port = free_port()
+        self.log_path = tmp / "serve.log"
+        self.log = self.log_path.open("wb")
+        cmd = [str(BPVIZ), "serve", "--workers", "2", "--port", str(self.port)]
+        cmd += ["--log-level", "warning", "--allowed-host", "bpviz.test"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BPVIZ_")}
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=self.log)
+        deadline = time.monotonic() + 30
+        while True:
+            assert self.proc.poll() is None, self.output()
+            try:
+                healthz(self.port)
+                return
+            except OSError:
+                assert time.monotonic() < deadline, "no answer within 30 s:\n" + self.output()
+                time.sleep(0.1)
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")[-3000:]
+
+    def hello_pids(self, stack: ExitStack, want: int = 2, tries: int = 60) -> list[Any]:
+        """Open websockets (kept open in ``stack``) until their ``hello`` named ``want``
+        processes; the sockets."""
+        pids: set[int] = set()
+        sockets: list[Any] = []
+        for _ in range(tries):
+            ws = stack.enter_context(connect(f"ws://127.0.0.1:{self.port}/ws", open_timeout=10))
+            hello = json.loads(ws.recv(timeout=10))
+            assert hello["type"] == "hello"
+            pids.add(hello["pid"])
+            sockets.append((ws, hello["pid"]))
+            if len(pids) >= want:
+                break
+        return sockets
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    server = Served(tmp_path)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_two_workers_share_the_port_and_stop_on_sigterm(served: Served) -> None:
+    with ExitStack() as stack:
+        sockets = served.hello_pids(stack)
+        pids = {pid for _, pid in sockets}
+        assert len(pids) == 2 and served.proc.pid not in pids, served.output()
+        assert healthz(served.port)["pid"] in pids
+        assert healthz(served.port, host="bpviz.test")["status"] == "ok"  # --allowed-host
+        served.proc.send_signal(signal.SIGTERM)
+        assert served.proc.wait(timeout=40) == 0, served.output()
+        for ws, _ in sockets:  # every websocket was closed by its worker
+            with pytest.raises(ConnectionClosed):
+                while True:
+                    ws.recv(timeout=5)
+    assert not any(alive(pid) for pid in pids)
+
+
+def test_a_dead_worker_is_replaced(served: Served) -> None:
+    with ExitStack() as stack:
+        pids = {pid for _, pid in served.hello_pids(stack)}
+    victim = min(pids)
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    seen: set[int] = set()
+    while not seen - pids:
+        assert time.monotonic() < deadline, served.output()
+        try:
+            seen.add(healthz(served.port)["pid"])
+        except OSError:
+            time.sleep(0.1)
+    assert served.proc.poll() is None
+    assert "starting another" in served.output()
+
+
+# ---------------------------------------------------------------- in-process
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in ("BPVIZ_ALLOWED_HOSTS", "BPVIZ_TRUSTED_PROXIES"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_settings_with_adds_to_the_environments(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BPVIZ_ALLOWED_HOSTS", "a.example")
+    settings = workers.settings_with(["B.example:8000"], ["10.0.0.0/8"])
+    assert settings.allowed_hosts == ["a.example", "b.example"]
+    assert Settings().trusted_proxies == ["10.0.0.0/8"]  # passed on through the environment
+    with pytest.raises(ValueError, match="not an IP address"):
+        workers.settings_with([], ["proxy.example"])
+
+
+def test_what_a_server_open_to_other_machines_says() -> None:
+    assert workers.is_loopback("127.0.0.1") and workers.is_loopback("localhost")
+    assert workers.is_loopback("::1") and not workers.is_loopback("0.0.0.0")
+    notice = workers.startup_notice("0.0.0.0", 8000, Settings(allowed_hosts=["bpviz.test"]))
+    assert "localhost, 127.0.0.1, [::1]" in notice and "bpviz.test" in notice
+    assert "--allowed-host NAME" in notice
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_serve_runs_the_supervisor_or_uvicorn(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls: list[Any] = []
+    monkeypatch.setattr(workers, "supervise", lambda *a: calls.append(("supervise", a)) or 0)
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: calls.append(("uvicorn", a, k)))
+    assert workers.serve("0.0.0.0", 8123, workers=2) == 0
+    assert calls.pop() == ("supervise", ("0.0.0.0", 8123, 2, "info"))
+    assert "--allowed-host" in capsys.readouterr().err  # the host names it answers to
+    assert workers.serve("127.0.0.1", 8123) == 0
+    kind, args, kwargs = calls.pop()
+    assert kind == "uvicorn" and args == (workers.APP,) and "workers" not in kwargs
+    assert capsys.readouterr().err == ""  # loopback only: nothing to say
+
+
+def test_a_port_in_use_is_refused_cleanly(
+    served: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second server on the same port would share it (SO_REUSEPORT): refused instead."""
+    assert workers.supervise("127.0.0.1", served.port, 2, "warning") == 1
+    assert "cannot listen on" in capsys.readouterr().err
+    assert served.proc.poll() is None
