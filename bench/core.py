@@ -6,7 +6,9 @@ loss, backward and an SGD update, recording the whole trace (per layer ``z``, ``
 ``f'(z)``, ``δ``, ``dW``, ``db``, the norms; ``ΔW`` is written out when first read).
 PyTorch does the same math with autograd and ``torch.optim.SGD`` on one CPU thread,
 from the same initial weights on the same batches (the losses of the first steps are
-cross-checked).
+cross-checked). The output activations MSE allows besides its linear output (sigmoid,
+tanh: the textbook exercise) are cross-checked too, losses and weights after a few steps
+(:func:`cross_check_outputs`).
 """
 
 # One BLAS thread for NumPy, set before NumPy is imported (the second core is the server's).
@@ -89,7 +91,7 @@ def make_data(case: Case, rng: np.random.Generator) -> tuple[np.ndarray, np.ndar
 class TorchStep:
     """The same network and SGD step in PyTorch (autograd, ``torch.optim.SGD``)."""
 
-    def __init__(self, case: Case, net: Network) -> None:
+    def __init__(self, case: Case, net: Network, output: str = "linear") -> None:
         self.dtype = torch.float64 if case.dtype == "float64" else torch.float32
         act = {"tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid, "relu": torch.nn.ReLU}
         mods: list[torch.nn.Module] = []
@@ -101,6 +103,8 @@ class TorchStep:
             mods.append(lin)
             if not layer.is_output:
                 mods.append(act[case.activation]())
+            elif output != "linear":  # MSE with a sigmoid or tanh output
+                mods.append(act[output]())
         self.model = torch.nn.Sequential(*mods)
         self.opt = torch.optim.SGD(self.model.parameters(), lr=LEARNING_RATE)
         self.loss_name = case.loss
@@ -275,6 +279,46 @@ def run_case(case: Case) -> list[Row]:
     return rows
 
 
+OUTPUT_CASES = (
+    Case("o1", 2, (8, 8), "tanh", 2, "mse", 10, "float64", 0.0),
+    Case("o2", 3, (6,), "sigmoid", 3, "mse", 4, "float64", 0.0),
+    Case("o3", 2, (2,), "sigmoid", 2, "mse", 1, "float64", 0.0),  # the textbook's shape
+)
+
+
+def cross_check_outputs(steps: int = 8) -> float:
+    """MSE with a sigmoid or tanh output against PyTorch (``nn.Sigmoid``/``nn.Tanh``
+    after the last ``Linear``, autograd): the losses of ``steps`` SGD steps and every
+    weight after them, float64. Returns the largest relative difference."""
+    worst = 0.0
+    for case in OUTPUT_CASES:
+        for output in ("sigmoid", "tanh"):
+            rng = np.random.default_rng(13)
+            X, Y = make_data(case, rng)
+            Y = 1.0 / (1.0 + np.exp(-np.tile(Y, (1, case.n_out))[:, : case.n_out]))
+            hidden = [(w, case.activation) for w in case.hidden]
+            net = Network.build(
+                case.n_in, hidden, case.n_out, "mse", "xavier_normal", 3,
+                output_activation=output,
+            )  # fmt: skip
+            stepper = Stepper(net, X, Y, case.batch, rng=np.random.default_rng(11))
+            stepper.hyper.learning_rate = 0.5
+            ref = TorchStep(case, net, output)
+            for group in ref.opt.param_groups:
+                group["lr"] = 0.5
+            for _ in range(steps):
+                stepper.step()
+                trace = stepper.trace
+                assert trace is not None and trace.batch is not None and trace.loss is not None
+                t_loss = float(ref.step(*ref.batch(X, Y, trace.batch)).item())
+                worst = max(worst, abs(trace.loss - t_loss) / max(1.0, abs(t_loss)))
+            theirs = [p.detach().numpy() for p in ref.model.parameters()]
+            ours = [a for W, b in net.get_weights() for a in (W, b)]
+            for a, b in zip(ours, theirs, strict=True):
+                worst = max(worst, float(np.max(np.abs(a - b) / np.maximum(1.0, np.abs(b)))))
+    return worst
+
+
 def experiment_overhead(steps: int = 2000) -> tuple[float, float]:
     """µs/step of ``Experiment.run_steps`` (history on) and of bare ``Stepper.step``.
 
@@ -357,6 +401,11 @@ def main() -> int:
     rows: list[Row] = []
     for case in CASES:
         rows.extend(run_case(case))
+    outputs = cross_check_outputs()
+    print(f"  MSE with sigmoid and tanh outputs, losses and weights after 8 steps: {outputs:.1e}")
+    assert outputs <= 1e-10, (
+        f"engine and PyTorch differ by {outputs:.2e} (MSE, sigmoid/tanh output)"
+    )
     hist_s, bare_s = experiment_overhead()
 
     head = (

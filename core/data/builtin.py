@@ -22,7 +22,7 @@ from ..engine.registry import DATASETS
 from .dataset import DEFAULT_LOSS, Dataset, Domain, FloatArray, IntArray, assemble, mean_std, n_test
 from .digits import load_digits, make_digits
 
-__all__ = ["TEXTS", "listing", "load_digits", "make_dataset"]
+__all__ = ["PSEUDO_TEXTS", "TEXTS", "listing", "load_digits", "make_dataset", "pseudo_listing"]
 
 #: Limits of ``make_dataset``'s arguments (the config enforces its own, tighter ones).
 MIN_SAMPLES = 4
@@ -107,6 +107,45 @@ TEXTS: dict[str, Text] = {
         "1797 张 8×8 像素的手写数字（UCI optdigits 测试集），10 类；可看作小号的 MNIST。",
     ),
 }
+
+
+#: The data a config names besides the built-in sets (the registry's ``PSEUDO_DATASETS``).
+PSEUDO_TEXTS: dict[str, Text] = {
+    "csv": Text(
+        "Own data (CSV)",
+        "自己的数据（CSV）",
+        "An uploaded CSV file: one column is the target, the other numeric columns the "
+        "inputs (data.csv names it by its hash).",
+        "上传的 CSV 文件：一列为目标，其余数值列为输入（data.csv 为其哈希）。",
+    ),
+    "table": Text(
+        "Typed table",
+        "手写数据表",
+        "A few rows typed into the config (data.x, data.y), used as typed: the board "
+        "exercise a student computes by hand. The task follows from the loss.",
+        "直接写在配置里的几行数据（data.x、data.y），原样使用：学生可以手算的板书练习。"
+        "任务类型由损失函数决定。",
+    ),
+}
+
+
+def pseudo_listing(max_rows: int, max_inputs: int, max_outputs: int) -> list[dict[str, Any]]:
+    """The data a config names besides the built-in sets, for ``/api/datasets``
+    (``pseudo``): ``{"name", "task": null (the CSV's or the loss's), "title": {"en", "zh"},
+    "description": {"en", "zh"}}``; the table with its bounds ``max_rows``,
+    ``max_inputs``, ``max_outputs``."""
+    out: list[dict[str, Any]] = []
+    for name, text in PSEUDO_TEXTS.items():
+        entry: dict[str, Any] = {
+            "name": name,
+            "task": None,
+            "title": {"en": text.title_en, "zh": text.title_zh},
+            "description": {"en": text.description_en, "zh": text.description_zh},
+        }
+        if name == "table":
+            entry |= {"max_rows": max_rows, "max_inputs": max_inputs, "max_outputs": max_outputs}
+        out.append(entry)
+    return out
 
 
 def listing() -> list[dict[str, Any]]:

@@ -9,13 +9,14 @@ units (``x_net = (x_orig - feature_mean) / feature_std``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..engine.registry import LOSSES, Task
+from .features import feature_names, is_identity, transform
 
 __all__ = [
     "DEFAULT_LOSS",
@@ -61,6 +62,12 @@ class Dataset:
     range of each feature in network space, ``((xmin, xmax),)`` or
     ``((xmin, xmax), (ymin, ymax))``, for a decision-boundary or prediction grid;
     ``None`` for more features.
+
+    With input features (:meth:`with_features`, 2-D data only) the network's inputs are
+    the ``features`` (names of the registry's ``FEATURES``) of the two original inputs:
+    ``X_*`` hold the features, ``inputs_train``/``inputs_test`` ``(n, 2)`` the points
+    they came from (the page draws those), ``input_names`` their names, and
+    ``domain`` stays the plane of the two inputs (:meth:`inputs_of` maps a grid of it).
     """
 
     name: str
@@ -80,11 +87,45 @@ class Dataset:
     input_shape: tuple[int, ...] | None = None
     domain: Domain | None = None
     description: str = ""
+    features: tuple[str, ...] = ()
+    inputs_train: FloatArray | None = None
+    inputs_test: FloatArray | None = None
+    input_names: tuple[str, ...] = ()
 
     @property
     def n_features(self) -> int:
         """Number of inputs ``d`` (the width of layer 0)."""
         return int(self.X_train.shape[1])
+
+    @property
+    def n_inputs(self) -> int:
+        """Number of inputs of a point before the features (``n_features`` without them)."""
+        return self.n_features if self.inputs_train is None else int(self.inputs_train.shape[1])
+
+    def inputs_of(self, points: FloatArray) -> FloatArray:
+        """The network's inputs ``(n, n_features)`` for points ``(n, n_inputs)`` of the
+        data's input space (a decision-boundary grid): the features of each, or the
+        points themselves without features."""
+        return points if not self.features else transform(points, self.features)
+
+    def with_features(self, features: tuple[str, ...]) -> Dataset:
+        """This 2-D data set with the network's inputs made of ``features`` (see the
+        class); itself for the default ``x1, x2``. Raises ``ValueError`` unless it has
+        exactly 2 inputs (and no features yet)."""
+        if is_identity(features):
+            return self
+        if self.features or self.n_features != 2:
+            raise ValueError(f"input features need 2-D data; {self.name} has {self.n_inputs}")
+        return replace(
+            self,
+            X_train=np.ascontiguousarray(transform(self.X_train, features)),
+            X_test=np.ascontiguousarray(transform(self.X_test, features)),
+            feature_names=feature_names(features, self.feature_names),
+            features=tuple(features),
+            inputs_train=self.X_train,
+            inputs_test=self.X_test,
+            input_names=self.feature_names,
+        )
 
     @property
     def n_outputs(self) -> int:
@@ -112,12 +153,15 @@ class Dataset:
         return DEFAULT_LOSS[self.task]
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready description: names, sizes, scaling and, for ≤ 2 features, the points.
+        """A JSON-ready description: names, sizes, scaling and, for ≤ 2 inputs, the points.
 
-        ``train``/``test`` (only when ``n_features <= 2``) are
-        ``{"X": [[x1, x2], ...], "y": [...]}`` in network space, rounded to 4
-        decimals; ``y`` is the class index (classification) or the target value
-        (regression, network space).
+        ``train``/``test`` (only when ``n_inputs <= 2``) are
+        ``{"X": [[x1, x2], ...], "y": [...]}`` in network space (the two inputs, not
+        their features), rounded to 4 decimals; ``y`` is the class index
+        (classification) or the target value (regression, network space). With input
+        features, ``features`` names them (``feature_names`` are their labels),
+        ``n_inputs`` is 2 and ``input_names`` the two inputs' names; without,
+        ``features`` is empty and ``n_inputs`` equals ``n_features``.
         """
         out: dict[str, Any] = {
             "name": self.name,
@@ -140,9 +184,14 @@ class Dataset:
                 "target_std": None if self.target_std is None else _rounded(self.target_std),
             },
         }
-        if self.n_features <= 2:
-            out["train"] = _points(self.X_train, self.Y_train, self.labels_train)
-            out["test"] = _points(self.X_test, self.Y_test, self.labels_test)
+        out["n_inputs"] = self.n_inputs
+        out["features"] = list(self.features)
+        out["input_names"] = list(self.input_names or self.feature_names)
+        if self.n_inputs <= 2:
+            X_train = self.X_train if self.inputs_train is None else self.inputs_train
+            X_test = self.X_test if self.inputs_test is None else self.inputs_test
+            out["train"] = _points(X_train, self.Y_train, self.labels_train)
+            out["test"] = _points(X_test, self.Y_test, self.labels_test)
         return out
 
 

@@ -2,9 +2,11 @@
 
 The loss of a batch is the mean over its ``B`` examples of the per-example loss. The
 output error ``δ⁽ᴸ⁾ = ∂ℓ/∂z⁽ᴸ⁾`` is per example (not divided by ``B``), shape ``(B, n_out)``.
-Each loss implies its output activation and its task (``registry.LOSSES``: ``mse`` →
-linear, regression; ``bce`` → sigmoid, binary; ``softmax_ce`` → softmax, multiclass);
-with those pairs ``δ⁽ᴸ⁾`` simplifies to ``ŷ − y``.
+Each loss implies its task and a default output activation (``registry.LOSSES``:
+``mse`` → linear, regression; ``bce`` → sigmoid, binary; ``softmax_ce`` → softmax,
+multiclass); with those pairs ``δ⁽ᴸ⁾`` simplifies to ``ŷ − y``. MSE also allows a
+sigmoid or tanh output (the textbook exercise: sigmoid everywhere, ``½Σ(ŷ − y)²``), whose
+output error is the general chain rule ``δ⁽ᴸ⁾ = (ŷ − y) ⊙ f′(z⁽ᴸ⁾)``: :func:`make_loss`.
 """
 
 from __future__ import annotations
@@ -14,31 +16,33 @@ import numpy as np
 from . import registry
 from .activations import OUTPUT_ACTIVATIONS, Activation, FloatArray, Softmax
 
-__all__ = ["LOSSES", "Loss"]
+__all__ = ["LOSSES", "Loss", "make_loss"]
 
 
 class Loss:
     """Base class of a loss.
 
+    Args:
+        output_activation: one of ``info.output_activations`` (``None``: the first, the
+            loss's own).
+
     Attributes:
         name: key in :data:`LOSSES` (a name of ``registry.LOSSES``).
-        info: its :class:`~.registry.LossInfo` (task, output activation).
+        info: its :class:`~.registry.LossInfo` (task, output activations allowed).
+        output_activation: name of the activation the output layer uses with this loss.
+        activation: that activation object.
     """
 
     name: str = ""
 
-    def __init__(self) -> None:
+    def __init__(self, output_activation: str | None = None) -> None:
         self.info = registry.LOSSES[self.name]
-
-    @property
-    def output_activation(self) -> str:
-        """Name of the activation the output layer uses with this loss."""
-        return self.info.output_activation
-
-    @property
-    def activation(self) -> Activation:
-        """The output activation object."""
-        return OUTPUT_ACTIVATIONS[self.info.output_activation]
+        name = self.info.output_activation if output_activation is None else output_activation
+        if name not in self.info.output_activations:
+            allowed = ", ".join(self.info.output_activations)
+            raise ValueError(f"loss {self.name!r} allows the output activations {allowed}")
+        self.output_activation = name
+        self.activation: Activation = OUTPUT_ACTIVATIONS[name]
 
     def value(self, yhat: FloatArray, y: FloatArray, z: FloatArray) -> float:
         """Mean over the batch of the per-example loss.
@@ -68,11 +72,13 @@ class Loss:
         return out
 
     def __repr__(self) -> str:
-        return f"Loss({self.name!r})"
+        if self.output_activation == self.info.output_activation:
+            return f"Loss({self.name!r})"
+        return f"Loss({self.name!r}, {self.output_activation!r})"
 
 
 class MSE(Loss):
-    """``ℓ = ½ Σ_k (ŷ_k − y_k)²`` with a linear output."""
+    """``ℓ = ½ Σ_k (ŷ_k − y_k)²``; a linear output by default, or a sigmoid or tanh one."""
 
     name = "mse"
 
@@ -94,7 +100,7 @@ class MSE(Loss):
         out = np.empty_like(yhat) if out is None else out
         np.subtract(yhat, y, out)
         act = self.activation
-        if act.name != "linear":  # general chain rule; the implied output is linear
+        if act.name != "linear":  # the general chain rule: a sigmoid or tanh output
             out *= act.der(z, yhat)
         return out
 
@@ -160,4 +166,14 @@ _SOFTMAX = _softmax()
 _BY_NAME: dict[str, Loss] = {loss.name: loss for loss in (MSE(), BCE(), SoftmaxCE())}
 
 LOSSES: dict[str, Loss] = {name: _BY_NAME[name] for name in registry.LOSSES}
-"""Losses by name, in the order of ``registry.LOSSES``."""
+"""Losses by name, in the order of ``registry.LOSSES``, each with its own output activation."""
+
+
+def make_loss(name: str, output_activation: str | None = None) -> Loss:
+    """The loss ``name`` with ``output_activation`` (``None`` or the loss's own: the shared
+    object of :data:`LOSSES`). Raises ``KeyError`` for an unknown loss and ``ValueError``
+    for an output activation it does not allow (``registry.LOSSES[name].output_activations``)."""
+    loss = LOSSES[name]
+    if output_activation is None or output_activation == loss.output_activation:
+        return loss
+    return type(loss)(output_activation)

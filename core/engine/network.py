@@ -21,7 +21,7 @@ from . import registry
 from .activations import ACTIVATIONS, FloatArray
 from .initializers import INITIALIZERS, init_weights
 from .layers import Dense
-from .losses import LOSSES, Loss
+from .losses import LOSSES, Loss, make_loss
 
 __all__ = ["DTYPES", "Network", "NetworkSpec"]
 
@@ -39,7 +39,7 @@ class NetworkSpec:
         n_in: input features.
         hidden: ``(units, activation)`` per hidden layer, in order.
         n_out: outputs.
-        loss: a key of ``LOSSES``; it implies the output activation.
+        loss: a key of ``LOSSES``.
         init: a key of ``INITIALIZERS``.
         seed: seeds the initialization and (separately) the dropout masks.
         dropout: drop probability on every hidden layer's output (0 = off).
@@ -47,6 +47,8 @@ class NetworkSpec:
         batchnorm: BatchNorm on every hidden layer (see :mod:`~bpviz.core.engine.batchnorm`).
         residual: identity skips ``a = f(z) + a_prev`` on the hidden layers after the
             first whose width equals the previous hidden layer's (:meth:`skip_layers`).
+        output_activation: the output layer's activation, one the loss allows
+            (``registry.LOSSES[loss].output_activations``); ``None``: the loss's own.
     """
 
     n_in: int
@@ -59,6 +61,7 @@ class NetworkSpec:
     dtype: str = "float64"
     batchnorm: bool = False
     residual: bool = False
+    output_activation: str | None = None
 
     def skip_layers(self) -> tuple[int, ...]:
         """Numbers ``l`` (1-based) of the layers that get an identity skip.
@@ -84,6 +87,9 @@ class NetworkSpec:
                 raise ValueError(f"unknown activation {act!r}")
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}")
+        out = self.output_activation
+        if out is not None and out not in LOSSES[self.loss].info.output_activations:
+            raise ValueError(f"loss {self.loss!r} does not allow the output activation {out!r}")
         if self.init not in INITIALIZERS:
             raise ValueError(f"unknown init {self.init!r}")
         if not 0.0 <= self.dropout < 1.0:
@@ -113,7 +119,7 @@ class Network:
     def __init__(self, spec: NetworkSpec) -> None:
         spec.validate()
         self.spec = spec
-        self.loss: Loss = LOSSES[spec.loss]
+        self.loss: Loss = make_loss(spec.loss, spec.output_activation)
         self.dtype = np.dtype(DTYPES[spec.dtype])
         self.layers: list[Dense] = []
         self.rng = np.random.default_rng(0)
@@ -136,11 +142,22 @@ class Network:
         dtype: str = "float64",
         batchnorm: bool = False,
         residual: bool = False,
+        output_activation: str | None = None,
     ) -> Network:
         """Shorthand for ``Network(NetworkSpec(...))``."""
         return cls(
             NetworkSpec(
-                n_in, tuple(hidden), n_out, loss, init, seed, dropout, dtype, batchnorm, residual
+                n_in,
+                tuple(hidden),
+                n_out,
+                loss,
+                init,
+                seed,
+                dropout,
+                dtype,
+                batchnorm,
+                residual,
+                output_activation,
             )
         )
 

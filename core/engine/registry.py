@@ -15,10 +15,13 @@ from typing import Any, Literal
 __all__ = [
     "ACTIVATIONS",
     "DATASETS",
+    "DEFAULT_FEATURES",
     "DTYPES",
+    "FEATURES",
     "INITS",
     "LOSSES",
     "OPTIMIZERS",
+    "PSEUDO_DATASETS",
     "DatasetInfo",
     "LossInfo",
     "OptimizerInfo",
@@ -45,7 +48,8 @@ ACTIVATIONS: tuple[str, ...] = (
 @dataclass(frozen=True)
 class LossInfo:
     """A loss: the task its metrics assume, the data tasks it can train, and the output
-    activations it allows (the first is the default; only MSE allows a choice)."""
+    activations it allows (the first is the default; only MSE allows a choice: with a
+    sigmoid or tanh output its output error is ``(ŷ − y) ⊙ f′(z)``, the textbook set-up)."""
 
     name: str
     task: Task
@@ -61,7 +65,7 @@ class LossInfo:
 LOSSES: dict[str, LossInfo] = {
     info.name: info
     for info in (
-        LossInfo("mse", "regression", ("binary", "regression"), ("linear",)),
+        LossInfo("mse", "regression", ("binary", "regression"), ("linear", "sigmoid", "tanh")),
         LossInfo("bce", "binary", ("binary",), ("sigmoid",)),
         LossInfo("softmax_ce", "multiclass", ("multiclass",), ("softmax",)),
     )
@@ -124,6 +128,27 @@ DATASETS: dict[str, DatasetInfo] = {
 }
 
 
+PSEUDO_DATASETS: tuple[str, ...] = ("csv", "table")
+"""Data a config names besides the built-in sets: an uploaded CSV (``data.csv``, its hash)
+and a small table typed into the config (``data.x``, ``data.y``); their shapes are known
+once the config (the table) or the file (the CSV) is read."""
+
+FEATURES: dict[str, str] = {
+    "x1": "x₁",
+    "x2": "x₂",
+    "x1sq": "x₁²",
+    "x2sq": "x₂²",
+    "x1x2": "x₁x₂",
+    "sin_x1": "sin(x₁)",
+    "sin_x2": "sin(x₂)",
+}
+"""The input features of 2-D data (TF Playground's toggles), by config name, with the
+label the page shows; the network's inputs follow this order."""
+
+DEFAULT_FEATURES: tuple[str, ...] = ("x1", "x2")
+"""The features a config starts with: the two inputs as they are."""
+
+
 def task_of(loss: str) -> Task:
     """The task a loss implies for its metrics: bce → binary, softmax_ce → multiclass,
     mse → regression. Raises KeyError for an unknown loss."""
@@ -146,6 +171,9 @@ def choices() -> dict[str, Any]:
         "inits": list(INITS),
         "optimizers": [{"name": o.name, "hyper": list(o.hyper)} for o in OPTIMIZERS.values()],
         "dtypes": list(DTYPES),
+        "features": [{"name": name, "label": label} for name, label in FEATURES.items()],
+        "default_features": list(DEFAULT_FEATURES),
+        "pseudo_datasets": list(PSEUDO_DATASETS),
         "datasets": {
             name: {"n_in": d.n_in, "n_out": d.n_out, "task": d.task, "max_samples": d.max_samples}
             for name, d in DATASETS.items()

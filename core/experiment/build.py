@@ -2,22 +2,29 @@
 the loaded data can tell, build.
 
 A validated :class:`~.config.Config` already fits a built-in data set (its shape and
-task are the registry's). An uploaded CSV is known only once loaded: its task (for
-``data.task`` "auto") picks the loss when the config names none, and the loss and the
-parameter count are checked against the real columns here, with the same field paths as
-:func:`~.config.validate` gives.
+task are the registry's) and a typed table (its shape is in the config). An uploaded CSV
+is known only once loaded: its task (for ``data.task`` "auto") picks the loss when the
+config names none, and the loss, the parameter count, the input features (2 columns)
+and given weights are checked against the real columns here, with the same field paths
+as :func:`~.config.validate` gives. Input features (``data.features``) are applied to
+the loaded data (:meth:`~bpviz.core.data.dataset.Dataset.with_features`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from ..data.builtin import make_dataset
 from ..data.csv import CsvFile, load_csv
 from ..data.dataset import Dataset
-from .config import TASK_LOSS, Config, ConfigError, FieldError, fit_problems
+from ..data.table_data import make_table
+from ..engine import registry
+from .config import Config, ConfigError, FieldError, fit_problems
+from .exercise import class_count, feature_problems
 from .experiment import Experiment
 from .limits import LIMITS
+from .sections import TASK_LOSS
 
 __all__ = ["MAX_CSV_COLS", "MAX_CSV_ROWS", "build", "load_data"]
 
@@ -26,14 +33,35 @@ MAX_CSV_COLS = 64  # columns of an uploaded CSV
 
 
 def load_data(config: Config, csv: Mapping[str, CsvFile] | None = None) -> Dataset:
-    """The data set ``config.data`` names, split with ``config.seed``; an uploaded CSV
-    comes from ``csv`` (by its hash).
+    """The data set ``config.data`` names, split with ``config.seed`` (a typed table is
+    not split), with its input features; an uploaded CSV comes from ``csv`` (by its hash).
 
     Raises:
-        ConfigError: code ``unknown_csv`` (field ``data.csv``) when ``csv`` lacks it.
+        ConfigError: code ``unknown_csv`` (field ``data.csv``) when ``csv`` lacks it;
+            ``shape`` (``data.features``) for features of a CSV without 2 columns.
         DataError: the CSV cannot serve the configured target or task.
     """
+    dataset = _load(config, csv)
+    problems = feature_problems(config.data.features, dataset.n_features, dataset.name)
+    if problems:
+        raise ConfigError(
+            [_field_error(("data", *loc), code, msg, params) for loc, code, msg, params in problems]
+        )
+    return dataset.with_features(config.data.features)
+
+
+def _field_error(
+    loc: tuple[str | int, ...], code: str, message: str, params: dict[str, Any]
+) -> FieldError:
+    return FieldError(".".join(str(p) for p in loc), message, code, params)
+
+
+def _load(config: Config, csv: Mapping[str, CsvFile] | None) -> Dataset:
     data = config.data
+    if data.name == "table":
+        loss = config.network.loss
+        n = class_count(data.y) if loss == "softmax_ce" else 2
+        return make_table(data.x, data.y, registry.task_of(loss), n)
     if data.name != "csv":
         return make_dataset(
             data.name,
@@ -74,7 +102,7 @@ def fitted(config: Config, dataset: Dataset) -> Config:
     problems = fit_problems(config, dataset.n_features, dataset.n_outputs, dataset.task)
     if problems:
         raise ConfigError(
-            [FieldError(".".join(loc), msg, code, params) for loc, code, msg, params in problems]
+            [_field_error(loc, code, msg, params) for loc, code, msg, params in problems]
         )
     return config
 

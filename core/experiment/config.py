@@ -18,6 +18,9 @@ Rules (docs/config.md has the table):
 - An uploaded CSV's shape and task are known only once it is loaded: for
   ``data.name`` "csv" those checks (and the loss of ``data.task`` "auto") are made by
   ``build.build`` after loading it.
+- A typed table (``data.name`` "table", :mod:`.exercise`) carries its shape: its task
+  follows from the loss (``mse`` when the config names none), its targets must fit that
+  loss, and given weights (``network.weights``) must fit the network's widths.
 
 All errors are collected, not just the first: :class:`ConfigError` ``.errors`` is a list
 of ``FieldError(field, message, code)`` where ``field`` is a dotted path such as
@@ -26,18 +29,25 @@ of ``FieldError(field, message, code)`` where ``field`` is a dotted path such as
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Sequence
 from itertools import pairwise
-from typing import Annotated, Any, cast
+from typing import Any
 
-from pydantic import BaseModel, BeforeValidator, ValidationError, model_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import ValidationError, model_validator
 
 from ..engine import registry
-from .errors import ConfigError, FieldError, coded_error, field_errors
-from .fields import Choice, Flag, Float, Int, Section, Text, key, kind_of
+from .errors import ConfigError, FieldError, field_errors
+from .exercise import Problem, class_count, target_problems, weight_problems
+from .fields import Int, Section, key
 from .limits import LIMITS
+from .sections import (
+    TABLE_LOSS,
+    TASK_LOSS,
+    DataConfig,
+    LayerConfig,
+    NetworkConfig,
+)
+from .sections import raise_problems as _raise
 from .training import TrainingConfig, TrainingPatch
 
 __all__ = [
@@ -60,190 +70,6 @@ __all__ = [
     "validate",
     "validate_training_patch",
 ]
-
-CSV_TASKS: tuple[str, ...] = ("auto", *typing.get_args(registry.Task))
-"""What a CSV's ``data.task`` may be: detected on loading (auto), or one of the tasks."""
-MAX_NAME = 200  # characters of a CSV hash or column name
-TASK_LOSS: dict[str, str] = {info.task: name for name, info in registry.LOSSES.items()}
-"""The loss a data set of each task gets when the config names none."""
-
-Problem = tuple[tuple[str, ...], str, str, dict[str, Any]]
-"""A cross-field problem: (location, code, message, params)."""
-
-
-def _raise(model: BaseModel, problems: Sequence[Problem]) -> None:
-    """Raise the problems as one ValidationError, each at its location in ``model``."""
-    if problems:
-        raise ValidationError.from_exception_data(
-            type(model).__name__,
-            [
-                InitErrorDetails(type=coded_error(code, message, **params), loc=loc, input=None)
-                for loc, code, message, params in problems
-            ],
-        )
-
-
-class LayerConfig(Section):
-    """One hidden layer."""
-
-    units: Int = key(
-        4, "Neurons in this hidden layer.", "该隐藏层的神经元数", ge=1, le=LIMITS["max_units"]
-    )
-    activation: Annotated[str, Choice(registry.ACTIVATIONS)] = key(
-        "tanh", "Activation function of this hidden layer.", "该隐藏层的激活函数"
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        """Also ``LayerConfig(units, activation)``, as the dataclass it replaced did (pydantic
-        then calls this for each layer it validates; ``_layer_list`` checks the keys first)."""
-        super().__init__(**dict(zip(type(self).model_fields, args, strict=False)), **kwargs)
-
-
-class DataConfig(Section):
-    """Which data set, how many examples, how noisy, and the train/test split; for an
-    uploaded CSV (`name` "csv") its content hash, target column and task."""
-
-    name: Annotated[str, Choice((*registry.DATASETS, "csv"))] = key(
-        "circle",
-        "Built-in data set. circle, xor, gauss, spiral, moons: 2-D binary classification; "
-        "plane, multigauss: 2-D regression; square: y = x²; house: price from area and "
-        "rooms; digits: 8×8 images, 10 classes; csv: an uploaded CSV (see data.csv).",
-        "数据集（csv：上传的 CSV 文件）",
-    )
-    samples: Int = key(
-        400,
-        "Number of examples, train and test together (digits has at most "
-        f"{registry.DATASETS['digits'].max_samples}; a CSV uses all its rows).",
-        "样本数（训练集与测试集合计）",
-        ge=LIMITS["min_samples"],
-        le=LIMITS["max_samples"],
-    )
-    noise: Float = key(
-        0.1,
-        "Noise level, 0 = clean; what it does depends on the data set (docs/datasets.md "
-        "says it for each). TF Playground's slider covers 0-0.5.",
-        "噪声强度（0 为无噪声，含义随数据集而定）",
-        ge=0.0,
-        le=1.0,
-    )
-    test_fraction: Float = key(
-        0.3,
-        "Share of the examples held out as the test set.",
-        "测试集比例",
-        ge=0.0,
-        le=LIMITS["max_test_fraction"],
-    )
-    csv: Text = key(
-        "",
-        "With data.name csv: the uploaded CSV's content hash (the first 16 hex digits of "
-        "the SHA-256 of its UTF-8 text), as the server's csv_info names it.",
-        "上传 CSV 的内容哈希（data.name 为 csv 时）",
-    )
-    target: Text = key(
-        "",
-        "With data.name csv: the column to predict; empty = the last column. Every other "
-        "column is a numeric feature.",
-        "CSV 的目标列（空 = 最后一列）",
-    )
-    task: Annotated[str, Choice(CSV_TASKS)] = key(
-        "auto",
-        "With data.name csv: binary, multiclass or regression; auto detects it from the "
-        "target column (text labels or a few repeated integers: classification).",
-        "CSV 的任务类型（auto 为自动识别）",
-    )
-
-    @model_validator(mode="after")
-    def _fits_the_data(self) -> DataConfig:
-        problems: list[Problem] = []
-        if self.name == "csv":
-            length = {"max_length": MAX_NAME}
-            if len(self.csv) > MAX_NAME:
-                problems.append((("csv",), "too_large", f"at most {MAX_NAME} characters", length))
-            elif len(self.target) > MAX_NAME:
-                message = f"at most {MAX_NAME} characters"
-                problems.append((("target",), "too_large", message, length))
-            elif not self.csv:
-                message = "data.name csv needs data.csv, the CSV's hash"
-                problems.append((("csv",), "missing", message, {}))
-        elif self.samples > (most := registry.DATASETS[self.name].max_samples):
-            message = f"the {self.name} data set has only {most} examples, got {self.samples}"
-            params: dict[str, Any] = {"max": most, "value": self.samples, "dataset": self.name}
-            problems.append((("samples",), "too_large", message, params))
-        _raise(self, problems)
-        return self
-
-    @property
-    def known_task(self) -> registry.Task | None:
-        """The task of the data before loading it: a built-in set's, or a CSV's given
-        ``task``; None for a CSV whose task is detected when it is loaded."""
-        if self.name in registry.DATASETS:
-            return registry.DATASETS[self.name].task
-        return None if self.task == "auto" else cast(registry.Task, self.task)
-
-
-def _layer_list(value: object) -> object:
-    """The hidden layers must be a list, checked for length before its items."""
-    if not isinstance(value, list | tuple):
-        raise PydanticCustomError("type", f"must be a list of layers, got {kind_of(value)}")
-    most = int(LIMITS["max_hidden_layers"])
-    if len(value) > most:
-        raise PydanticCustomError(
-            "too_many_layers", f"at most {most} hidden layers, got {len(value)}"
-        )
-    for layer in value:
-        if isinstance(layer, dict) and not all(isinstance(key, str) for key in layer):
-            raise PydanticCustomError("type", "the keys of a layer must be strings")
-    return value
-
-
-class NetworkConfig(Section):
-    """Hidden layers (the output layer follows from the data set and loss), loss, init,
-    dropout, precision, BatchNorm and residual connections."""
-
-    hidden: Annotated[tuple[LayerConfig, ...], BeforeValidator(_layer_list)] = key(
-        (LayerConfig(4, "tanh"), LayerConfig(2, "tanh")),
-        "Hidden layers, input side first; the output layer is added from the data set "
-        "and the loss. An empty list is a network without hidden layer.",
-        "隐藏层（从输入侧开始）",
-        min_length=0,
-        max_length=int(LIMITS["max_hidden_layers"]),
-    )
-    loss: Annotated[str, Choice(registry.LOSSES)] = key(
-        "bce",
-        "Loss; it fixes the output activation. mse: linear output (regression or binary); "
-        "bce: sigmoid output, binary sets; softmax_ce: softmax output, multi-class sets.",
-        "损失函数",
-    )
-    init: Annotated[str, Choice(registry.INITS)] = key(
-        "xavier_normal",
-        "Weight initialization: naive N(0,1) weights and biases, small uniform, "
-        "Xavier/Glorot, He, or nielsen (Nielsen's default: weights N(0,1)/√n_in, "
-        "biases N(0,1)).",
-        "权重初始化",
-    )
-    dropout: Float = key(
-        0.0,
-        "Dropout rate of the hidden layers during training (0 = off).",
-        "丢弃率（Dropout，0 为关闭）",
-        ge=0.0,
-        le=LIMITS["max_dropout"],
-    )
-    dtype: Annotated[str, Choice(registry.DTYPES)] = key(
-        "float64", "Floating-point precision of the computation.", "浮点精度"
-    )
-    batchnorm: Flag = key(
-        False,
-        "BatchNorm on every hidden layer: z is normalized with the batch mean and "
-        "variance (running averages at inference), then scaled by γ and shifted by β, "
-        "which replaces the bias.",
-        "BatchNorm 批归一化（每个隐藏层；γ 缩放、β 平移，β 取代偏置）",
-    )
-    residual: Flag = key(
-        False,
-        "Residual connections: a = f(z) + a_prev on every hidden layer after the first "
-        "whose width equals the previous hidden layer's.",
-        "residual connections 残差连接（与前一隐藏层等宽的隐藏层，第一层除外）",
-    )
 
 
 class Config(Section):
@@ -271,6 +97,8 @@ class Config(Section):
         data, network = obj.get("data", {}), obj.get("network", {})
         if not isinstance(data, dict) or not isinstance(network, dict) or "loss" in network:
             return obj
+        if data.get("name") == "table":
+            return {**obj, "network": {**network, "loss": TABLE_LOSS}}
         try:
             task = DataConfig.model_validate(data).known_task
         except ValidationError:
@@ -284,10 +112,31 @@ class Config(Section):
         data = self.data
         if data.name in registry.DATASETS:
             info = registry.DATASETS[data.name]
-            _raise(self, fit_problems(self, info.n_in, info.n_out, info.task))
+            _raise(self, fit_problems(self, data.n_features, info.n_out, info.task))
+        elif data.name == "table":
+            loss = self.network.loss
+            problems: list[Problem] = [
+                (("data", *loc), code, message, params)
+                for loc, code, message, params in target_problems(data.y, loss)
+            ]
+            n_out = None if problems else self.shape()[1]
+            fits = fit_problems(self, data.n_features, n_out, registry.task_of(loss))
+            _raise(self, problems + fits)
         elif (task := data.known_task) is not None:
             _raise(self, fit_problems(self, None, None, task))
         return self
+
+    def shape(self) -> tuple[int | None, int | None]:
+        """The network's inputs and outputs as far as the config tells them: a built-in
+        set's (inputs: its input features' count, if any), a table's (outputs: the
+        classes of softmax-CE targets); ``None`` for what only a CSV's file tells."""
+        data = self.data
+        if data.name in registry.DATASETS:
+            return data.n_features, registry.DATASETS[data.name].n_out
+        if data.name == "table" and data.y:
+            loss = self.network.loss
+            return data.n_features, class_count(data.y) if loss == "softmax_ce" else len(data.y[0])
+        return data.n_features, None
 
 
 def n_params(n_in: int, hidden: Sequence[LayerConfig], n_out: int, batchnorm: bool = False) -> int:
@@ -306,8 +155,9 @@ def fit_problems(
     config: Config, n_in: int | None, n_out: int | None, task: registry.Task
 ) -> list[Problem]:
     """What keeps the network from fitting data of this shape and task: a loss for
-    another task (``incompatible``) or too many parameters (``too_many_parameters``;
-    only checked when ``n_in`` and ``n_out`` are known)."""
+    another task (``incompatible``), too many parameters (``too_many_parameters``) or
+    given weights of other shapes (``shape``; both only checked when ``n_in``, the
+    network's inputs, and ``n_out`` are known)."""
     problems: list[Problem] = []
     loss, name = config.network.loss, config.data.name
     if task not in registry.LOSSES[loss].tasks:
@@ -326,6 +176,9 @@ def fit_problems(
             message = f"the network {widths} has {count:,} parameters; the limit is {limit:,}"
             size = {"count": count, "max": limit, "widths": widths}
             problems.append((("network", "hidden"), "too_many_parameters", message, size))
+        sizes = [n_in, *(h.units for h in hidden), n_out]
+        for loc, code, message, params in weight_problems(config.network.weights, sizes):
+            problems.append((("network", *loc), code, message, params))
     return problems
 
 
@@ -368,9 +221,18 @@ def to_dict(config: Config) -> dict[str, Any]:
     """The JSON-ready dict of a config (all keys, in the documented order; the CSV keys
     only for a CSV data set)."""
     out = config.model_dump(mode="json")
+    data, network = out["data"], out["network"]
     if config.data.name != "csv":
         for key in ("csv", "target", "task"):  # a built-in set's config stays as it was
-            del out["data"][key]
+            del data[key]
+    if config.data.name != "table":
+        del data["x"], data["y"]
+    if tuple(config.data.features) == registry.DEFAULT_FEATURES:
+        del data["features"]
+    if config.network.output_activation == "auto":
+        del network["output_activation"]
+    if not config.network.weights:
+        del network["weights"]
     return out
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import annotated_types as at
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 
 from .config import Config, LayerConfig
 from .errors import CODES, number_text
@@ -71,9 +72,11 @@ def json_schema() -> dict[str, Any]:
 class Key:
     """One key of the config as the docs describe it, read off the models.
 
-    ``path`` is dotted, ``*`` standing for the index of a hidden layer; ``kind`` is
-    "int", "float", "str", "bool" or "layers". ``minimum`` and ``maximum`` are inclusive
-    unless ``exclusive_*``; for "layers" they bound the number of layers.
+    ``path`` is dotted, ``*`` standing for the index of a hidden layer (or of a
+    layer's given weights); ``kind`` is "int", "float", "str", "bool", "layers", or for
+    the other lists "weights" (one ``{W, b}`` per layer), "table" (rows of numbers),
+    "numbers" or "names" (its ``choices`` the names allowed). ``minimum`` and ``maximum``
+    are inclusive unless ``exclusive_*``; for "layers" they bound the number of layers.
     """
 
     path: str
@@ -97,7 +100,7 @@ class Key:
             return ", ".join(self.choices)
         if self.kind == "bool":
             return "true, false"
-        if self.kind == "str":
+        if self.kind in ("str", *_LISTS):
             return ""
         lo = "(" if self.exclusive_minimum else "["
         hi = ")" if self.exclusive_maximum else "]"
@@ -107,8 +110,12 @@ class Key:
     def default_text(self) -> str:
         """The default, as written in docs/config.md."""
         value = self.default
+        if value is PydanticUndefined:
+            return "required"
         if self.kind == "layers":
             return "[" + ", ".join(f"{layer.units} {layer.activation}" for layer in value) + "]"
+        if self.kind in _LISTS:
+            return "`[" + ", ".join(str(v) for v in value) + "]`"
         if self.kind == "bool":
             return "`true`" if value else "`false`"
         if self.kind == "str":
@@ -117,13 +124,32 @@ class Key:
 
 
 _KINDS: dict[Any, str] = {int: "int", float: "float", str: "str", bool: "bool"}
+_LISTS = ("weights", "table", "numbers", "names")
+
+
+def _list_kind(annotation: Any) -> tuple[str | None, tuple[str, ...]]:
+    """The kind of a list-valued key (``None`` for a scalar) and, for names, the choices."""
+    if typing.get_origin(annotation) is not tuple:
+        return None, ()
+    item = typing.get_args(annotation)[0]
+    meta: tuple[Any, ...] = ()
+    if typing.get_origin(item) is typing.Annotated:
+        item, *rest = typing.get_args(item)
+        meta = tuple(rest)
+    if item is LayerConfig:
+        return "layers", ()
+    if isinstance(item, type) and issubclass(item, BaseModel):
+        return "weights", ()
+    if typing.get_origin(item) is tuple:
+        return "table", ()
+    names = next((m.names for m in meta if isinstance(m, Choice)), ())
+    return ("names", names) if item is str else ("numbers", ())
 
 
 def _key(path: str, info: FieldInfo) -> Key:
-    layers = typing.get_origin(info.annotation) is tuple
+    kind, choices = _list_kind(info.annotation)
     extra = info.json_schema_extra
     bounds: dict[str, Any] = {}
-    choices: tuple[str, ...] = ()
     for meta in info.metadata:
         if isinstance(meta, Choice):
             choices = meta.names
@@ -137,7 +163,7 @@ def _key(path: str, info: FieldInfo) -> Key:
             bounds.update(maximum=meta.lt, exclusive_maximum=True)
     return Key(
         path,
-        "layers" if layers else _KINDS[info.annotation],
+        kind or _KINDS[info.annotation],
         info.get_default(call_default_factory=True),
         info.description or "",
         str(extra.get("x-description-zh", "")) if isinstance(extra, dict) else "",
@@ -155,9 +181,11 @@ def keys(model: type[BaseModel] = Config, prefix: str = "") -> list[Key]:
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             out += keys(annotation, f"{prefix}{name}.")
             continue
-        out.append(_key(prefix + name, info))
-        if typing.get_origin(annotation) is tuple:
-            out += keys(LayerConfig, f"{prefix}{name}.*.")
+        key = _key(prefix + name, info)
+        out.append(key)
+        if key.kind in ("layers", "weights"):
+            item = typing.get_args(annotation)[0]
+            out += keys(item, f"{prefix}{name}.*.")
     return out
 
 
@@ -169,6 +197,10 @@ def markdown_table() -> str:
         "str": "string",
         "bool": "boolean",
         "layers": "list of layers",
+        "weights": "list of {W, b}",
+        "table": "list of rows of numbers",
+        "numbers": "list of numbers",
+        "names": "list of names",
     }
     lines = [
         "| key | type | default | range / choices | meaning | 中文 |",

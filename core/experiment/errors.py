@@ -50,7 +50,16 @@ CODES: dict[str, tuple[str, str]] = {
     "missing": ("`data.name` is `csv` but `data.csv` is empty", "缺少 CSV 哈希"),
     "too_many_layers": ("more than `max_hidden_layers`", "隐藏层过多"),
     "too_many_parameters": ("more than `max_parameters`", "参数过多"),
-    "incompatible": ("the loss does not fit the data set", "损失函数与数据集不匹配"),
+    "incompatible": (
+        "the loss does not fit the data set (or a table's targets), or the output "
+        "activation does not fit the loss",
+        "损失函数与数据集（或数据表的目标值、输出激活函数）不匹配",
+    ),
+    "shape": (
+        "a list has the wrong length: a table's rows, given weights, input features of "
+        "data that is not 2-D",
+        "列表长度不对（数据表的行、给定的权重、非二维数据的输入特征）",
+    ),
     "unknown_csv": ("no CSV with that hash is loaded (send it first)", "未知的 CSV 文件"),
 }
 """Every ``FieldError.code`` with its meaning in English and Chinese (docs/config.md)."""
@@ -67,6 +76,7 @@ PARAMS: dict[str, tuple[str, ...]] = {
     "too_many_layers": ("count", "max"),
     "too_many_parameters": ("count", "max", "widths"),
     "incompatible": ("loss", "task", "dataset", "allowed"),
+    "shape": ("expected", "got"),
     "unknown_csv": ("hash",),
 }
 """The keys of each code's ``params`` besides ``field`` (present in every one); a key

@@ -9,7 +9,7 @@ replaces them and hands the engine the values it reads).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +18,12 @@ import numpy.typing as npt
 
 from ..data.dataset import Dataset
 from ..engine.activations import FloatArray
+from ..engine.edits import set_param
 from ..engine.metrics import accuracy, confusion_matrix, r2_score, task_of
 from ..engine.network import Network, NetworkSpec
 from ..engine.stepper import Phase, Stepper, Trace
 from .config import Config, TrainingConfig
+from .gradcheck import GradCheckRun
 from .history import EvalBudget, History
 
 __all__ = ["Evaluation", "Experiment"]
@@ -114,9 +116,11 @@ class Experiment:
             dtype=net_cfg.dtype,
             batchnorm=net_cfg.batchnorm,
             residual=net_cfg.residual,
+            output_activation=net_cfg.output,
         )
         self.task = task_of(spec.loss)
         self.network = Network(spec)
+        self._give_weights()
         self.stepper = Stepper(self.network, X_train, Y_train, rng=self._order_rng())
         self.history = History()
         self._reset_eval_budget()
@@ -143,10 +147,18 @@ class Experiment:
     def _order_rng(self) -> np.random.Generator:
         return np.random.default_rng([self.config.seed, 2])
 
+    def _give_weights(self) -> None:
+        """The config's given initial weights (``network.weights``), if any, over the init."""
+        given = self.config.network.weights
+        if given:
+            self.network.set_weights([(layer.W, layer.b) for layer in given])
+
     # ------------------------------------------------------------ controls
     def reset(self) -> None:
-        """Re-initialize the weights from the seed, restart the order, clear the history."""
+        """Re-initialize the weights from the seed (or the given ones), restart the order,
+        clear the history."""
         self.network.reset()
+        self._give_weights()
         self.stepper.reset(self._order_rng())
         self.set_training(self.training)
         self.history.clear()
@@ -435,56 +447,75 @@ class Experiment:
 
     @property
     def n_features(self) -> int:
-        """Inputs per example."""
+        """Inputs per example (the network's: with input features, their count)."""
         return int(self.dataset.X_train.shape[1])
 
+    @property
+    def n_inputs(self) -> int:
+        """Inputs of a point before the input features (``n_features`` without them)."""
+        return int(self._data().n_inputs)
+
     def input_grid(self, resolution: int) -> tuple[list[FloatArray], FloatArray] | None:
-        """The data's input domain sampled for a decision boundary (2 features) or a fitted
-        curve (1 feature): ``(axes, X)``, one axis ``(resolution,)`` per feature and the
-        points ``X``, ``(resolution, 1)`` or ``(resolution², 2)`` with the first feature
-        varying fastest (rows of the grid from the lowest second feature up). ``None`` for
-        more features or no domain."""
+        """The data's input domain sampled for a decision boundary (2 inputs) or a fitted
+        curve (1 input): ``(axes, X)``, one axis ``(resolution,)`` per input and the
+        network's inputs ``X`` of the points, ``(resolution, n_features)`` or
+        ``(resolution², n_features)`` with the first input varying fastest (rows of the
+        grid from the lowest second input up); with input features, ``X`` holds the
+        features of each point. ``None`` for more inputs or no domain."""
         domain = self._data().domain
-        if domain is None or self.n_features not in (1, 2):
+        if domain is None or self.n_inputs not in (1, 2):
             return None
         axes = [np.linspace(lo, hi, resolution) for lo, hi in domain]
         if len(axes) == 1:
             return axes, axes[0][:, None]
         gx, gy = np.meshgrid(axes[0], axes[1])
-        return axes, np.column_stack([gx.ravel(), gy.ravel()])
+        return axes, self._data().inputs_of(np.column_stack([gx.ravel(), gy.ravel()]))
+
+    def set_param(self, layer: int, param: str, index: Sequence[int], value: float) -> float:
+        """Set one weight ``W[i, j]`` or bias ``b[i]`` of layer ``layer`` at a step boundary;
+        returns the value stored (:func:`~bpviz.core.engine.edits.set_param`; raises its
+        ``ParamError``). The rewind buffer must checkpoint right after (``Rewind.record``)."""
+        return set_param(self.stepper, layer, param, index, value)
 
     def activations(self, X: npt.ArrayLike) -> list[FloatArray]:
         """Every layer's activations for ``X (N, n_in)``, inference: ``[a⁽⁰⁾=X, a⁽¹⁾, …,
         a⁽ᴸ⁾]`` (no dropout, BatchNorm with its running averages)."""
         return self.network.forward_all(X)
 
-    def gradient_check(self, n_examples: int, max_params: int | None = None) -> dict[str, Any]:
+    def gradient_check(
+        self, n_examples: int, budget_s: float = 2.0, slice_s: float = 0.04
+    ) -> GradCheckRun:
         """Backprop's gradient against central differences on the first ``n_examples``
-        training examples (one batch), with the current L1/L2 penalties; at most
-        ``max_params`` parameters checked (a seeded sample). The network is not changed.
-        Returns ``GradCheckResult.to_dict()``."""
-        from ..engine.gradcheck import gradient_check
-
+        training examples (one batch; fewer when one finite difference would take more
+        than ``slice_s``), with the current L1/L2 penalties, within ``budget_s`` seconds:
+        a :class:`~.gradcheck.GradCheckRun` to run in slices (its ``result()`` is
+        ``GradCheckResult.to_dict()``). The network is not changed."""
         ds, t = self.dataset, self.training
-        result = gradient_check(
+        return GradCheckRun(
             self.network,
             ds.X_train[:n_examples],
             ds.Y_train[:n_examples],
             l1=float(t.l1),
             l2=float(t.l2),
-            max_params=max_params,
+            budget_s=budget_s,
+            slice_s=slice_s,
         )
-        return result.to_dict()
 
-    def cost_scaling(self, n_examples: int, budget_s: float) -> list[dict[str, Any]]:
+    def cost_scaling(
+        self, n_examples: int, budget_s: float, sizes: tuple[int, ...] | None = None
+    ) -> list[dict[str, Any]]:
         """Backprop against finite differences for networks of several sizes like this one
-        (see :func:`~bpviz.core.engine.gradcheck.cost_scaling`), on the first
-        ``n_examples`` training examples."""
-        from ..engine.gradcheck import cost_scaling
+        (see :func:`~bpviz.core.engine.gradcheck.cost_scaling`; ``sizes``: its default
+        ``SCALING_SIZES``), on the first ``n_examples`` training examples."""
+        from ..engine.gradcheck import SCALING_SIZES, cost_scaling
 
         ds = self.dataset
         return cost_scaling(
-            self.network.spec, ds.X_train[:n_examples], ds.Y_train[:n_examples], budget_s=budget_s
+            self.network.spec,
+            ds.X_train[:n_examples],
+            ds.Y_train[:n_examples],
+            sizes=SCALING_SIZES if sizes is None else sizes,
+            budget_s=budget_s,
         )
 
     @property

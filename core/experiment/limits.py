@@ -20,6 +20,9 @@ LIMITS: dict[str, int | float] = {
     "max_dropout": 0.9,
     "max_clip_norm": 1e6,
     "max_seed": 2**32 - 1,
+    "max_table_rows": 32,  # rows of a table typed into the config (data.x, data.y)
+    "max_table_inputs": 64,  # its input columns
+    "max_table_outputs": 16,  # its target columns (or classes)
 }
 
 LIMIT_TEXTS: dict[str, tuple[str, str]] = {
@@ -34,5 +37,11 @@ LIMIT_TEXTS: dict[str, tuple[str, str]] = {
     "max_dropout": ("largest dropout rate", "丢弃率上限"),
     "max_clip_norm": ("largest clipping threshold", "梯度裁剪阈值上限"),
     "max_seed": ("largest random seed", "随机种子上限"),
+    "max_table_rows": ("rows of a typed table (data.x, data.y)", "手写数据表的行数上限"),
+    "max_table_inputs": ("input columns of a typed table", "手写数据表的输入列数上限"),
+    "max_table_outputs": (
+        "target columns (or classes) of a typed table",
+        "手写数据表的目标列数（或类别数）上限",
+    ),
 }
 """What each limit bounds, in English and Chinese."""

@@ -12,7 +12,11 @@ Checkpoints are taken every ``interval`` steps (1 when stepping by hand; more wh
 playing fast, so the buffer spans the recent past), bounded by ``max_bytes`` and
 ``max_count``; the oldest go first. A change of the training settings records a
 checkpoint, so a replay never crosses one. (A setting changed in the middle of a step
-run phase by phase: that one step replays with the settings it began with.)
+run phase by phase: that one step replays with the settings it began with.) So does a
+weight edited by hand between two steps (``Experiment.set_param``, refused in the
+middle of a step): the checkpoint of that step holds the edited weights, a replay
+starts from it or ends on it (showing the step, then taking its weights), and the
+numbers after an edit replay exactly.
 """
 
 from __future__ import annotations
@@ -60,6 +64,11 @@ class Checkpoint:
     n_bn: int
     training: TrainingConfig
     nbytes: int
+
+    def params(self) -> npt.NDArray[Any]:
+        """The parameters ``(P,)`` this checkpoint holds (a view of its blob)."""
+        n = int(np.prod(self.layout[0][3]))
+        return self.blob[:n]
 
     def state(self) -> dict[str, Any]:
         """The :meth:`Stepper.get_state` this checkpoint holds (arrays are copies)."""
@@ -263,6 +272,10 @@ class Rewind:
         at = self.checkpoints[-1] if self.checkpoints[-1].step == target else None
         if at is None:
             at = next((cp for cp in self.checkpoints if cp.step == target), None)
+        if at is not None and at is not base:
+            # weights edited after this step (set_param): the step's trace is the
+            # replay's, the weights from here on the checkpoint's
+            np.copyto(exp.network.params, at.params())
         if at is not None and at is not base and at.training is not base.training:
             # the settings were changed after this step: take them (and the optimizer
             # state they left, fresh when the optimizer type changed)

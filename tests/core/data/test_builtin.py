@@ -236,3 +236,19 @@ def test_house_keeps_original_units_and_standardizes() -> None:
 def test_make_dataset_rejects_bad_arguments(kwargs: dict[str, Any], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         make_dataset(**kwargs)
+
+
+def test_the_pseudo_data_sets_are_listed_in_both_languages() -> None:
+    from bpviz.core.data.builtin import pseudo_listing
+    from bpviz.core.engine.registry import PSEUDO_DATASETS
+
+    listed = pseudo_listing(32, 64, 16)
+    assert [d["name"] for d in listed] == list(PSEUDO_DATASETS)
+    for d in listed:
+        assert d["task"] is None and d["title"]["zh"] and d["description"]["en"]
+    assert (listed[1]["max_rows"], listed[1]["max_inputs"], listed[1]["max_outputs"]) == (
+        32,
+        64,
+        16,
+    )
+    json.dumps(listed)

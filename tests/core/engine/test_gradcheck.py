@@ -278,3 +278,31 @@ def test_cost_scaling_backprop_grows_slower_than_finite_differences() -> None:
     assert sizes == sorted(sizes) and sizes[0] <= 15 and sizes[-1] >= 2000
     ratio = [p["time_numeric_s"] / p["time_backprop_s"] for p in points]
     assert ratio[-1] > 20 * ratio[0]
+
+
+@pytest.mark.parametrize(
+    ("act", "out_act"),
+    list(itertools.product(sorted(ACTIVATIONS), ["sigmoid", "tanh"])),
+)
+def test_mse_with_a_sigmoid_or_tanh_output(act: str, out_act: str) -> None:
+    """The pairings MSE allows besides its linear output: every hidden activation."""
+    for i, init in enumerate(("xavier_normal", "he_uniform")):
+        net, X, Y = _problem(act, "mse", init, seed=20 + i)
+        spec = replace(net.spec, output_activation=out_act)
+        out = Network(spec)
+        np.copyto(out.params, net.params)
+        assert out.layers[-1].activation.name == out_act
+        Y = 0.8 / (1 + np.exp(-Y))  # targets inside the output's range
+        res = gradient_check(out, X, Y)
+        assert res.n_checked == out.n_params
+        assert res.max_rel_error < 1e-6, (act, out_act, init, res.max_rel_error)
+
+
+def test_the_textbook_pairing_with_batchnorm_and_penalties() -> None:
+    net = Network.build(
+        3, [(4, "sigmoid"), (4, "sigmoid")], 2, loss="mse", batchnorm=True, residual=True,
+        output_activation="sigmoid", seed=5,
+    )  # fmt: skip
+    rng = np.random.default_rng(5)
+    X, Y = rng.standard_normal((6, 3)), rng.uniform(0.1, 0.9, (6, 2))
+    assert gradient_check(net, X, Y, l1=0.01, l2=0.02).max_rel_error < 1e-6

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bpviz.core.engine.losses import LOSSES
+from bpviz.core.engine.losses import LOSSES, make_loss
 
 rng = np.random.default_rng(3)
 
@@ -90,3 +90,38 @@ def test_softmax_ce_reuses_the_forwards_row_statistics() -> None:
     assert act.row_stats(a.copy(), z) is None  # type: ignore[attr-defined]
     act.f(z)  # a call without ``out`` forgets
     assert act.row_stats(a, z) is None  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("out_act", ["sigmoid", "tanh"])
+def test_mse_with_a_squashing_output_is_the_general_chain_rule(out_act: str) -> None:
+    """MSE with a sigmoid or tanh output: δ⁽ᴸ⁾ = (ŷ − y) ⊙ f′(z), the textbook's, checked
+    against finite differences of the per-example loss through the output activation."""
+    loss = make_loss("mse", out_act)
+    assert (loss.name, loss.output_activation, loss.activation.name) == ("mse", out_act, out_act)
+    z, y = _data("mse")
+    a = loss.activation.f(z)
+    delta = loss.output_delta(z, a, y)
+    fprime = a * (1 - a) if out_act == "sigmoid" else 1 - a * a
+    np.testing.assert_allclose(delta, (a - y) * fprime, rtol=1e-14)
+    h = 1e-6
+    numeric = np.zeros_like(z)
+    for idx in np.ndindex(z.shape):
+        zp, zm = z.copy(), z.copy()
+        zp[idx] += h
+        zm[idx] -= h
+        lp = loss.per_example(loss.activation.f(zp), y, zp)[idx[0]]
+        lm = loss.per_example(loss.activation.f(zm), y, zm)[idx[0]]
+        numeric[idx] = (lp - lm) / (2 * h)
+    np.testing.assert_allclose(delta, numeric, rtol=1e-6, atol=1e-9)
+    assert loss.value(a, y, z) == pytest.approx(float(np.mean(0.5 * ((a - y) ** 2).sum(axis=1))))
+    assert repr(loss) == f"Loss('mse', '{out_act}')"
+
+
+def test_make_loss_shares_the_default_and_refuses_what_a_loss_does_not_allow() -> None:
+    assert make_loss("mse") is LOSSES["mse"] is make_loss("mse", "linear")
+    assert make_loss("bce", "sigmoid") is LOSSES["bce"]
+    for name, act in (("bce", "tanh"), ("softmax_ce", "sigmoid"), ("mse", "softmax")):
+        with pytest.raises(ValueError, match="allows the output activations"):
+            make_loss(name, act)
+    with pytest.raises(KeyError):
+        make_loss("hinge")

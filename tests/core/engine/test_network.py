@@ -168,3 +168,19 @@ def test_batchnorm_state_io() -> None:
     assert bn is not None
     np.testing.assert_array_equal(bn.running_mean, 0.0)
     np.testing.assert_array_equal(bn.running_var, 1.0)
+
+
+def test_the_output_activation_is_the_spec_s_or_the_loss_s() -> None:
+    from bpviz.core.engine.network import NetworkSpec
+
+    assert Network.build(2, [(3, "tanh")], 1, loss="mse").layers[-1].activation.name == "linear"
+    net = Network.build(2, [(3, "tanh")], 2, loss="mse", output_activation="sigmoid")
+    assert net.layers[-1].activation.name == "sigmoid" and net.loss.activation.name == "sigmoid"
+    net.reset(3)
+    assert net.layers[-1].activation.name == "sigmoid"
+    with pytest.raises(ValueError, match="does not allow the output activation"):
+        NetworkSpec(2, (), 1, loss="bce", output_activation="tanh").validate()
+    # the same weights whatever the output activation (the init draws do not depend on it)
+    a = Network.build(2, [(3, "tanh")], 2, loss="mse", seed=4)
+    b = Network.build(2, [(3, "tanh")], 2, loss="mse", seed=4, output_activation="tanh")
+    assert np.array_equal(a.params, b.params)

@@ -65,3 +65,28 @@ def test_registry_is_standard_library_only() -> None:
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             roots.add(node.module.split(".")[0])
     assert roots <= {"__future__", "dataclasses", "typing"}
+
+
+def test_mse_allows_a_sigmoid_or_tanh_output_the_others_keep_theirs() -> None:
+    outputs = {name: info.output_activations for name, info in registry.LOSSES.items()}
+    assert outputs == {
+        "mse": ("linear", "sigmoid", "tanh"),
+        "bce": ("sigmoid",),
+        "softmax_ce": ("softmax",),
+    }
+    assert {name: info.output_activation for name, info in registry.LOSSES.items()} == {
+        "mse": "linear", "bce": "sigmoid", "softmax_ce": "softmax"
+    }  # fmt: skip
+
+
+def test_features_and_pseudo_data_sets_are_listed_once() -> None:
+    from bpviz.core.data.features import FEATURE_MAPS
+
+    assert list(FEATURE_MAPS) == list(registry.FEATURES)
+    assert registry.DEFAULT_FEATURES == ("x1", "x2")
+    c = registry.choices()
+    assert [f["name"] for f in c["features"]] == list(registry.FEATURES)
+    assert c["features"][2] == {"name": "x1sq", "label": "x₁²"}
+    assert c["default_features"] == ["x1", "x2"]
+    assert c["pseudo_datasets"] == ["csv", "table"]
+    assert not set(c["pseudo_datasets"]) & set(c["datasets"])
