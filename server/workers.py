@@ -78,7 +78,7 @@ def settings_with(allowed_hosts: Sequence[str], trusted_proxies: Sequence[str]) 
     extra = {"allowed_hosts": allowed_hosts, "trusted_proxies": trusted_proxies}
     merged = {k: [*getattr(env, k), *v] for k, v in extra.items() if v}
     try:
-        checked = Settings(**merged)
+        checked = Settings.model_validate(merged)
     except ValidationError as exc:
         raise ValueError("; ".join(str(e["msg"]) for e in exc.errors())) from None
     for name in merged:

@@ -11,10 +11,11 @@ const SPEC = [
   {
     title: "controls.data",
     fields: [
-      { path: "config.data.name", label: "controls.dataset", kind: "select", options: (c) => [...c.choices.datasets.map((d) => d.name), "csv"], text: (v, c) => (v === "csv" && c.csvName ? t("dataset.csv_named", { name: c.csvName }) : t(`dataset.${v}`)) },
-      { path: "config.data.noise", label: "controls.noise", kind: "range", min: 0, max: 1, step: 0.05 },
-      { path: "config.data.test_fraction", label: "controls.test_fraction", kind: "range", min: 0, max: 0.9, step: 0.05, text: (v) => `${Math.round(v * 100)}%` },
-      { path: "config.data.samples", label: "controls.samples", kind: "select", options: (c) => c.sampleCounts(), number: true },
+      { path: "config.data.name", label: "controls.dataset", kind: "select", options: (c) => [...c.choices.datasets.map((d) => d.name), "csv", ...(getPath(c.state, "config.data.name") === "table" ? ["table"] : [])], text: (v, c) => (v === "csv" && c.csvName ? t("dataset.csv_named", { name: c.csvName }) : t(`dataset.${v}`)) },
+      { path: "config.data.features", label: "controls.features", kind: "features", visible: (c) => c.twoD() },
+      { path: "config.data.noise", label: "controls.noise", visible: (c) => !c.isTable(), kind: "range", min: 0, max: 1, step: 0.05 },
+      { path: "config.data.test_fraction", label: "controls.test_fraction", visible: (c) => !c.isTable(), kind: "range", min: 0, max: 0.9, step: 0.05, text: (v) => `${Math.round(v * 100)}%` },
+      { path: "config.data.samples", label: "controls.samples", visible: (c) => !c.isTable(), kind: "select", options: (c) => c.sampleCounts(), number: true },
       { path: "config.training.batch_size", label: "controls.batch_size", kind: "select", options: () => BATCH_SIZES, number: true },
     ],
   },
@@ -23,7 +24,8 @@ const SPEC = [
     layers: true,
     fields: [
       { path: "ui.all_activation", label: "controls.activation_all", kind: "select", options: (c) => ["", ...c.choices.activations], text: (v) => (v ? t(`act.${v}`) : t("controls.choose")) },
-      { path: "config.network.loss", label: "controls.loss", kind: "select", options: (c) => c.choices.lossesFor(c.task()), text: (v) => t(`loss.${v}`) },
+      { path: "config.network.loss", label: "controls.loss", kind: "select", options: (c) => (getPath(c.state, "config.data.name") === "table" ? c.choices.losses : c.choices.lossesFor(c.task())), text: (v) => t(`loss.${v}`) },
+      { path: "config.network.output_activation", label: "controls.output_activation", kind: "select", options: (c) => c.outputActivations(), visible: (c) => c.outputActivations().length > 1, value: (v, c) => (!v || v === "auto" ? c.outputActivations()[0] : v), text: (v) => t(`act.${v}`) },
       { path: "config.network.init", label: "controls.init", kind: "select", options: (c) => c.choices.inits, text: (v) => t(`init.${v}`) },
       { path: "config.network.dropout", label: "controls.dropout", kind: "range", min: 0, max: 0.9, step: 0.05 },
       { path: "config.network.batchnorm", label: "controls.batchnorm", kind: "check", hint: "controls.batchnorm_long" },
@@ -52,9 +54,10 @@ export class Controls {
    * `onChange(path, value)` for a setting; `onLayers(hidden)` for the hidden layer list.
    * `choices`: the server's lists and data sets (shared/choices.js); `limits`: /api/limits.
    */
-  constructor(container, { choices, limits, onChange, onLayers }) {
+  constructor(container, { choices, limits, onChange, onLayers, features = [] }) {
     this.container = container;
     this.choices = choices;
+    this.features = features; // the input features of 2-D data: [{name, label}] (/api/schema)
     this.limits = limits;
     this.onChange = onChange;
     this.onLayers = onLayers;
@@ -80,6 +83,23 @@ export class Controls {
         delete el.dataset.offline;
       }
     }
+  }
+
+  /** The output activations the loss allows, its own first (MSE: linear, sigmoid, tanh). */
+  outputActivations() {
+    return this.choices.lossInfo.get(getPath(this.state, "config.network.loss"))?.output_activations ?? [];
+  }
+
+  /** Whether the data is a typed table (its rows are used as typed: no samples, noise or test split). */
+  isTable() {
+    return getPath(this.state, "config.data.name") === "table";
+  }
+
+  /** Whether the data has two inputs (input features apply): a 2-D built-in set or a two-column table. */
+  twoD() {
+    const data = getPath(this.state, "config.data") ?? {};
+    if (data.name === "table") return data.x?.[0]?.length === 2;
+    return this.choices.dataset(data.name)?.n_in === 2 && this.features.length > 0;
   }
 
   task() {
@@ -133,8 +153,31 @@ export class Controls {
           input.value = "";
           return;
         }
-        this.onChange(field.path, v);
+        // the loss's own output activation is "auto" in the config
+        if (field.path === "config.network.output_activation" && v === this.outputActivations()[0]) this.onChange(field.path, "auto");
+        else this.onChange(field.path, v);
       });
+    } else if (field.kind === "features") {
+      input = document.createElement("div");
+      input.className = "feature-toggles";
+      input.setAttribute("role", "group");
+      for (const f of this.features) {
+        const box = document.createElement("label");
+        box.className = "feature-toggle";
+        const check = document.createElement("input");
+        check.type = "checkbox";
+        check.value = f.name;
+        check.addEventListener("change", () => {
+          const on = [...input.querySelectorAll("input:checked")].map((c) => c.value);
+          if (!on.length) {
+            check.checked = true; // the network needs at least one input
+            return;
+          }
+          this.onChange(field.path, on);
+        });
+        box.append(check, document.createTextNode(f.label));
+        input.appendChild(box);
+      }
     } else if (field.kind === "range") {
       input = document.createElement("input");
       input.type = "range";
@@ -175,17 +218,22 @@ export class Controls {
     input.id = id;
     input.dataset.i18nAria = field.label;
     if (field.kind !== "seed") row.insertBefore(input, field.output ?? null);
-    this.inputs.set(field.path, { input, field });
+    this.inputs.set(field.path, { input, field, row });
     return row;
   }
 
   /** Show `state` in every control (after a topology, a URL change or a rejected change). */
   sync(state) {
     this.state = state;
-    for (const { input, field } of this.inputs.values()) {
-      if (field.kind === "select") {
+    for (const { input, field, row } of this.inputs.values()) {
+      if (field.visible) row.hidden = !field.visible(this);
+      if (field.kind === "features") {
+        const on = getPath(state, field.path) ?? this.features.slice(0, 2).map((f) => f.name);
+        for (const check of input.querySelectorAll("input")) check.checked = on.includes(check.value);
+      } else if (field.kind === "select") {
         const options = [...field.options(this)];
-        const value = getPath(state, field.path) ?? "";
+        const raw = getPath(state, field.path) ?? "";
+        const value = field.value ? field.value(raw, this) : raw;
         const values = options.map(String);
         if (field.number && !values.includes(String(value))) options.push(value);
         input.replaceChildren(

@@ -19,6 +19,8 @@ export function renderNeuron(ins, s) {
   if (!info || !layer || j >= info.units) return;
   const jj = j + 1;
   ins.heading(t("inspector.neuron_title", { j: jj, layer: ins.layerName(l) }));
+  const sub = (n) => String(n).replace(/\d/g, (c) => "₀₁₂₃₄₅₆₇₈₉"[c]);
+  ins.editable({ layer: l, param: "b", index: [j], value: layer.b?.[j], label: `b${sub(jj)} =` });
   const z = layer.z?.[j];
   const a = layer.a?.[j];
   const fp = layer.fprime?.[j];

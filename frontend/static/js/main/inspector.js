@@ -10,12 +10,19 @@ import { tex } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
 import { renderNeuron } from "./inspector-neuron.js";
 import { aligned, element, paren, valuesTable } from "./inspector-tex.js";
+import { ParamEdit } from "./param-edit.js";
 import { featureLabel } from "./units.js";
 
 export class Inspector {
-  /** `container`: the panel's body; it scrolls inside its card (`scroller`, the parent). */
-  constructor(container) {
+  /**
+   * `container`: the panel's body; it scrolls inside its card (`scroller`, the parent).
+   * `onEdit({layer, param, index, value})`: a weight or bias typed in (set_param);
+   * `onFinishStep()`: finish the step in progress (offered when an edit comes mid-step).
+   */
+  constructor(container, { onEdit = null, onFinishStep = () => {} } = {}) {
     this.container = container;
+    this.editor = onEdit ? new ParamEdit({ onEdit, onFinishStep }) : null;
+    if (this.editor) this.editor.refresh = () => this.render();
     this.scroller = container.parentElement;
     this.topology = null;
     this.frame = null;
@@ -44,6 +51,7 @@ export class Inspector {
 
   setSelection(selection) {
     this.selection = selection;
+    if (this.editor) this.editor.problem = null;
     this.inspected = null;
     this.scrolledFor = null;
     this.render();
@@ -190,6 +198,16 @@ export class Inspector {
     });
   }
 
+  /** An editable weight or bias (param-edit.js): `{layer, param, index, value, label}`. */
+  editable(spec) {
+    if (this.editor) this.blocks.push(this.editor.block(spec));
+  }
+
+  /** A refused edit (`mid_step`, `bad_param`), shown at its input. True when it was one. */
+  editError(msg) {
+    return Boolean(this.editor?.error(msg));
+  }
+
   /** The numbers of the selection, one row each, with the raw value kept for tests. */
   values(rows) {
     this.blocks.push({ key: `table|${rows.map((row) => row.map(String).join("\u0001")).join("\u0002")}`, make: () => valuesTable(rows) });
@@ -279,6 +297,7 @@ export class Inspector {
     const B = frame.batch?.length ?? 1;
     const name = `w^{(${l})}_{${jj}${ii}}`;
     this.formula(`${name} = ${tex(wOld)}`);
+    this.editable({ layer: l, param: "W", index: [j, i], value: w, label: `w${sub(jj)}${sub(ii)}⁽${sup(l)}⁾ =` });
 
     this.section(t("inspector.gradient_section"), "backward");
     if (dW === null || dW === undefined) {
@@ -318,4 +337,12 @@ export class Inspector {
       ["w", t("inspector.w_new"), dWu === null || dWu === undefined ? null : w],
     ]);
   }
+}
+
+function sub(n) {
+  return String(n).replace(/\d/g, (d) => "₀₁₂₃₄₅₆₇₈₉"[d]);
+}
+
+function sup(n) {
+  return String(n).replace(/\d/g, (d) => "⁰¹²³⁴⁵⁶⁷⁸⁹"[d]);
 }

@@ -11,10 +11,11 @@ import { Charts } from "./charts.js";
 import { ConnectionWatch } from "./connection.js";
 import { Controls } from "./controls.js";
 import { CsvFlow } from "./csv-flow.js";
+import { fitLessonKeys } from "./exercise.js";
 import { LatestPerFrame } from "./frame-queue.js";
 import { GradcheckPanel } from "./gradcheck-view.js";
 import { Inspector } from "./inspector.js";
-import { LessonMenu } from "./lessons.js";
+import { LessonMenu, LessonTools } from "./lessons.js";
 import { MetricsView } from "./metrics.js";
 import { NetworkView } from "./network-view.js";
 import { OutputView } from "./output-view.js";
@@ -33,7 +34,7 @@ const $ = (sel) => document.querySelector(sel);
 async function main() {
   await initI18n();
   applyI18n(document);
-  const [defaults, limits, choices, presets] = await Promise.all([getJSON("/api/config/default"), getJSON("/api/limits"), loadChoices(), loadPresets()]);
+  const [defaults, limits, choices, presets, features] = await Promise.all([getJSON("/api/config/default"), getJSON("/api/limits"), loadChoices(), loadPresets(), getJSON("/api/schema").then((s) => s.choices.features ?? [])]);
   const UI_DEFAULTS = { speed: DEFAULT_SPEED, until_loss: null, until_steps: null, lesson: "" };
   const state = createState(defaults, UI_DEFAULTS);
   // A data set brings its task: the loss must fit it (e.g. a shared link "#data=digits").
@@ -60,6 +61,7 @@ async function main() {
     select(null);
     const config = sendableConfig();
     session.sentConfig = config;
+    tools.exact(config);
     transport.send({ type: "configure", config });
     writeHash();
   };
@@ -89,6 +91,7 @@ async function main() {
       return;
     }
     setPath(state, path, value);
+    fitLessonKeys(state.config, path, choices);
     if (path === "config.data.name") fitDataset();
     const prop = propOf(path);
     if (prop?.send === "set") {
@@ -145,7 +148,10 @@ async function main() {
   const timeline = new Timeline($("#timeline"), {
     onJump: (count) => transport.send({ type: "step", unit: "phase", count }),
   });
-  const inspector = new Inspector($("#inspector-body"));
+  const inspector = new Inspector($("#inspector-body"), {
+    onEdit: (edit) => transport.send({ type: "set_param", ...edit }),
+    onFinishStep: () => transport.send({ type: "step", unit: "step" }),
+  });
   const charts = new Charts({
     loss: $("#chart-loss"), accuracy: $("#chart-accuracy"), accuracyPanel: $("#panel-accuracy"),
     gradNorm: $("#chart-grad-norm"), gradBars: $("#chart-grad-bars"), logToggle: $("#loss-log"),
@@ -160,9 +166,11 @@ async function main() {
   const controls = new Controls($("#controls"), {
     choices,
     limits,
+    features,
     onChange: changeSetting,
     onLayers: (hidden) => {
       setPath(state, "config.network.hidden", hidden);
+      fitLessonKeys(state.config, "config.network.hidden", choices);
       clearLesson();
       configure();
       controls.sync(state);
@@ -222,6 +230,9 @@ async function main() {
     restore: restoreConfig,
     showError: (msg) => banners.showError(msg),
   });
+
+  // ---------------------------------------------------------------- a typed exercise, the printable step, the diagram for slides
+  const tools = new LessonTools($, { state, session, transport, choices, limits, configure, clearLesson, showError: (msg) => banners.showError(msg) });
 
   // ---------------------------------------------------------------- stop condition
   const stop = new StopCondition(
@@ -285,7 +296,7 @@ async function main() {
   onLanguageChange(() => {
     controls.relabel();
     applyI18n(document);
-    for (const view of [network, timeline, charts, output, playback, banners, rewind, metrics, gradcheck, csvDialog, lessons, stop, status, connection]) view.relabel();
+    for (const view of [network, timeline, charts, output, playback, banners, rewind, metrics, gradcheck, csvDialog, lessons, stop, status, connection, tools]) view.relabel();
     inspector.render();
     updateStatus();
   });
@@ -329,6 +340,7 @@ async function main() {
     // The server starts with its default experiment; ask for ours (from the URL).
     const config = sendableConfig();
     session.sentConfig = config;
+    tools.exact(config, true); // a new session starts with the default options
     csvFlow.hello(); // a link to an uploaded CSV: this browser's copy first (the new session has none)
     transport.send({ type: "configure", config });
   });
@@ -338,6 +350,7 @@ async function main() {
     session.topologies += 1;
     session.goodConfig = structuredClone(topo.config);
     state.config = structuredClone(topo.config);
+    tools.accepted();
     if (topo.config.data.name === "csv") state.ui.csvFresh = false;
     network.setTopology(topo);
     timeline.setTopology(topo);
@@ -383,6 +396,8 @@ async function main() {
       return;
     }
     if (csvFlow.error(msg)) return;
+    if (inspector.editError(msg)) return;
+    if (tools.error(msg)) return restoreConfig();
     if (msg.code !== "rate_limited") share.cancel();
     if (gradcheck.busy) gradcheck.done();
     banners.showError(msg);

@@ -6,10 +6,16 @@ import { getJSON } from "../shared/api.js";
 import { overConfig } from "../shared/state.js";
 
 export const LESSONS_URL = "/static/presets/lessons.json";
+/** The textbook exercise (docs/lessons.md): a typed table, given weights, every digit shown. */
+export const TEXTBOOK_URL = "/static/presets/textbook.json";
 
-/** The worked examples, in menu order: `[{id, config, ui?, goal}]`. */
+/**
+ * The worked examples, in menu order: `[{id, config, ui?, goal?, exact?}]` — the lessons, then
+ * the textbook exercise (`exact`: the page asks for every digit and shows the step's numbers).
+ */
 export async function loadPresets() {
-  return (await getJSON(LESSONS_URL)).lessons;
+  const [lessons, textbook] = await Promise.all([getJSON(LESSONS_URL), getJSON(TEXTBOOK_URL)]);
+  return [...lessons.lessons, { id: "textbook", config: textbook, exact: true }];
 }
 
 /** A preset's full config: the defaults with the preset's sections merged in. */

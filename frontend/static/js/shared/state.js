@@ -41,6 +41,13 @@ export const PROPS = [
   { key: "until_loss", path: "ui.until_loss", type: "float", send: "ui" },
   { key: "until_steps", path: "ui.until_steps", type: "int", send: "ui" },
   { key: "lesson", path: "ui.lesson", type: "str", send: "ui" },
+  // A typed exercise (docs/lessons.md): the table, the output activation, given weights,
+  // and the input features of 2-D data. Absent from a config that does not use them.
+  { key: "x", path: "config.data.x", type: "json", send: "configure", tableOnly: true },
+  { key: "y", path: "config.data.y", type: "json", send: "configure", tableOnly: true },
+  { key: "features", path: "config.data.features", type: "list", send: "configure" },
+  { key: "out", path: "config.network.output_activation", type: "str", send: "configure" },
+  { key: "weights", path: "config.network.weights", type: "json", send: "configure" },
 ];
 
 const BY_PATH = new Map(PROPS.map((p) => [p.path, p]));
@@ -75,6 +82,22 @@ const CODECS = {
       });
       return layers.every(Boolean) ? layers : undefined;
     },
+  },
+  // a JSON value (a table's rows, given weights)
+  json: {
+    write: (v) => JSON.stringify(v),
+    read: (s) => {
+      try {
+        return JSON.parse(s);
+      } catch {
+        return undefined;
+      }
+    },
+  },
+  // "x1,x2,x1sq": a list of names
+  list: {
+    write: (v) => v.join(","),
+    read: (s) => (/^[a-z0-9_]+(,[a-z0-9_]+)*$/.test(s) ? s.split(",") : undefined),
   },
   // steps per second, or "max" (null: as fast as possible)
   speed: {
@@ -115,6 +138,7 @@ export function toHash(state) {
     const v = getPath(state, p.path);
     if (v === undefined || v === null || v === "") continue;
     if (p.csvOnly && getPath(state, "config.data.name") !== "csv") continue;
+    if (p.tableOnly && getPath(state, "config.data.name") !== "table") continue;
     parts.push(`${p.key}=${encodeURIComponent(CODECS[p.type].write(v))}`);
   }
   return `#${parts.join("&")}`;
