@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import threading
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+import segno
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from bpviz.server.protocol import PROTOCOL_VERSION
+from bpviz.server.stores import InvalidRoomCodeError, format_room_code, normalize_room_code
 
 FRONTEND_DIR = Path(str(resources.files("bpviz.frontend")))
 templates = Jinja2Templates(directory=str(FRONTEND_DIR / "templates"))
@@ -86,4 +89,49 @@ async def lab(request: Request) -> HTMLResponse:
     """The vanishing-gradient lab (two sessions side by side)."""
     return templates.TemplateResponse(
         request, "lab.html", {"protocol": PROTOCOL_VERSION, "page": "lab"}
+    )
+
+
+def _room_code(typed: str) -> str:
+    try:
+        code: str = normalize_room_code(typed)
+    except InvalidRoomCodeError as exc:
+        raise HTTPException(404, f"no such room: {exc}") from None
+    return code
+
+
+def room_link(request: Request, code: str) -> str:
+    """The absolute link a student opens to follow room ``code`` (``/r/CODE`` on the host
+    the page was reached by)."""
+    return f"{str(request.base_url).rstrip('/')}/r/{code}"
+
+
+@router.get("/r/{code}", response_class=HTMLResponse, include_in_schema=False)
+async def room_page(request: Request, code: str) -> HTMLResponse:
+    """The page, following classroom room ``code`` (read-only until the student copies)."""
+    code = _room_code(code)
+    return templates.TemplateResponse(
+        request, "index.html", {"protocol": PROTOCOL_VERSION, "page": "main", "room": code}
+    )
+
+
+@router.get(
+    "/api/room/{code}/qr.svg",
+    tags=["api"],
+    response_class=Response,
+    responses={
+        200: {"content": {"image/svg+xml": {}}, "description": "the QR code, SVG"},
+        404: {"description": "not a room code (6 characters of the room alphabet)"},
+    },
+)
+async def room_qr(request: Request, code: str) -> Response:
+    """A QR code (SVG, made here: no outside request) of the link that follows room
+    ``code``, to show on the projector."""
+    code = _room_code(code)
+    qr = segno.make(room_link(request, code), error="m")
+    out = io.BytesIO()
+    title = f"bpviz room {format_room_code(code)}"
+    qr.save(out, kind="svg", scale=1, border=2, omitsize=True, xmldecl=False, title=title)
+    return Response(
+        out.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"}
     )

@@ -6,6 +6,8 @@ with a Redis URL both span processes and replicas. See ``docs/stores.md``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .errors import (
     InvalidRoomCodeError,
     InvalidTokenError,
@@ -17,6 +19,7 @@ from .errors import (
 )
 from .redis_rooms import RedisBroker
 from .rooms import (
+    DEFAULT_RETAIN,
     MemoryBroker,
     RoomBroker,
     format_room_code,
@@ -44,13 +47,13 @@ from .subscription import (
 )
 
 
-def open_room_broker(redis_url: str | None) -> RoomBroker:
+def open_room_broker(redis_url: str | None, retain: Sequence[str] = DEFAULT_RETAIN) -> RoomBroker:
     """The room broker for this configuration: Redis when a URL is set, else in memory.
-    Does no I/O (the Redis broker connects on first use); a malformed URL is a
-    ``ValueError`` here."""
+    ``retain``: the kinds kept for late followers, in delivery order. Does no I/O (the
+    Redis broker connects on first use); a malformed URL is a ``ValueError`` here."""
     if redis_url:
-        return RedisBroker(redis_url)
-    return MemoryBroker()
+        return RedisBroker(redis_url, retain=retain)
+    return MemoryBroker(retain=retain)
 
 
 __all__ = [

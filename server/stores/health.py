@@ -26,8 +26,9 @@ from .errors import StoreUnavailable
 T = TypeVar("T")
 log = logging.getLogger("bpviz.stores")
 
-# Short enough that a dead Redis is noticed within a request, long enough for a 2 MB value.
-CONNECT_TIMEOUT = 0.5
+# Short enough that a dead Redis is noticed within a request, long enough for a 2 MB value
+# and for a connection made while the event loop is busy (a class joining at once).
+CONNECT_TIMEOUT = 1.5
 SOCKET_TIMEOUT = 2.0
 BACKOFF_START = 0.1
 BACKOFF_CAP = 2.0

@@ -131,7 +131,8 @@ class PageWatch:
         if url.startswith(("data:", "blob:", "about:")):
             return
         host = self.origin.split("://", 1)[1]
-        if not (url.startswith(self.origin + "/") or url in (self.origin, f"ws://{host}/ws")):
+        own_ws = url == f"ws://{host}/ws" or url.startswith(f"ws://{host}/ws?")
+        if not (url.startswith(self.origin + "/") or url == self.origin or own_ws):
             self.outside.append(url)
 
 

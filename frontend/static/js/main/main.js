@@ -5,6 +5,7 @@ import { Banners } from "../shared/banner.js";
 import { loadChoices } from "../shared/choices.js";
 import { DEFAULT_SPEED, PLAY_FPS, TIMINGS } from "../shared/constants.js";
 import { applyI18n, bindLanguageButton, initI18n, onLanguageChange } from "../shared/i18n.js";
+import { RoomPanel, socketUrl, wantsOwnConfig } from "./room.js";
 import { applyHash, createState, HashWriter, propOf, setPath, toHash } from "../shared/state.js";
 import { Transport } from "../shared/transport.js";
 import { Charts } from "./charts.js";
@@ -32,7 +33,7 @@ import { Timeline } from "./timeline.js";
 const $ = (sel) => document.querySelector(sel);
 
 async function main() {
-  await initI18n();
+  await initI18n(["room"]);
   applyI18n(document);
   const [defaults, limits, choices, presets, features] = await Promise.all([getJSON("/api/config/default"), getJSON("/api/limits"), loadChoices(), loadPresets(), getJSON("/api/schema").then((s) => s.choices.features ?? [])]);
   const UI_DEFAULTS = { speed: DEFAULT_SPEED, until_loss: null, until_steps: null, lesson: "" };
@@ -41,7 +42,8 @@ async function main() {
   const fitDataset = () => choices.fitConfig(state, limits);
   if (applyHash(state, location.hash) && !new URLSearchParams(location.hash.slice(1)).has("loss")) fitDataset();
 
-  const transport = new Transport();
+  const transport = new Transport(socketUrl);
+  const room = new RoomPanel({ transport });
   const session = { topology: null, frame: null, goodConfig: null, sentConfig: null, playing: false, diverged: false, frames: 0, topologies: 0 };
 
   // ---------------------------------------------------------------- URL hash
@@ -107,6 +109,7 @@ async function main() {
   };
 
   const command = (name, arg) => {
+    if (room.following) return; // a follower's view is read-only
     if (name === "play") {
       stop.showStopped(null);
       transport.send(playMessage(state.ui.speed));
@@ -294,6 +297,7 @@ async function main() {
   // ---------------------------------------------------------------- language
   bindLanguageButton($("#lang-toggle"));
   onLanguageChange(() => {
+    room.relabel();
     controls.relabel();
     applyI18n(document);
     for (const view of [network, timeline, charts, output, playback, banners, rewind, metrics, gradcheck, csvDialog, lessons, stop, status, connection, tools]) view.relabel();
@@ -337,6 +341,7 @@ async function main() {
   transport.on("hello", (msg) => {
     // A session resumed by the server goes on as it was (connection.js: the resume hook).
     if (connection.hello(msg) === "resumed") return;
+    if (!wantsOwnConfig(msg)) return; // following a room, or the run came back
     // The server starts with its default experiment; ask for ours (from the URL).
     const config = sendableConfig();
     session.sentConfig = config;

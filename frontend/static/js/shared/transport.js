@@ -39,7 +39,12 @@ export class Transport {
     this.closedByUs = false;
     clearTimeout(this.timer);
     this.emitStatus("connecting");
-    const url = this.resumeToken ? `${this.url}?resume=${encodeURIComponent(this.resumeToken)}` : this.url;
+    // `url` may be a function (the main page adds its stored resume token and room code)
+    const base = typeof this.url === "function" ? this.url() : this.url;
+    const url =
+      this.resumeToken && !base.includes("resume=")
+        ? `${base}${base.includes("?") ? "&" : "?"}resume=${encodeURIComponent(this.resumeToken)}`
+        : base;
     const socket = new WebSocket(url);
     socket.binaryType = "arraybuffer";
     this.socket = socket;

@@ -1,0 +1,384 @@
+"""Runs that survive a reload, a dropped network and a server restart.
+
+Every session holds a resume token (``hello.resume_token``, 128 random bits). Its run is
+written to the session store (``bpviz.server.stores``: SQLite in the data directory, or
+Redis) under that token, as the exact export format (``core.experiment.runs``): a run
+imported from it takes the next step with exactly the numbers the original would have.
+
+When a snapshot is written:
+
+- after a command that may change the run, once the session is idle for ``DEBOUNCE``
+  seconds (a burst of clicks is one write), at once after ``pause``;
+- while playing, at most every ``snapshot_interval`` seconds;
+- when the session closes (a reload, a dropped connection, the server shutting down);
+- never while the client views a past step (the live end stays the one to come back to).
+
+The export and its JSON encoding run on the worker pool (a session job, under the
+session's lock, between play slices); the event loop only hands the text to the store.
+So ``kill -9`` of the server loses at most the last ``snapshot_interval`` seconds of a
+playing run, and nothing of an idle one older than ``DEBOUNCE``.
+
+A client that comes back connects to ``/ws?resume=TOKEN``: the run is restored before
+``hello`` (``resumed: true``). A token held by a session of this process that is still
+closing waits for its last snapshot; one held by a live session (a duplicated tab, or a
+dropped connection the server has not noticed yet) gets an exact copy of it under a new
+token. An unknown or expired token starts a fresh session and a ``notice``
+(``resume_unknown``); an unreachable store, ``unavailable``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from typing import TYPE_CHECKING, Any
+
+from . import encode, jobs
+from .messages import Notice
+from .settings import Settings
+from .stores import (
+    SnapshotStore,
+    StoreError,
+    StoreUnavailable,
+    is_valid_token,
+    new_token,
+    open_room_broker,
+    open_snapshot_store,
+)
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+    from .session import Session
+    from .workspace import Workspace
+
+log = logging.getLogger("bpviz.resume")
+
+DEBOUNCE = 0.2  # seconds of quiet after a command before its snapshot is written
+CLOSE_WAIT = 5.0  # seconds a reconnect waits for the closing session's last snapshot
+WRITE_TIMEOUT = 10.0  # seconds the last snapshot of a closing session may take
+RETRY = 2.0  # seconds before a snapshot the store could not take is tried again
+
+_json = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+NOTICES = {
+    "resume_unknown": "the run to resume was not found (expired or unknown); this is a new run",
+    "resume_failed": "the run to resume could not be restored; this is a new run",
+    "unavailable": "the session store is unavailable, so the run could not be resumed; "
+    "this is a new run",
+}
+
+
+def notice(code: str, detail: str | None = None) -> Notice:
+    """The ``notice`` of ``code`` (the page shows its own words for the code)."""
+    message = NOTICES[code] + (f" ({detail})" if detail else "")
+    return Notice(type="notice", code=code, message=message)
+
+
+# ---------------------------------------------------------------- worker side
+
+
+def fingerprint(work: Workspace) -> tuple[Any, ...] | None:
+    """What changes when the run does (``None``: nothing to write: no run, or the client
+    views a past step)."""
+    exp = work.experiment
+    if exp is None or work.view.viewing is not None:
+        return None
+    return (id(exp), exp.steps_done, exp.cursor, id(exp.config), exp.diverged)
+
+
+def snapshot_start(
+    work: Workspace, skip: tuple[Any, ...] | None = None
+) -> tuple[Any, str | None, Iterator[str] | None]:
+    """The first hop of a snapshot: the run exported now (one consistent state) with its
+    fingerprint; its exact part as text, and the readable weights as pieces of text to
+    write in slices. Nothing (``None``) when there is no run to write or it is the one
+    written last (``skip``).
+
+    Exact: the config, history and training state keep every bit; the readable
+    ``weights`` and ``batchnorm``, which an import replaces with the exact state, keep 6
+    significant digits as in an ``export``."""
+    fp = fingerprint(work)
+    if fp is None or fp == skip:
+        return fp, None, None
+    run = work.export_snapshot()
+    weights = run.pop("weights")
+    batchnorm = run.pop("batchnorm")
+    exact = _json.encode(encode.jsonable(run, rounded=False))
+    head = f'{exact[:-1]},"batchnorm":{encode.dumps(batchnorm)},"weights":'
+    return fp, head, jobs.dumps_pieces(weights)
+
+
+def write_for(pieces: Iterator[str], parts: list[str], seconds: float) -> bool:
+    """Append pieces of text for about ``seconds``; True when all are written."""
+    deadline = time.perf_counter() + seconds
+    for piece in pieces:
+        parts.append(piece)
+        if time.perf_counter() >= deadline:
+            return False
+    return True
+
+
+async def snapshot(session: Session, skip: tuple[Any, ...] | None = None) -> tuple[Any, str | None]:
+    """The session's run as the exact export JSON (``None``: nothing to write), built on
+    the worker pool in hops of at most ``jobs.JOB_SLICE`` s (the largest network's run is
+    megabytes of text), with its fingerprint."""
+    fp, head, pieces = await session.run(snapshot_start, session.workspace, skip)
+    if head is None or pieces is None:
+        return fp, None
+    parts = [head]
+    while not await session.run(write_for, pieces, parts, jobs.JOB_SLICE):
+        pass
+    parts.append("}")
+    return fp, "".join(parts)
+
+
+async def restore(session: Session, text: str) -> None:
+    """Make the run of a snapshot the session's, within its memory budget like an
+    ``import`` (raises what an import raises; on an error nothing changes)."""
+    work = session.workspace
+    run = await session.run(json.loads, text)
+    parsed, needed = await session.run(work.parse_run, run)
+    session.runtime.check_memory(session, needed.total, "run.config")
+    await session.run(work.import_run, run, parsed)
+    work.view.focus = 0
+
+
+# ---------------------------------------------------------------- this process
+
+
+class Snapshots:
+    """This process's session store, and which of its live sessions holds which token."""
+
+    def __init__(self, store: SnapshotStore, interval: float) -> None:
+        self.store = store
+        self.interval = interval
+        self.holders: dict[str, SessionRuns] = {}
+        self.pending: set[asyncio.Task[None]] = set()  # last snapshots of closing sessions
+
+    def background(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run ``coro`` to its end even if whoever awaits it is cancelled."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
+        return task
+
+    async def drain(self, timeout: float = WRITE_TIMEOUT) -> None:
+        """Wait for the last snapshots still being written."""
+        if self.pending:
+            await asyncio.wait(list(self.pending), timeout=timeout)
+
+
+@contextlib.asynccontextmanager
+async def open_stores(runtime: Runtime) -> AsyncIterator[None]:
+    """The app's lifespan around serving: open the snapshot store and the room broker
+    (no I/O yet), and at shutdown write the last snapshot of every session still open,
+    end the rooms, and close both."""
+    from .rooms import ROOM_RETAIN, Rooms
+
+    settings: Settings = runtime.settings
+    store = open_snapshot_store(settings.redis_url, settings.data_dir, settings.snapshot_ttl)
+    broker = open_room_broker(settings.redis_url, retain=ROOM_RETAIN)
+    runtime.resume = Snapshots(store, settings.snapshot_interval)
+    runtime.rooms = Rooms(broker)
+    try:
+        yield
+    finally:
+        for session in runtime.sessions():
+            with contextlib.suppress(Exception):
+                await session.runs.flush()
+        await runtime.resume.drain()
+        runtime.rooms.unpark_all()
+        try:
+            await broker.aclose()
+        finally:
+            runtime.rooms = None
+            await store.close()
+            runtime.resume = None
+
+
+# ---------------------------------------------------------------- one session
+
+
+class SessionRuns:
+    """One session's resume token and the snapshots of its run."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.service: Snapshots | None = session.runtime.resume
+        self.token: str | None = None
+        self.resumed = False
+        self.dirty = False
+        self.closing: asyncio.Future[None] | None = None
+        self._written: tuple[Any, ...] | None = None
+        self._last_write = 0.0
+        self._handle: asyncio.TimerHandle | None = None
+        self._due_at = 0.0
+        self._writing: asyncio.Task[None] | None = None
+        self._again = False
+
+    # ------------------------------------------------------------------ coming back
+
+    async def open(self) -> Notice | None:
+        """Take the token the client came back with (``?resume=``) and restore its run,
+        or a new token. Returns the ``notice`` to send after ``hello``, if any."""
+        svc = self.service
+        if svc is None:
+            return None
+        asked = self.session.websocket.query_params.get("resume")
+        said: Notice | None = None
+        if asked:
+            said = await self._resume(svc, asked)
+        if self.token is None:
+            self._claim(svc, new_token())
+        return said
+
+    async def _resume(self, svc: Snapshots, asked: str) -> Notice | None:
+        if not is_valid_token(asked):
+            return notice("resume_unknown")
+        holder = svc.holders.get(asked)
+        if holder is not None and holder.closing is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(holder.closing), CLOSE_WAIT)
+            holder = svc.holders.get(asked)
+        if holder is not None:  # live here: an exact copy, under a token of its own
+            _, text = await snapshot(holder.session)
+            if text is None:
+                return notice("resume_unknown")
+            return await self._restore(text, None)
+        try:
+            text = await svc.store.get(asked)
+        except StoreUnavailable as exc:
+            log.warning("session %s: cannot resume: %s", self.session.id, exc)
+            return notice("unavailable")
+        if text is None:
+            return notice("resume_unknown")
+        return await self._restore(text, asked)
+
+    async def _restore(self, text: str, token: str | None) -> Notice | None:
+        session = self.session
+        try:
+            await restore(session, text)
+        except Exception as exc:  # invalid now (limits changed), over a budget, …
+            log.warning("session %s: cannot restore its snapshot: %s", session.id, exc)
+            return notice("resume_failed")
+        self.resumed = True
+        svc = self.service
+        if token is not None and svc is not None and token not in svc.holders:
+            self._claim(svc, token)
+            self._written = await session.run(lambda: fingerprint(session.workspace))
+        return None
+
+    def _claim(self, svc: Snapshots, token: str) -> None:
+        self.token = token
+        svc.holders[token] = self
+
+    # ------------------------------------------------------------------ writing
+
+    def touch(self, now: bool = False) -> None:
+        """The run may have changed (after a command): write it soon (``now``: at once)."""
+        if self.token is None or self.closing is not None:
+            return
+        self.dirty = True
+        self._schedule(0.0 if now else DEBOUNCE)
+
+    def _schedule(self, delay: float) -> None:
+        loop = asyncio.get_running_loop()
+        at = loop.time() + delay
+        if self._handle is not None:
+            if self._due_at <= at:
+                return
+            self._handle.cancel()
+        self._due_at = at
+        self._handle = loop.call_at(at, self._due)
+
+    def _due(self) -> None:
+        self._handle = None
+        if self.session.closed or self.closing is not None:
+            return
+        if self._writing is not None and not self._writing.done():
+            self._again = True
+            return
+        self._writing = self.session.spawn(self._write(periodic=True))
+
+    async def _write(self, periodic: bool = False) -> None:
+        svc = self.service
+        session = self.session
+        if svc is None or self.token is None:
+            return
+        if not self.dirty and self._written is None:
+            return  # nothing was ever asked of the run: nothing to keep
+        playing = session.workspace.view.playing
+        wait = self._last_write + svc.interval - time.monotonic()
+        if periodic and playing and wait > 0:
+            self._schedule(wait)
+            return
+        if not svc.store.available and not await svc.store.check():
+            self.dirty = True  # the store said why, once; try again a little later
+            if self.closing is None:
+                self._schedule(RETRY)
+            return
+        self.dirty = False
+        fp, text = await snapshot(session, self._written)
+        retry = DEBOUNCE
+        if text is not None:
+            try:
+                await svc.store.put(self.token, text)
+            except StoreUnavailable:  # logged by the store once; the next write tries again
+                self.dirty, retry = True, RETRY
+            except StoreError as exc:  # too large for the store
+                log.warning("session %s: snapshot not written: %s", session.id, exc)
+            else:
+                self._written = fp
+                self._last_write = time.monotonic()
+        if self.closing is not None:
+            return
+        if self._again or self.dirty:
+            self._again = False
+            self._schedule(retry)
+        elif session.workspace.view.playing:
+            self._schedule(svc.interval)
+
+    async def flush(self) -> None:
+        """Write the run now if it changed since the last snapshot."""
+        if self.service is None or self.token is None or self.session.workspace.experiment is None:
+            return
+        if self._writing is not None and not self._writing.done():
+            with contextlib.suppress(Exception):
+                await self._writing
+        await self._write()
+
+    async def close(self) -> None:
+        """The session is closing: its last snapshot, then the token is free again. The
+        write goes on even if the caller is cancelled (a reconnect waits for it)."""
+        svc = self.service
+        if svc is None or self.token is None or self.closing is not None:
+            return
+        self.closing = asyncio.get_running_loop().create_future()
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        await asyncio.shield(svc.background(self._last(svc, self.closing)))
+
+    async def _last(self, svc: Snapshots, closing: asyncio.Future[None]) -> None:
+        try:
+            await asyncio.wait_for(self.flush(), WRITE_TIMEOUT)
+        except (TimeoutError, StoreError) as exc:
+            log.warning("session %s: last snapshot not written: %s", self.session.id, exc)
+        except Exception:
+            log.exception("session %s: last snapshot failed", self.session.id)
+        finally:
+            if self.token is not None and svc.holders.get(self.token) is self:
+                del svc.holders[self.token]
+            closing.set_result(None)
+
+    # ------------------------------------------------------------------ reading back
+
+    async def own_run(self) -> str | None:
+        """This session's last snapshot (its own run, e.g. after following a room), or
+        ``None`` when it has none. Raises ``StoreUnavailable``."""
+        if self.service is None or self.token is None:
+            return None
+        return await self.service.store.get(self.token)
