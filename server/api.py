@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Request
@@ -123,7 +123,7 @@ class Refused(BaseModel):
     detail: list[Problem]
 
 
-def _refuse(problems: list[tuple[str, str, str, dict[str, Any] | None]]) -> HTTPException:
+def _refuse(problems: Sequence[tuple[str, str, str, dict[str, Any] | None]]) -> HTTPException:
     """422 with each ``(field, message, code, params)``; ``field`` is dotted, relative to
     the run."""
     detail = [

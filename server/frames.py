@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from bpviz.core.experiment import config as core_config
 from bpviz.core.experiment.experiment import Experiment
+from bpviz.core.experiment.runs import current_config
 
 from .messages import (
     Curve,
@@ -42,7 +43,6 @@ from .messages import (
     Topology,
     TopologyLayer,
 )
-from .runs import current_config
 
 LARGE_LAYER = 2048  # weights; bigger matrices are not streamed whole (see `inspected`)
 RESET_POINTS = 150  # most history points a frame carries when it resends the whole history
@@ -61,6 +61,8 @@ class View:
         viewing: the past step shown after a ``seek`` (``None``: the live end).
         playing: training continuously: frames carry weights, not gradients.
         steps_per_second: the measured training rate while playing.
+        exact: frames carry every number exactly, not to 6 digits (``options``).
+        binary: frames and grids go as binary messages (``options`` ``frames``).
     """
 
     focus: int = 0
@@ -68,6 +70,8 @@ class View:
     viewing: int | None = None
     playing: bool = False
     steps_per_second: float | None = None
+    exact: bool = False
+    binary: bool = False
 
 
 # ---------------------------------------------------------------- topology
@@ -94,7 +98,7 @@ def topology(exp: Experiment, rewind: dict[str, int | None]) -> Topology:
         type="topology",
         config=core_config.to_dict(config),
         layers=layers,
-        phases=[Phase(kind=kind, layer=layer) for kind, layer in exp.phases()],
+        phases=[Phase(kind=cast(PhaseKind, kind), layer=layer) for kind, layer in exp.phases()],
         data=exp.data_summary(),
         n_params=exp.n_params,
         rewind=rewind,
@@ -158,9 +162,9 @@ def frame(
     )
 
 
-def _phase_at(phases: list[tuple[PhaseKind, int | None]], index: int) -> PhaseAt:
+def _phase_at(phases: Sequence[tuple[str, int | None]], index: int) -> PhaseAt:
     kind, layer = phases[index]
-    return PhaseAt(index=index, kind=kind, layer=layer)
+    return PhaseAt(index=index, kind=cast(PhaseKind, kind), layer=layer)
 
 
 def _row(arr: np.ndarray | None, ex: int) -> np.ndarray | None:
@@ -236,7 +240,7 @@ def grid(exp: Experiment, resolution: int, thumb_resolution: int) -> Grid | None
     """The network's output over the input domain and one thumbnail per hidden neuron:
     2-D data as ``resolution``² values (thumbnails ``thumb_resolution``²) quantized to
     bytes, 1-D data as curves of ``CURVE_POINTS``; ``None`` for other data."""
-    n_features = exp.n_features
+    n_features = exp.n_inputs  # the plane of the inputs (with input features too)
     sampled = exp.input_grid(resolution if n_features == 2 else CURVE_POINTS)
     if sampled is None:
         return None
@@ -351,20 +355,37 @@ class HistoryFeed:
 
 class MetricsFeed:
     """Train/test loss, accuracy or R², confusion matrix: fresh for every frame, but at
-    most every ``METRICS_INTERVAL`` seconds while playing (the last ones in between)."""
+    most every ``METRICS_INTERVAL`` seconds while playing (the last ones in between).
+
+    :meth:`refresh` computes them ahead of the frame that takes them (:meth:`get`), so
+    that a frame too costly for one slice of work can be built in two."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self.last: dict[str, Any] | None = None
+        self.pending: dict[str, Any] | None = None
         self.time = 0.0
 
     def clear(self) -> None:
         """The next frame computes them (the experiment or the step shown changed)."""
-        self.last = None
+        self.last = self.pending = None
+
+    def due(self, playing: bool) -> bool:
+        """Whether the next frame needs them computed (none computed ahead)."""
+        if self.pending is not None:
+            return False
+        return self.last is None or not playing or self.clock() - self.time >= METRICS_INTERVAL
+
+    def refresh(self, exp: Experiment, playing: bool) -> None:
+        """Compute them for the next frame, if due."""
+        if self.due(playing):
+            self.pending = exp.metrics()
+            self.time = self.clock()
 
     def get(self, exp: Experiment, playing: bool) -> dict[str, Any]:
-        now = self.clock()
-        if self.last is None or not playing or now - self.time >= METRICS_INTERVAL:
-            self.last = exp.metrics()
-            self.time = now
+        """The metrics the next frame carries."""
+        self.refresh(exp, playing)
+        if self.pending is not None:
+            self.last, self.pending = self.pending, None
+        assert self.last is not None
         return self.last
