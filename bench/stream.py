@@ -27,6 +27,21 @@ of the 2,000 back-to-back steps of (1), so the server is started with
 ``--quick`` (about 20 s) runs shorter: 500 steps in (1), 2 s of play in (2), 30 clients
 for 5 s in (3); its figures are for comparing two versions on one machine, not for the
 targets. ``--only-frames`` runs (5) alone.
+
+6. ``--frames binary``: the clients of (3) ask for binary frames (``options``), as the page
+   does. (5) also prints the per-frame encoding cost of the candidates side by side: JSON
+   with the standard encoder (before), JSON with orjson (now), binary frames.
+7. ``--workers-table`` (about 1.5 minutes) runs (3) alone, binary frames, for 100 clients
+   with ``bpviz serve --workers 1`` and ``--workers 2``, and 200 clients with 2 workers.
+8. bystander: one (then two) clients do the most expensive thing the limits allow —
+   digits, five hidden layers of 256, batch 1,024, ``gradcheck`` with ``max_examples``
+   1,024 over and over, an ``export`` every fourth time — while another steps the default
+   network every 50 ms for 20 s: that client's step→frame p99 (target ≤ 100 ms beside
+   one). The server runs with ``BPVIZ_SESSION_MEMORY_BYTES`` raised to 1 GiB (the default
+   64 MiB budget refuses that network); ``--bystander`` runs (8) alone.
+9. memory per session: the server's resident memory grown by 20 default sessions and by
+   3 of the largest network (each trained 30 steps and exported once), per session,
+   beside the memory budget's estimate; ``--memory`` runs (9) alone.
 """
 
 # One BLAS thread, set before NumPy is imported; the server subprocess inherits it.
@@ -37,6 +52,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import dataclasses  # noqa: E402
 import gc  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
@@ -58,7 +74,7 @@ import websockets  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
 from bpviz.core.experiment import config as core_config  # noqa: E402
-from bpviz.core.experiment.experiment import Experiment  # noqa: E402
+from bpviz.core.experiment.build import build  # noqa: E402
 from bpviz.server.settings import Settings  # noqa: E402
 from bpviz.server.workspace import Workspace  # noqa: E402
 
@@ -76,9 +92,12 @@ CLIENT_FPS = 20
 CLIENTS_SECONDS = 15.0
 CLIENTS_WARMUP = 2.0
 PING_INTERVAL = 0.05
+FRAMES = "json"  # what the clients of (3) ask for: "json" or "binary" (--frames)
+WORKER_RUNS = ((1, 100), (2, 100), (2, 200))  # (7): (server processes, clients)
 
 TYPE_RE = re.compile(r'^\{"type":"(\w+)"')
 STEP_RE = re.compile(r'"step":(\d+)')
+STEP_RE_BYTES = re.compile(rb'"step":(\d+)')
 
 DIGITS = {
     "data": {"name": "digits"},
@@ -120,9 +139,10 @@ def free_port() -> int:
 
 
 class Server:
-    """``bpviz serve`` in a subprocess (uvicorn, websockets-sansio, deflate off)."""
+    """``bpviz serve`` in a subprocess (uvicorn, websockets-sansio, deflate off), with
+    ``workers`` server processes."""
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, workers: int = 1) -> None:
         self.env = SERVER_ENV if env is None else env
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
@@ -138,6 +158,8 @@ class Server:
             str(self.port),
             "--log-level",
             "warning",
+            "--workers",
+            str(workers),
         ]
         env = os.environ | self.env
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=self.log)
@@ -158,9 +180,28 @@ class Server:
             time.sleep(0.1)
 
     def cpu_seconds(self) -> float:
-        """User + system CPU seconds of the server process so far."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU seconds of the server process so far (and of its worker
+        processes, with ``--workers``)."""
+        total = 0
+        for pid in [self.proc.pid, *self.children()]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
+    def children(self) -> list[int]:
+        """The worker processes of ``bpviz serve --workers N``."""
+        out = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == self.proc.pid:
+                out.append(int(stat.parent.name))
+        return out
 
     def output(self) -> str:
         self.log.seek(0)
@@ -261,7 +302,7 @@ async def bench_step(url: str) -> tuple[list[float], list[float]]:
 # ----------------------------------------------------------------------------- (2)
 def engine_steps_per_second() -> float:
     """Bare engine on the default config, this process, one BLAS thread (median of 5)."""
-    exp = Experiment.from_config(core_config.default_config())
+    exp = build(core_config.default_config())
     for _ in range(200):
         exp.step()
     rates = []
@@ -362,13 +403,21 @@ async def bench_crowd(url: str, server: Server) -> CrowdResult:
     steps: list[list[tuple[float, int]]] = [[] for _ in conns]
 
     async def reader(i: int, ws: ClientConnection) -> None:
+        if FRAMES == "binary":
+            await ws.send(json.dumps({"type": "options", "frames": "binary"}))
         await ws.send(json.dumps({"type": "play", "speed": None, "fps": CLIENT_FPS}))
         mine, mysteps = arrivals[i], steps[i]
         async for text in ws:
             t = time.perf_counter()
             if t > window[1]:
                 break
-            if t >= window[0] and text.startswith('{"type":"frame"'):
+            if isinstance(text, bytes):  # a binary frame or grid: its JSON part at byte 8
+                if t >= window[0] and text.startswith(b'{"message":{"type":"frame"', 8):
+                    m = STEP_RE_BYTES.search(text, 8, 96)
+                    assert m is not None
+                    mine.append(t)
+                    mysteps.append((t, int(m.group(1))))
+            elif t >= window[0] and text.startswith('{"type":"frame"'):
                 mine.append(t)
                 mysteps.append((t, step_of(text)))
             elif text.startswith('{"type":"error"'):
@@ -468,6 +517,44 @@ def cpu_time(fn: Any, n: int, repeats: int = 15) -> float:
     return best
 
 
+def bench_encoders() -> list[tuple[str, dict[str, tuple[float, int]]]]:
+    """(5) the candidates side by side: CPU seconds and bytes to encode one frame while
+    playing (10 new history points), the frame already built."""
+    from bpviz.server import encode, frames
+
+    std = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    candidates = {
+        "JSON, std encoder (before)": lambda m: std.encode(encode.jsonable(m)).encode(),
+        "JSON, orjson (now)": lambda m: encode.dumps(m).encode(),
+        "binary frame": encode.pack,
+    }
+    out = []
+    gc.collect()
+    gc.disable()
+    try:
+        for name, config in NETWORKS:
+            work = Workspace(Settings())
+            work.adopt(build(core_config.validate(config)))
+            exp = work.exp
+            for _ in range(30):
+                exp.step()
+            work.view.playing = True
+            work.history_feed.next(exp)
+            for _ in range(10):
+                exp.step()
+            view, rewind = work.view, work.rewind_range()
+            history, metrics = work.history_feed.next(exp), exp.metrics()
+            message = frames.frame(exp, view, history, metrics, rewind)
+            costs = {
+                label: (cpu_time(lambda fn=fn, m=message: fn(m), 200, 25), len(fn(message)))
+                for label, fn in candidates.items()
+            }
+            out.append((name, costs))
+    finally:
+        gc.enable()
+    return out
+
+
 def bench_frames() -> list[tuple[str, dict[str, float]]]:
     """Build and encode messages in this process, after one full step of each network."""
     out = []
@@ -476,11 +563,15 @@ def bench_frames() -> list[tuple[str, dict[str, float]]]:
     try:
         for name, config in NETWORKS:
             work = Workspace(Settings())
-            work.adopt(Experiment.from_config(core_config.validate(config)))
+            work.adopt(build(core_config.validate(config)))
             work.exp.step()
             costs = {"frame": cpu_time(work.frame_text, 100)}
             work.view.playing = True
             costs["frame while playing"] = cpu_time(work.frame_text, 100)
+            if "binary" in {f.name for f in dataclasses.fields(work.view)}:
+                work.view.binary = True  # as the page asks (options frames binary)
+                costs["binary frame while playing"] = cpu_time(work.frame_text, 100)
+                work.view.binary = False
             work.view.playing = False
             if work.grid_text() is not None:
                 costs["grid"] = cpu_time(work.grid_text, 30)
@@ -523,17 +614,220 @@ def frame_figures() -> list[Figure]:
         figures.append(
             Figure("    frame while playing", us(costs["frame while playing"]), "-", None)
         )
+        if "binary frame while playing" in costs:
+            cost = us(costs["binary frame while playing"])
+            figures.append(Figure("    binary frame while playing", cost, "-", None))
+    print("(5) encoding one frame while playing (built already), CPU (best of 25) and bytes:")
+    for name, candidates in bench_encoders():
+        print(
+            "    "
+            + f"{name:<26}"
+            + "; ".join(f"{k} {us(t)} {n:,} B" for k, (t, n) in candidates.items())
+        )
+        (t_std, n_std), (t_now, _), (t_bin, n_bin) = candidates.values()
+        figures.append(Figure(f"(5) encode, {name}: orjson/std", f"{t_now / t_std:.0%}", "-", None))
+        figures.append(Figure("    binary/std JSON", f"{t_bin / t_std:.0%}", "-", None))
+        figures.append(Figure("    bytes, binary/JSON", f"{n_bin / n_std:.0%}", "-", None))
+    return figures
+
+
+def crowd_figures(crowd: CrowdResult, clients: int, label: str) -> list[Figure]:
+    """(7): one row of the workers table."""
+    worst = max(crowd.per_client_p99)
+    fps = statistics.median(crowd.per_client_fps)
+    rtt = pct(crowd.ping_rtt, 99) if crowd.ping_rtt else float("inf")
+    print(
+        f"(7) {label}, {clients} clients: frames/s per client median {fps:.1f} "
+        f"(min {min(crowd.per_client_fps):.1f}); per-client p99 gap worst {ms(worst)}, median "
+        f"{ms(statistics.median(crowd.per_client_p99))}; ping p99 {ms(rtt)}; total "
+        f"{crowd.steps_per_s:,.0f} steps/s; server CPU {crowd.server_cpu:.0%} of one core; "
+        f"client loop lag p99 {ms(pct(crowd.client_lag, 99))}"
+    )
+    return [
+        Figure(f"(7) {label}, {clients} clients: fps median", f"{fps:.1f}", "≥ 19", fps >= 19),
+        Figure("    per-client p99 gap, worst", ms(worst), "≤ 100 ms", worst <= 0.1),
+        Figure("    ping p99 (idle client)", ms(rtt), "≤ 20 ms", rtt <= 0.02),
+        Figure("    server CPU (cores)", f"{crowd.server_cpu:.2f}", "-", None),
+    ]
+
+
+def workers_table() -> list[Figure]:
+    """(7): (3) with binary frames for each (workers, clients) of ``WORKER_RUNS``."""
+    global CLIENTS, FRAMES
+    FRAMES = "binary"
+    figures: list[Figure] = []
+    print(f"(7) load average before: {os.getloadavg()[0]:.2f} (2 cores; other work skews this)")
+    for workers, clients in WORKER_RUNS:
+        CLIENTS = clients
+        server = Server(workers=workers)
+        try:
+            crowd = asyncio.run(bench_crowd(server.ws_url, server))
+        finally:
+            server.stop()
+        figures += crowd_figures(crowd, clients, f"{workers} worker{'s' * (workers > 1)}")
+    return figures
+
+
+# ----------------------------------------------------------------------------- (8)
+# The most expensive thing the limits allow (issue 11, item 1): digits, five hidden layers
+# of 256, batch 1,024, gradcheck max_examples 1,024, over and over, with an export now and
+# then. The default session budget (64 MiB) refuses this network, so the server runs with
+# BPVIZ_SESSION_MEMORY_BYTES raised: the budget is not what is measured here.
+HEAVY = {
+    "data": {"name": "digits", "samples": 1797},
+    "network": {"hidden": [{"units": 256, "activation": "relu"}] * 5, "loss": "softmax_ce"},
+    "training": {"batch_size": 1024, "optimizer": "adam"},
+}
+HEAVY_ENV = SERVER_ENV | {"BPVIZ_SESSION_MEMORY_BYTES": str(1024 * 2**20)}
+BYSTANDER_SECONDS = 20.0
+
+
+async def bench_bystander(url: str, heavies: int = 1) -> tuple[list[float], int]:
+    """A bystander steps (default network) once every 50 ms while ``heavies`` clients
+    run gradient checks (and every fourth time an export) on ``HEAVY``: the bystander's
+    step→frame round trips, and how many heavy jobs finished."""
+    rtts: list[float] = []
+    finished = 0
+    stop = asyncio.Event()
+
+    async def heavy() -> None:
+        nonlocal finished
+        ws = await connect(url, max_size=None, compression=None, open_timeout=30)
+        await configure(ws, HEAVY)
+        i = 0
+        while not stop.is_set():
+            job = "export" if i % 4 == 3 else "gradcheck"
+            message = {"type": job} | ({"max_examples": 1024} if job == "gradcheck" else {})
+            await ws.send(json.dumps(message))
+            await until(ws, job, timeout=120)
+            finished += 1
+            i += 1
+        await ws.close()
+
+    tasks = [asyncio.create_task(heavy()) for _ in range(heavies)]
+    await asyncio.sleep(3.0)  # the heavy sessions are built and busy
+    ws, _ = await open_session(url)
+    step = json.dumps({"type": "step", "unit": "step"})
+    end = time.perf_counter() + BYSTANDER_SECONDS
+    while time.perf_counter() < end:
+        t0 = time.perf_counter()
+        await ws.send(step)
+        await until(ws, "frame", timeout=60)
+        rtts.append(time.perf_counter() - t0)
+        await asyncio.sleep(max(0.0, 0.05 - (time.perf_counter() - t0)))
+    stop.set()
+    await ws.close()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return rtts, finished
+
+
+def bystander_figures() -> list[Figure]:
+    figures: list[Figure] = []
+    for heavies in (1, 2):
+        server = Server(env=HEAVY_ENV)
+        try:
+            rtts, jobs = asyncio.run(bench_bystander(server.ws_url, heavies))
+        finally:
+            server.stop()
+        p50, p99 = pct(rtts, 50), pct(rtts, 99)
+        print(
+            f"(8) bystander beside {heavies} heavy client(s) (digits 5×256, batch 1,024, "
+            f"gradcheck max_examples 1,024, and exports): {len(rtts)} steps, step→frame p50 "
+            f"{ms(p50)} p99 {ms(p99)} max {ms(max(rtts))}; {jobs} heavy jobs finished; "
+            f"load average {os.getloadavg()[0]:.2f}"
+        )
+        target = "≤ 100 ms" if heavies == 1 else "-"
+        figures.append(
+            Figure(
+                f"(8) bystander step p99, {heavies} heavy",
+                ms(p99),
+                target,
+                p99 <= 0.1 if heavies == 1 else None,
+            )
+        )
+    return figures
+
+
+# ----------------------------------------------------------------------------- (9)
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process (bytes)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
+
+
+async def bench_memory(server: Server, config: dict[str, Any], n: int) -> float:
+    """The server's resident memory per session (bytes) for ``n`` sessions of
+    ``config``, each trained 30 steps and exported once (rewind, buffers, history)."""
+    before = rss_bytes(server.proc.pid)
+    conns = []
+    for _ in range(n):
+        ws, _ = await open_session(server.ws_url)
+        if config:
+            await configure(ws, config)
+        await ws.send(json.dumps({"type": "step", "unit": "step", "count": 30}))
+        await until(ws, "frame", timeout=60)
+        await ws.send(json.dumps({"type": "export"}))
+        await until(ws, "export", timeout=60)
+        conns.append(ws)
+    await asyncio.sleep(0.5)
+    after = rss_bytes(server.proc.pid)
+    await asyncio.gather(*(ws.close() for ws in conns), return_exceptions=True)
+    return (after - before) / n
+
+
+def memory_figures() -> list[Figure]:
+    from bpviz.server import budget
+    from bpviz.server.settings import Settings as _Settings
+
+    figures: list[Figure] = []
+    for name, config, n in (("default", {}, 20), ("largest (digits 5×256, Adam)", HEAVY, 3)):
+        server = Server(env=HEAVY_ENV)
+        try:
+            asyncio.run(bench_memory(server, {}, 1))  # warm: imports, first allocations
+            per = asyncio.run(bench_memory(server, config, n))
+        finally:
+            server.stop()
+        cfg = core_config.validate(config)
+        est = budget.estimate(cfg, budget.data_shape(cfg), _Settings()).total
+        print(
+            f"(9) memory per session, {name}: {per / 2**20:.1f} MiB resident "
+            f"({n} sessions); the budget's estimate {est / 2**20:.1f} MiB"
+        )
+        figures.append(Figure(f"(9) RSS per session, {name}", f"{per / 2**20:.1f} MiB", "-", None))
+        figures.append(Figure("    its estimate (budget)", f"{est / 2**20:.1f} MiB", "-", None))
     return figures
 
 
 def main() -> int:
-    global STEP_COUNT, PLAY_SECONDS, CLIENTS, CLIENTS_SECONDS
+    global STEP_COUNT, PLAY_SECONDS, CLIENTS, CLIENTS_SECONDS, FRAMES, BYSTANDER_SECONDS
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a shorter run, for comparisons")
     parser.add_argument("--only-frames", action="store_true", help="run (5) alone (no server)")
+    parser.add_argument(
+        "--frames", choices=["json", "binary"], default="json", help="what (3)'s clients ask for"
+    )
+    parser.add_argument(
+        "--workers-table", action="store_true", help="run (7) alone: 1 and 2 server processes"
+    )
+    parser.add_argument("--bystander", action="store_true", help="run (8) alone")
+    parser.add_argument("--memory", action="store_true", help="run (9) alone")
     args = parser.parse_args()
+    if args.bystander or args.memory:
+        if args.quick:
+            BYSTANDER_SECONDS = 8.0
+        figures = bystander_figures() if args.bystander else []
+        report(figures + (memory_figures() if args.memory else []))
+        return 0
+    FRAMES = args.frames
     if args.only_frames:
         report(frame_figures())
+        return 0
+    if args.workers_table:
+        if args.quick:
+            CLIENTS_SECONDS = 5.0
+        report(workers_table())
         return 0
     if args.quick:
         STEP_COUNT, PLAY_SECONDS, CLIENTS, CLIENTS_SECONDS = 500, 2.0, 30, 5.0
@@ -691,6 +985,8 @@ def main() -> int:
 
     # (5)
     figures += frame_figures()
+    # (8), (9)
+    figures += bystander_figures() + memory_figures()
     fails = report(figures)
     print(f"{fails} target(s) missed; whole run {time.perf_counter() - t_all:.0f} s")
     return 0

@@ -53,6 +53,11 @@ class Hello(Message):
     server: str
     session: str
     limits: dict[str, Any]
+    # Runs that survive (server/resume.py): reconnect with ``/ws?resume=TOKEN``.
+    resume_token: str | None = None
+    resumed: bool = False
+    # The server process this session lives in (``bpviz serve --workers N`` runs several).
+    pid: int | None = None
 
 
 @part
@@ -312,6 +317,10 @@ class CsvInfo(Message):
     suggested_task: Literal["binary", "multiclass", "regression"]
     preview: list[list[str]]
     limits: dict[str, int]
+    # the encoding the file's bytes were read in (``null`` for a file sent as text), and
+    # per column its kind: numeric, mostly_numeric (with its bad cells) or text
+    encoding: str | None = None
+    column_kinds: list[dict[str, Any]] | None = None
 
 
 class Exported(Message):
@@ -321,15 +330,28 @@ class Exported(Message):
     run: dict[str, Any]
 
 
+@part
+class JobProgress(TypedDict):
+    """A long command running in the background (``gradcheck``, ``gradcheck_scaling``,
+    ``export``): ``done`` of ``total`` (``null`` while not known)."""
+
+    kind: str
+    done: int
+    total: int | None
+
+
 class State(Message):
     """Playing or not, diverged or not; ``stopped`` says which ``until`` condition ended
-    playing."""
+    playing; ``job`` the progress of a long command, ``cancelled`` the kind of the one a
+    new command (or a disconnect) cancelled."""
 
     type: Literal["state"]
     playing: bool
     diverged: bool
     speed: float | None
     stopped: StopReason | None = None
+    job: JobProgress | None = None
+    cancelled: str | None = None
 
 
 class Inspected(Message):
@@ -361,6 +383,30 @@ class Error(Message):
     field: str | None = None
     row: int | None = None
     column: str | None = None
+    # what the message was made of, for the page to word it (docs/protocol.md, Errors)
+    params: dict[str, Any] | None = None
+
+
+class Room(Message):
+    """This session's classroom room (server/rooms.py): opened (``role`` owner), joined
+    (follower), the live follower count, and its end (``closed`` with a ``reason``)."""
+
+    type: Literal["room"]
+    code: str
+    role: Literal["owner", "follower"]
+    followers: int = 0
+    closed: bool = False
+    reason: str | None = None
+    available: bool = True
+
+
+class Notice(Message):
+    """Something the client should know that is not an answer to a command (e.g. a
+    ``resume`` token that was unknown: a fresh session started)."""
+
+    type: Literal["notice"]
+    code: str
+    message: str
 
 
 ServerMessage = Annotated[
@@ -375,7 +421,9 @@ ServerMessage = Annotated[
     | State
     | Inspected
     | Pong
-    | Error,
+    | Error
+    | Room
+    | Notice,
     Field(discriminator="type"),
 ]
 server_adapter: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)

@@ -1,6 +1,7 @@
 """Own data on the server: the uploaded CSV texts a session keeps by content hash, and the
-``csv_info`` answer to a ``csv_inspect``. A config uses a kept CSV with ``data.name``
-"csv" and ``data.csv`` its hash; ``build.build`` loads it from the session's store."""
+``csv_info`` answer to a ``csv_inspect`` (the file's bytes, or its text). A config uses a
+kept CSV with ``data.name`` "csv" and ``data.csv`` its hash; ``build.build`` loads it from
+the session's store."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from bpviz.core.data.csv import CsvFile, csv_hash, inspect_csv, load_csv
+from bpviz.core.data.encoding import decode_csv_bytes
 from bpviz.core.experiment import build as core_build
-from bpviz.core.experiment import config as core_config
-from bpviz.core.experiment.experiment import Experiment
 
 __all__ = ["MAX_COLS", "MAX_CSVS", "MAX_ROWS", "CsvFile", "CsvStore", "csv_hash", "inspect"]
 
@@ -57,38 +57,40 @@ class CsvStore(Mapping[str, CsvFile]):
         return len(self._files)
 
 
-def inspect(name: str, text: str, max_bytes: int) -> tuple[CsvFile, dict[str, Any]]:
+def inspect(name: str, data: str | bytes, max_bytes: int) -> tuple[CsvFile, dict[str, Any]]:
     """Check an uploaded CSV and describe it (the ``csv_info`` message).
 
-    Besides the file-level checks of :func:`inspect_csv`, the file is loaded once with
-    the suggested target and task, so a bad cell or an unusable target is reported now,
-    naming its row and column. The suggested target is the last column, or the one
-    column that is not numeric (text class labels) if there is exactly one.
+    ``data`` is the file's bytes (its encoding detected: ``decode_csv_bytes``) or its
+    text. Besides the file-level checks of :func:`inspect_csv`, the file is loaded once
+    with the suggested target and task, so a bad cell or an unusable target is reported
+    now, naming its row and column. The suggested target is :func:`inspect_csv`'s: the
+    one text column if there is exactly one, else the last column.
 
     Raises:
         DataError: what is wrong, where.
     """
-    info = inspect_csv(text, max_bytes=max_bytes, max_rows=MAX_ROWS, max_cols=MAX_COLS)
-    columns: list[str] = info["columns"]
-    text_columns = [c for c in columns if c not in info["numeric_columns"]]
-    target = text_columns[0] if len(text_columns) == 1 else columns[-1]
-    ds = load_csv(text, target, "auto", max_bytes=max_bytes, max_rows=MAX_ROWS, max_cols=MAX_COLS)
+    encoding = None
+    text: str | bytes = data
+    limit = max_bytes
+    if isinstance(data, bytes) and len(data) <= max_bytes:  # (too large: refused below)
+        text, encoding = decode_csv_bytes(data)
+        limit = 2 * max_bytes  # the bytes fit; their text in UTF-8 may take more (GBK)
+    info = inspect_csv(text, max_bytes=limit, max_rows=MAX_ROWS, max_cols=MAX_COLS)
+    assert isinstance(text, str)
+    target = info["suggested_target"]
+    ds = load_csv(text, target, "auto", max_bytes=limit, max_rows=MAX_ROWS, max_cols=MAX_COLS)
     file = CsvFile(csv_hash(text), name, text)
     return file, {
         "type": "csv_info",
         "hash": file.hash,
         "name": name,
-        "columns": columns,
+        "columns": info["columns"],
         "n_rows": info["n_rows"],
         "numeric_columns": info["numeric_columns"],
         "suggested_target": target,
         "suggested_task": ds.task,
         "preview": info["preview"],
         "limits": limits(max_bytes),
+        "encoding": encoding,
+        "column_kinds": info["column_kinds"],
     }
-
-
-def build(obj: object, files: Mapping[str, CsvFile]) -> Experiment:
-    """Transition: validate a config and build its experiment (``build.build``)."""
-    # transition: callers move to build.build
-    return core_build.build(core_config.validate(obj), files)

@@ -6,6 +6,13 @@ through the pool. A slice is this session's share of a frame interval: with many
 sessions playing they take turns, and each still gets frames at the rate it asked for,
 at fewer steps each. At a fixed ``speed`` the loop sleeps between steps and sends a
 frame when one is due.
+
+No hop holds a worker much longer than :data:`MAX_HOP`: a frame that would not fit in
+the slice that trained (a large network's frame, with its evaluation of the train and
+test sets, takes tens of milliseconds: :attr:`Workspace.costs` says how many) is built
+in hops of its own (:func:`frame_texts`). When playing stops — by itself or by
+``pause`` — the history ends on a measured point (``Workspace.finish``) before the last
+frame.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
+from .outbox import Text
 from .protocol import StopReason, Until
 
 if TYPE_CHECKING:
@@ -30,6 +38,7 @@ MIN_SLICE = 0.0001  # seconds; a slice always runs at least one step
 GRID_INTERVAL = 0.2  # seconds between decision-boundary grids while playing
 FAST_PLAY = 50.0  # steps/s above which playing checkpoints sparsely (see core.rewind)
 RATE_WINDOW = 0.5  # seconds over which the steps/s shown in frames is measured
+MAX_HOP = 0.04  # seconds of work one hop may take, frames included (about)
 
 
 class Host(Protocol):
@@ -46,7 +55,7 @@ class Host(Protocol):
 
     async def publish_frame(self, grid: bool) -> None: ...
 
-    def put_frame(self, frame: str | None, grid: str | None) -> None: ...
+    def put_frame(self, frame: Text | None, grid: Text | None) -> None: ...
 
     def send_state(self, stopped: StopReason | None = None) -> None: ...
 
@@ -56,9 +65,10 @@ class Slice(NamedTuple):
 
     steps: int
     diverged: bool
-    frame: str | None
-    grid: str | None
+    frame: Text | None
+    grid: Text | None
     stopped: StopReason | None = None
+    owed: bool = False  # a frame was due but would not fit: build it in hops of its own
 
 
 def slice_seconds(interval: float, playing: int, max_slice: float, until_frame: float) -> float:
@@ -85,18 +95,38 @@ def play_slice(
     frame: bool,
     grid: bool,
 ) -> Slice:
-    """One worker job while playing: train, then build the frame and grid if asked (a
-    frame always when the run diverged or a stop condition was met)."""
+    """One worker job while playing: train, then build the frame and grid if asked and
+    they fit in :data:`MAX_HOP` (else ``owed``). When the run diverged or a stop
+    condition was met, the caller ends playing and builds the last frame itself."""
+    start = time.perf_counter()
     steps, stopped = work.train(seconds, max_steps, until_loss, fast)
     diverged = work.exp.diverged
-    frame = frame or diverged or stopped is not None
+    if diverged or stopped is not None:
+        return Slice(steps, diverged, None, None, stopped)
+    grid = frame and grid
+    cost = work.frame_cost() + (work.costs["grid"] if grid else 0.0)
+    if frame and time.perf_counter() - start + cost > MAX_HOP:
+        return Slice(steps, diverged, None, None, stopped, owed=True)
     return Slice(
         steps,
         diverged,
         work.frame_text() if frame else None,
-        work.grid_text() if frame and (grid or diverged) else None,
+        work.grid_text() if grid else None,
         stopped,
     )
+
+
+async def frame_texts(host: Host, grid: bool) -> tuple[Text | None, Text | None]:
+    """A frame (and, if asked and wanted, a grid): in one hop when they fit in
+    :data:`MAX_HOP` as measured, else the metrics, the frame and the grid a hop each."""
+    work = host.workspace
+    if work.frame_cost() + (work.costs["grid"] if grid else 0.0) <= MAX_HOP:
+        return await host.run(lambda: (work.frame_text(), work.grid_text() if grid else None))
+    if work.unfinished:
+        await host.run(work.finish)
+    await host.run(work.refresh_metrics)
+    frame = await host.run(work.frame_text)
+    return frame, await host.run(work.grid_text) if grid else None
 
 
 class Player:
@@ -148,6 +178,13 @@ class Player:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         view.steps_per_second = None
+
+    async def pause(self) -> None:
+        """Stop playing (:meth:`stop`) and end the history on a measured point."""
+        was = self.playing or self._task is not None
+        await self.stop()
+        if was and not self.host.closed:
+            await self.host.run(self.host.workspace.finish)
 
     async def _loop(self, target: int | None, stop_reason: StopReason | None) -> None:
         """Train until stopped, or until ``target`` steps are done (then the state says
@@ -202,15 +239,20 @@ class Player:
                 if now - rate_t >= RATE_WINDOW:
                     view.steps_per_second = rate_steps / (now - rate_t)
                     rate_t, rate_steps = now, 0
+                if result.owed:
+                    frame_text, grid_text = await frame_texts(host, want_frame and now >= next_grid)
+                    result = result._replace(frame=frame_text, grid=grid_text)
+                    now = time.monotonic()
                 host.put_frame(result.frame, result.grid)
                 if result.frame is not None:
                     next_frame = max(next_frame + interval, now)
                 if result.grid is not None:
                     next_grid = now + grid_interval(runtime.playing_count)
-                if result.stopped is not None:
+                if result.stopped is not None or result.diverged:
+                    # the step it stopped at, measured, before the state that says why
                     stopped = result.stopped
-                    break
-                if result.diverged:
+                    await host.run(work.finish)
+                    host.put_frame(*await frame_texts(host, grid=result.diverged))
                     break
                 await asyncio.sleep(0)
         finally:
@@ -219,5 +261,6 @@ class Player:
             view.playing = False
             self._task = None
             self.until = None
+            await host.run(work.finish)
             host.send_state(stopped)
             await host.publish_frame(grid=True)

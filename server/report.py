@@ -1,13 +1,16 @@
 """A standalone HTML report of a run: opens offline, with no server (plotly.js embedded).
 
-Built from a run file (``bpviz train --out`` or the page's export): loss curves, accuracy,
-per-layer gradient norms, the decision boundary (or fitted curve) recomputed from the
-saved weights, and the config as a table; ``frontend/templates/report.html`` lays it out.
+Built from a run file (``bpviz train --out`` or the page's export): loss curves (train
+and test where they were measured, and each step's batch loss), accuracy, per-layer
+gradient norms, the decision boundary (or fitted curve) recomputed from the saved weights
+over the page's input grid, and the config as a table; ``frontend/templates/report.html``
+lays it out. Nothing in the file reaches the page but numbers and the config.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
@@ -20,6 +23,7 @@ import numpy as np
 from bpviz.core.experiment.config import to_dict
 from bpviz.core.experiment.experiment import Experiment
 from bpviz.core.experiment.runs import import_run
+from bpviz.server.encode import jsonable
 
 
 @cache
@@ -45,46 +49,58 @@ def _layout(title: str, ytitle: str, log: bool = False) -> dict[str, Any]:
     }
 
 
-def _number(v: Any) -> float | None:
-    if isinstance(v, bool) or not isinstance(v, int | float) or not np.isfinite(v):
+def _finite(v: Any) -> float | None:
+    """A number of the run file as a float, anything else a gap: ``None`` for a
+    non-number, a non-finite float, or an integer beyond what a float holds exactly."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
         return None
-    return float(v)
+    if isinstance(v, int):
+        return float(v) if abs(v) <= 2**53 else None
+    return v if math.isfinite(v) else None
 
 
-def _clean(values: Any) -> list[float | None]:
-    """A column of the run file as numbers (anything else, a gap)."""
-    return [_number(v) for v in values] if isinstance(values, list) else []
+def _column(values: Any) -> list[float | None]:
+    """A column of the history as numbers (anything else, a gap)."""
+    return [_finite(v) for v in values] if isinstance(values, list) else []
 
 
-def _points(run: dict[str, Any]) -> dict[str, Any]:
+def _points(exp: Experiment, run: dict[str, Any]) -> dict[str, Any]:
+    """The history's points: those the import loaded and checked (a run with a state),
+    else the file's as they are (read through :func:`_column`)."""
+    if exp.steps_done > 0:
+        points: dict[str, Any] = exp.history_since(0, None)["points"]
+        return points
     history = run.get("history")
-    points = history.get("points") if isinstance(history, dict) else None
-    return points if isinstance(points, dict) else {}
+    raw = history.get("points") if isinstance(history, dict) else None
+    return raw if isinstance(raw, dict) else {}
 
 
 def _train_test(
     points: dict[str, Any], name: str, title: str, ytitle: str, line: dict[str, Any]
 ) -> dict[str, Any]:
-    """A figure of ``train_<name>`` (solid) and ``test_<name>`` (dotted) over the steps."""
-    return {
-        "data": [
-            {**line, "y": _clean(points.get(f"train_{name}")), "name": "train"},
-            {
-                **line,
-                "y": _clean(points.get(f"test_{name}")),
-                "name": "test",
-                "line": {"dash": "dot"},
-            },
-        ],
-        "layout": _layout(title, ytitle),
-    }
+    """A figure of ``train_<name>`` (solid) and ``test_<name>`` (dotted) over the steps:
+    measured at some steps only, so markers at the measurements and lines across the
+    gaps; for the loss also the loss of each step's own batch (``batch_loss``)."""
+    measured = {**line, "mode": "lines+markers", "connectgaps": True, "marker": {"size": 4}}
+    data = [
+        {**measured, "y": _column(points.get(f"train_{name}")), "name": "train"},
+        {
+            **measured,
+            "y": _column(points.get(f"test_{name}")),
+            "name": "test",
+            "line": {"dash": "dot"},
+        },
+    ]
+    batch = _column(points.get("batch_loss")) if name == "loss" else []
+    if any(v is not None for v in batch):
+        data.insert(0, {**line, "y": batch, "name": "batch", "opacity": 0.35})
+    return {"data": data, "layout": _layout(title, ytitle)}
 
 
-def _figures(run: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    points = _points(run)
-    line = {"type": "scatter", "mode": "lines", "x": _clean(points.get("step"))}
+def _figures(points: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    line = {"type": "scatter", "mode": "lines", "x": _column(points.get("step"))}
     figs = [("loss", _train_test(points, "loss", "Loss 损失", "loss", line))]
-    if any(v is not None for v in _clean(points.get("train_acc"))):
+    if any(v is not None for v in _column(points.get("train_acc"))):
         figs.append(("accuracy", _train_test(points, "acc", "Accuracy 准确率", "accuracy", line)))
     rows = points.get("grad_norm")
     rows = [r if isinstance(r, list) else [] for r in rows] if isinstance(rows, list) else []
@@ -94,7 +110,7 @@ def _figures(run: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         for layer in range(n_layers):
             ys = [r[layer] if layer < len(r) else None for r in rows]
             label = "output" if layer == n_layers - 1 else f"layer {layer + 1}"
-            traces.append({**line, "y": _clean(ys), "name": label})
+            traces.append({**line, "y": _column(ys), "name": label})
         figs.append(
             (
                 "gradients",
@@ -108,26 +124,26 @@ def _figures(run: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _output_figure(exp: Experiment) -> tuple[str, dict[str, Any]] | None:
-    """Decision boundary (2-D data) or fitted curve (1-D), from the saved weights."""
-    ds = exp.dataset
-    if ds.domain is None or ds.n_features not in (1, 2):
+    """Decision boundary (2-D data) or fitted curve (1-D), from the saved weights, over
+    the input grid the page draws (``Experiment.input_grid``)."""
+    n_features = exp.n_features
+    sampled = exp.input_grid(80 if n_features == 2 else 200)
+    if sampled is None:
         return None
-    Xtr = np.asarray(ds.X_train)
-    ytr = (
-        np.asarray(ds.labels_train) if ds.labels_train is not None else np.asarray(ds.Y_train)[:, 0]
-    )
-    if ds.n_features == 2:
-        (x0, x1), (y0, y1) = ds.domain
-        res = 80
-        xs, ys = np.linspace(x0, x1, res), np.linspace(y0, y1, res)
-        gx, gy = np.meshgrid(xs, ys)
-        out = exp.predict(np.column_stack([gx.ravel(), gy.ravel()]))[:, 0]
+    axes, X = sampled
+    out = exp.predict(X)[:, 0]
+    data_set = exp.data_summary()
+    train = data_set.get("train") or {}
+    Xtr = np.asarray(train.get("X", []), dtype=float).reshape(-1, n_features)
+    ytr = np.asarray(train.get("y", []), dtype=float).reshape(-1)
+    if n_features == 2:
+        res = len(axes[0])
         data = [
             {
                 "type": "heatmap",
-                "x": xs.round(4).tolist(),
-                "y": ys.round(4).tolist(),
-                "z": [_clean(row) for row in out.reshape(res, res).tolist()],
+                "x": jsonable(axes[0].round(4), rounded=False),
+                "y": jsonable(axes[1].round(4), rounded=False),
+                "z": jsonable(out.reshape(res, res), rounded=False),
                 "colorscale": [[0, BLUE], [0.5, "#f7f7f7"], [1, ORANGE]],
                 "showscale": True,
                 "opacity": 0.8,
@@ -135,10 +151,10 @@ def _output_figure(exp: Experiment) -> tuple[str, dict[str, Any]] | None:
             {
                 "type": "scatter",
                 "mode": "markers",
-                "x": Xtr[:, 0].round(4).tolist(),
-                "y": Xtr[:, 1].round(4).tolist(),
+                "x": jsonable(Xtr[:, 0].round(4), rounded=False),
+                "y": jsonable(Xtr[:, 1].round(4), rounded=False),
                 "marker": {
-                    "color": ytr.astype(float).round(4).tolist(),
+                    "color": jsonable(ytr.round(4), rounded=False),
                     "colorscale": [[0, BLUE], [1, ORANGE]],
                     "line": {"width": 1, "color": "#1f2933"},
                     "size": 6,
@@ -151,14 +167,13 @@ def _output_figure(exp: Experiment) -> tuple[str, dict[str, Any]] | None:
         layout["height"] = 400
         layout["yaxis"]["scaleanchor"] = "x"
         return "boundary", {"data": data, "layout": layout}
-    ((x0, x1),) = ds.domain
-    xs = np.linspace(x0, x1, 200)
-    out = exp.predict(xs[:, None])[:, 0]
     data = [
-        {"type": "scatter", "mode": "markers", "x": Xtr[:, 0].round(4).tolist(),
-         "y": ytr.round(4).tolist(), "name": "data", "marker": {"color": BLUE, "size": 5}},
-        {"type": "scatter", "mode": "lines", "x": xs.round(4).tolist(),
-         "y": _clean(out.tolist()), "name": "network", "line": {"color": ORANGE, "width": 3}},
+        {"type": "scatter", "mode": "markers", "x": jsonable(Xtr[:, 0].round(4), rounded=False),
+         "y": jsonable(ytr.round(4), rounded=False), "name": "data",
+         "marker": {"color": BLUE, "size": 5}},
+        {"type": "scatter", "mode": "lines", "x": jsonable(X[:, 0].round(4), rounded=False),
+         "y": jsonable(out, rounded=False), "name": "network",
+         "line": {"color": ORANGE, "width": 3}},
     ]  # fmt: skip
     layout = _layout("Fitted curve 拟合曲线", "y")
     layout["xaxis"] = {"title": {"text": "x"}}
@@ -191,9 +206,10 @@ def _cards(metrics: Any) -> list[tuple[str, str]]:
         ("test_acc", "test accuracy 测试准确率"),
         ("test_r2", "test R²"),
     ]:
-        value = metrics.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value):
-            cards.append((label, f"{value:,}" if isinstance(value, int) else f"{value:.4g}"))
+        value = _finite(metrics.get(key))
+        if value is not None:
+            number = metrics[key]
+            cards.append((label, f"{number:,}" if isinstance(number, int) else f"{value:.4g}"))
     if metrics.get("diverged"):
         cards.append(("state", "diverged 发散"))
     return cards
@@ -205,9 +221,14 @@ def build_report(run: dict[str, Any], plotly_js: str) -> str:
     Raises:
         RunError, ConfigError: the run cannot be imported (see ``runs.import_run``).
     """
-    exp = import_run(run)
+    return render_report(import_run(run), run, plotly_js)
+
+
+def render_report(exp: Experiment, run: dict[str, Any], plotly_js: str) -> str:
+    """The report of ``exp``, imported from ``run`` (its history and metrics as the file
+    has them)."""
     config = to_dict(exp.config)
-    figs = _figures(run)
+    figs = _figures(_points(exp, run))
     output = _output_figure(exp)
     if output is not None:
         figs.insert(0, output)

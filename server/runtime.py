@@ -1,19 +1,50 @@
-"""Process-wide state of the server: the worker pool and the live sessions."""
+"""Process-wide state of the server: the worker pools, the live sessions and their memory.
+
+Two pools run CPU work, never the event loop: ``pool`` (``worker_threads``) runs every
+session's slices, each short (see ``bpviz.server.jobs``); ``slow`` (one thread) runs the
+few pieces that cannot be cut into slices — parsing an uploaded CSV, loading one into a
+data set — so they never hold a worker of ``pool``. The memory budgets are kept here:
+the sum of the live sessions' estimates (``bpviz.server.budget``) against
+``total_memory_bytes``, and the sessions per client address.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import ctypes.util
+import logging
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from bpviz.core.experiment.config import default_config
+from bpviz.server import budget
 from bpviz.server.settings import Settings
 
 if TYPE_CHECKING:
+    from bpviz.server.resume import Snapshots
+    from bpviz.server.room_links import Rooms
     from bpviz.server.session import Session
+
+
+class ClientFaults(logging.Filter):
+    """A client's fault is not the server's: uvicorn logs a text frame of invalid UTF-8
+    as an ERROR with a traceback; this makes it one INFO line (the connection is closed
+    with 1007 all the same)."""
+
+    QUIET = ("Invalid UTF-8 sequence received from client",)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and record.getMessage().startswith(self.QUIET):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+CLIENT_FAULTS = ClientFaults()
 
 
 class Runtime:
@@ -22,12 +53,21 @@ class Runtime:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        logging.getLogger("uvicorn.error").addFilter(CLIENT_FAULTS)  # (once: a set)
         self._pool: ThreadPoolExecutor | None = None
+        self._slow: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
         self._tasks = 0
         self._playing = 0
         self._last_trim = 0.0
+        self.reports = asyncio.Semaphore(1)  # /api/report builds one report at a time
+        config = default_config()
+        self.default_memory = budget.estimate(config, budget.data_shape(config), settings).total
+        # Set while serving (resume.open_stores, in the app's lifespan): session snapshots
+        # and classroom rooms.
+        self.resume: Snapshots | None = None
+        self.rooms: Rooms | None = None
 
     @property
     def pool(self) -> ThreadPoolExecutor:
@@ -38,6 +78,14 @@ class Runtime:
                     max_workers=self.settings.worker_threads, thread_name_prefix="bpviz-worker"
                 )
             return self._pool
+
+    @property
+    def slow(self) -> ThreadPoolExecutor:
+        """One thread for work that cannot be sliced (CSV parsing), started on first use."""
+        with self._lock:
+            if self._slow is None:
+                self._slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bpviz-slow")
+            return self._slow
 
     @property
     def session_count(self) -> int:
@@ -76,13 +124,69 @@ class Runtime:
         with self._lock:
             return list(self._sessions.values())
 
-    def try_register(self, session: Session) -> bool:
-        """Add a session unless the cap is reached."""
+    # ------------------------------------------------------------------ admission, memory
+
+    @property
+    def memory_in_use(self) -> int:
+        """The sum of the live sessions' memory estimates (bytes)."""
         with self._lock:
-            if len(self._sessions) >= self.settings.max_sessions:
-                return False
-            self._sessions[session.id] = session
-            return True
+            return sum(s.workspace.memory for s in self._sessions.values())
+
+    def refusal(self, session: Session) -> str | None:
+        """Why a new session cannot be admitted now (``None``: it can): the session cap,
+        the server's memory budget, or the cap of sessions per client address."""
+        s = self.settings
+        with self._lock:
+            if len(self._sessions) >= s.max_sessions:
+                return "server full, try again later"
+            used = sum(x.workspace.memory for x in self._sessions.values())
+            if used + self.default_memory > s.total_memory_bytes:
+                return "server memory budget reached, try again later"
+            if s.max_sessions_per_address > 0:
+                mine = sum(x.address == session.address for x in self._sessions.values())
+                if mine >= s.max_sessions_per_address:
+                    return f"at most {s.max_sessions_per_address} sessions per address"
+        return None
+
+    def try_register(self, session: Session) -> bool:
+        """Add a session unless :meth:`refusal` gives a reason (kept in ``session.refused``)."""
+        reason = self.refusal(session)
+        with self._lock:
+            session.refused = reason
+            if reason is None:
+                session.workspace.memory = self.default_memory
+                self._sessions[session.id] = session
+            return reason is None
+
+    def check_memory(self, session: object, needed: int, field: str | None) -> None:
+        """Raise :class:`~bpviz.server.budget.MemoryBudgetError` if ``session`` may not
+        grow to ``needed`` bytes: over ``session_memory_bytes``, or past
+        ``total_memory_bytes`` with every other live session's estimate."""
+        s = self.settings
+        if needed > s.session_memory_bytes:
+            raise budget.MemoryBudgetError(
+                f"this needs about {budget.mib(needed)} of memory; a session may use "
+                f"{budget.mib(s.session_memory_bytes)} (session_memory_bytes): use fewer or "
+                "narrower layers, a smaller batch, or fewer examples",
+                field,
+                needed=needed,
+                budget=s.session_memory_bytes,
+                setting="session_memory_bytes",
+            )
+        with self._lock:
+            others = sum(x.workspace.memory for x in self._sessions.values() if x is not session)
+        if others + needed > s.total_memory_bytes:
+            available = max(0, s.total_memory_bytes - others)
+            raise budget.MemoryBudgetError(
+                f"this needs about {budget.mib(needed)} of memory; the server has "
+                f"{budget.mib(available)} left of {budget.mib(s.total_memory_bytes)} "
+                "(total_memory_bytes) for all sessions: try a smaller network later",
+                field,
+                needed=needed,
+                budget=s.total_memory_bytes,
+                setting="total_memory_bytes",
+                available=available,
+            )
 
     def unregister(self, session: Session) -> None:
         with self._lock:
@@ -97,9 +201,11 @@ class Runtime:
 
     def shutdown(self) -> None:
         with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pools = [self._pool, self._slow]
+            self._pool = self._slow = None
+        for pool in pools:
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _load_trim() -> Callable[[int], int] | None:

@@ -15,24 +15,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import time
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from fastapi import WebSocket
+from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from bpviz.core.data.datasets import DataError
-from bpviz.core.experiment import config as core_config
+from bpviz.core.engine.edits import ParamError
 
-from . import encode
-from .outbox import Outbox
-from .player import Player
+from . import encode, jobs, rooms
+from .outbox import Outbox, Text
+from .player import Player, frame_texts
 from .protocol import (
     PROTOCOL_VERSION,
     ClientMessage,
+    CommandError,
     Configure,
+    Copy,
     CsvInspect,
     Error,
     Export,
@@ -49,25 +51,31 @@ from .protocol import (
     Play,
     Pong,
     Reset,
+    RoomClose,
+    RoomJoin,
+    RoomLeave,
+    RoomOpen,
     Seek,
+    SetParam,
     SetTraining,
     State,
     Step,
     StopReason,
     client_adapter,
+    error_of,
     invalid_message,
 )
-from .runs import RunError
-from .workspace import Workspace
+from .resume import SessionRuns
+from .workspace import MAX_STEPS_PER_COMMAND, Workspace
 
 if TYPE_CHECKING:
+    from .room_links import FollowerLink, OwnerLink
     from .runtime import Runtime
 
 log = logging.getLogger("bpviz.session")
 T = TypeVar("T")
 
 SLICED_STEPS = 50  # a step/epoch command longer than this trains in slices, like play
-MAX_STEPS_PER_COMMAND = 100_000
 
 
 class Session:
@@ -78,12 +86,19 @@ class Session:
         self.runtime = runtime
         self.settings = runtime.settings
         self.websocket = websocket
-        self.outbox = Outbox()
+        self.address = websocket.client.host if websocket.client else "?"
+        self.opened = time.monotonic()
+        self.refused: str | None = None  # why the runtime did not admit it
+        self.close_reason: str | None = None  # why the server closes it, if it does
+        self.outbox = Outbox(max_bytes=self.settings.outbox_max_bytes, on_overflow=self._too_slow)
         self.workspace = Workspace(self.settings)
         self.player = Player(self)
+        self.jobs = jobs.Jobs(self)
         self.closed = False
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        self.runs = SessionRuns(self)  # the resume token and snapshots (resume.py)
+        self.room: OwnerLink | FollowerLink | None = None  # a classroom room (rooms.py)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -103,18 +118,54 @@ class Session:
         return task
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run CPU work on the worker pool, one call at a time for this session."""
+        """Run CPU work on the worker pool, one call at a time for this session. A call
+        cancelled while it runs still holds the lock until it has ended: no two calls of
+        one session ever run at once."""
         async with self._lock:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self.runtime.pool, fn, *args)
+            future = loop.run_in_executor(self.runtime.pool, fn, *args)
+            try:
+                return await asyncio.shield(future)
+            except asyncio.CancelledError:
+                await asyncio.wait([future])
+                raise
+
+    async def run_slow(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run work that cannot be sliced (and touches no session state: a CSV parse) on
+        the runtime's one slow thread, so that it never holds a worker of the pool."""
+        return await asyncio.get_running_loop().run_in_executor(self.runtime.slow, fn, *args)
 
     async def _sender(self) -> None:
         ws = self.websocket
-        while not self.closed:
-            await self.outbox.ready.wait()
-            while (text := self.outbox.pop()) is not None:
-                await ws.send_text(text)
-                await asyncio.sleep(0)  # let other connections run between sends
+        try:
+            while not self.closed:
+                await self.outbox.ready.wait()
+                while (text := self.outbox.pop()) is not None:
+                    if isinstance(text, bytes):
+                        await ws.send_bytes(text)
+                    else:
+                        await ws.send_text(text)
+                    await asyncio.sleep(0)  # let other connections run between sends
+                if self.outbox.overflow is not None:
+                    return
+        except (WebSocketDisconnect, OSError):  # (uvicorn's ClientDisconnected is an OSError)
+            return  # the connection is gone: closed by the client, or lost; no fault
+        except RuntimeError:  # Starlette: a send after the close was sent
+            return
+
+    def _too_slow(self, reason: str) -> None:
+        """The outbox overflowed: the client is not reading. Close the connection (1008,
+        with the reason) and stop the session's work; nothing more is queued."""
+        if self.close_reason is not None:
+            return
+        self.close_reason = reason
+        self.workspace.view.playing = False
+
+        async def close() -> None:
+            with contextlib.suppress(Exception):
+                await self.websocket.close(code=1008, reason=reason[:120])
+
+        asyncio.get_running_loop().create_task(close())
 
     def send(self, message: Message) -> None:
         """Queue a control message (small: encoded here, on the event loop)."""
@@ -134,33 +185,57 @@ class Session:
             error |= {"row": row, "column": column}
         self.send(Error.model_validate(error))
 
-    def send_state(self, stopped: StopReason | None = None) -> None:
+    def report(self, exc: Exception, where: str, data_field: str | None = None) -> None:
+        """Answer a refused command with its ``error`` (and params); an exception that is
+        a bug is logged with its traceback and answered ``internal``."""
+        error = error_of(exc, data_field)
+        if error is not None:
+            self.send(error)
+        elif isinstance(exc, ParamError):  # set_param: mid_step, bad_param
+            self.send_error(exc.code, exc.message, exc.field)
+        else:
+            log.error("session %s: internal error on %s", self.id, where, exc_info=exc)
+            self.send_error("internal", "internal error; the session is still usable")
+
+    def state_message(self, stopped: StopReason | None = None) -> State:
         exp = self.workspace.experiment
-        self.send(
-            State(
-                type="state",
-                playing=self.player.playing,
-                diverged=bool(exp.diverged) if exp else False,
-                speed=self.player.speed,
-                stopped=stopped,
-            )
+        return State(
+            type="state",
+            playing=self.player.playing,
+            diverged=bool(exp.diverged) if exp else False,
+            speed=self.player.speed,
+            stopped=stopped,
+            job=self.jobs.progress(),
         )
 
-    def put_frame(self, frame: str | None, grid: str | None) -> None:
+    def send_state(self, stopped: StopReason | None = None) -> None:
+        text = encode.dumps(self.state_message(stopped))
+        self.outbox.put(text)
+        self.share("state", text)
+
+    def share(self, kind: str, text: Text | None) -> None:
+        """Hand what this session's client gets to its room's followers (encoded once)."""
+        if text is not None and self.room is not None:
+            self.room.share(kind, text)
+
+    def put_frame(self, frame: Text | None, grid: Text | None) -> None:
         if frame is not None:
             self.outbox.put_frame(frame)
         if grid is not None:
             self.outbox.put_grid(grid)
+        self.share("frame", frame)
+        self.share("grid", grid)
 
     async def publish_frame(self, grid: bool) -> None:
-        """Build and queue a frame (and, if asked and wanted, a grid) in one worker job."""
-        work = self.workspace
-        texts = await self.run(lambda: (work.frame_text(), work.grid_text() if grid else None))
-        self.put_frame(*texts)
+        """Build and queue a frame (and, if asked and wanted, a grid): one worker job, or
+        a few short ones for a large network (``player.frame_texts``)."""
+        self.put_frame(*await frame_texts(self, grid))
 
     async def publish_all(self) -> None:
         """Topology, frame and grid of a new experiment."""
-        self.outbox.put_topology(await self.run(self.workspace.topology_text))
+        text = await self.run(self.workspace.topology_text)
+        self.outbox.put_topology(text)
+        self.share("topology", text)
         await self.publish_frame(grid=True)
 
     async def flush(self, timeout: float = 1.0) -> None:
@@ -175,6 +250,7 @@ class Session:
         from .api import limits
 
         self.spawn(self._sender())
+        notice = await self.runs.open()  # /ws?resume=TOKEN: the run comes back before hello
         self.send(
             Hello(
                 type="hello",
@@ -182,12 +258,25 @@ class Session:
                 server="bpviz 0.1.0",
                 session=self.id,
                 limits=limits(self.settings),
+                resume_token=self.runs.token,
+                resumed=self.runs.resumed,
+                pid=os.getpid(),
             )
         )
-        await self.run(self.workspace.start)
+        if notice is not None:
+            self.send(notice)
+        if await rooms.follow_on_start(self):  # /ws?room=CODE: a follower, no run of its own
+            return
+        if not self.runs.resumed:
+            await self.run(self.workspace.start)
         await self.publish_all()
 
     async def close(self) -> None:
+        if self.closed:
+            return
+        if self.jobs.current is not None:
+            self.jobs.current.cancelled = True
+        await rooms.on_close(self)  # its room ends; its run's last snapshot
         self.closed = True
         self.workspace.view.playing = False
         self.outbox.ready.set()
@@ -197,6 +286,13 @@ class Session:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self.workspace.experiment = None
+        reason = self.close_reason or "connection closed"
+        log.info("session %s closed after %.1f s (%s)", self.id, self.age, reason)
+
+    @property
+    def age(self) -> float:
+        """Seconds since the connection opened."""
+        return time.monotonic() - self.opened
 
     # ------------------------------------------------------------------ receiving
 
@@ -221,41 +317,32 @@ class Session:
                 f"this is {len(text):,}",
             )
             return False
+        if not isinstance(msg, Ping):
+            await self.jobs.cancel()  # a new command cancels a gradcheck, an export…
         try:
             await self._dispatch(msg)
-        except core_config.ConfigError as exc:
-            unknown = [e for e in exc.errors if e.code == "unknown_csv"]
-            if unknown:
-                self.send_error("unknown_csv", unknown[0].message, unknown[0].field)
-                return True
-            message = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
-            self.send_error("invalid_config", message, exc.errors[0].field)
-        except DataError as exc:  # the configured CSV cannot serve this target or task
-            field = "data.task" if exc.code in ("not_binary", "bad_task") else "data.target"
-            if exc.column is None and exc.row is not None:
-                field = "data.csv"
-            self.send_error(exc.code, exc.message, field, exc.row, exc.column)
-        except RunError as exc:
-            self.send_error("invalid_run", str(exc), exc.field)
-        except Exception:
-            log.exception("session %s: internal error on %s", self.id, type(msg).__name__)
-            self.send_error("internal", "internal error; the session is still usable")
+        except Exception as exc:
+            self.report(exc, type(msg).__name__, "csv" if isinstance(msg, CsvInspect) else None)
         return True
 
     async def _dispatch(self, msg: ClientMessage) -> None:
         work = self.workspace
+        if rooms.refuses(self, msg):  # a follower is read-only
+            return
         match msg:
             case Configure(config=config):
                 await self.player.stop()
-                await self.run(work.configure, config)
-                await self.publish_all()
+                await jobs.configure(self, config)
             case Reset():
                 await self.player.stop()
                 await self.run(work.reset)
                 await self.publish_all()
             case SetTraining(training=patch):
-                await self.run(work.set_training, patch)
+                await jobs.set_training(self, patch)
                 self.send_state()
+            case SetParam(layer=layer, param=param, index=index, value=value):
+                await self.run(work.set_param, layer, param, index, value)
+                await self.publish_frame(grid=True)
             case Step(unit=unit, count=count):
                 await self._step(unit, count)
             case Play(speed=speed, fps=fps, until=until):
@@ -265,7 +352,7 @@ class Session:
                 self.player.play(until)
                 self.send_state()
             case Pause():
-                await self.player.stop()
+                await self.player.pause()
                 self.send_state()
                 await self.publish_frame(grid=True)
             case Focus(example=example):
@@ -277,32 +364,38 @@ class Session:
                     self.send_error("bad_message", f"no neuron {neuron} in layer {layer}", "neuron")
                 else:
                     self.outbox.put(text)
+                    self.share("inspect", text)
             case GradCheck(max_examples=n):
-                self.outbox.put(await self.run(work.gradcheck_text, n))
+                self.jobs.start("gradcheck", lambda job: jobs.gradcheck(self, job, n))
             case GradCheckScaling():
-                self.outbox.put(await self.run(work.gradcheck_scaling_text))
-            case CsvInspect(name=name, text=text):
-                try:
-                    info = await self.run(work.csv_inspect, name, text)
-                except DataError as exc:
-                    self.send_error(exc.code, exc.message, "csv", exc.row, exc.column)
-                    return
-                self.send(info)
+                self.jobs.start("gradcheck_scaling", lambda job: jobs.gradcheck_scaling(self, job))
+            case CsvInspect(name=name, text=text, data=data):
+                await jobs.csv_inspect(self, name, text, data)
             case Seek(step=step):
                 await self.player.stop()
                 await self.run(work.seek, step)
                 await self.publish_frame(grid=True)
             case Export():
-                self.outbox.put(await self.run(work.export_text))
+                self.jobs.start("export", lambda job: jobs.export(self, job))
             case Import(run=run):
                 await self.player.stop()
-                await self.run(work.import_run, run)
-                await self.publish_all()
-            case Options(grids=grids):
-                work.view.grids = grids
+                await jobs.import_run(self, run)
+            case Options():
+                view = work.view  # the options named (none named: all to their defaults)
+                named = msg.model_fields_set - {"type"} or set(Options.model_fields)
+                if "grids" in named:
+                    view.grids = msg.grids
+                if "exact" in named:
+                    view.exact = msg.exact
+                if "frames" in named:
+                    view.binary = msg.frames == "binary"
                 self.send_state()
             case Ping(id=ident):
                 self.send(Pong(type="pong", id=ident))
+            case RoomOpen() | RoomJoin() | RoomLeave() | RoomClose() | Copy():
+                await rooms.handle(self, msg)
+        if not isinstance(msg, Ping | Export | Inspect | GradCheck | GradCheckScaling | Focus):
+            self.runs.touch(now=isinstance(msg, Pause))  # a snapshot of the run soon
 
     async def _diverged(self) -> bool:
         """Go on from the step shown (after a rewind); a diverged run refuses to train."""
@@ -322,12 +415,13 @@ class Session:
         steps = exp.steps_to_epoch_end(count) if unit == "epoch" else count
         if unit in ("step", "epoch") and steps > SLICED_STEPS:
             if steps > MAX_STEPS_PER_COMMAND:
-                self.send_error(
-                    "too_much_work",
+                message = (
                     f"that is {steps:,} training steps in one command (the limit is "
-                    f"{MAX_STEPS_PER_COMMAND:,}); use play instead",
-                    "count",
+                    f"{MAX_STEPS_PER_COMMAND:,}); use play instead"
                 )
+                limit = MAX_STEPS_PER_COMMAND
+                error = CommandError(message, "count", "too_much_work", steps=steps, max=limit)
+                self.report(error, "step")
                 return
             self.player.run_steps(steps)  # in slices like play, so pause can stop them
             self.send_state()

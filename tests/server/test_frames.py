@@ -11,6 +11,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from bpviz.core.experiment import config as core_config
+from bpviz.core.experiment.build import build
 from bpviz.core.experiment.experiment import Experiment
 from bpviz.server import encode, frames
 from bpviz.server.frames import (
@@ -26,7 +27,7 @@ RANGE = {"first": 0, "last": 0, "count": 1}
 
 
 def experiment(**config: Any) -> Experiment:
-    return Experiment.from_config(core_config.validate(config))
+    return build(core_config.validate(config))
 
 
 def wire(message: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from bpviz.core.experiment import config as core_config
-from bpviz.core.experiment.experiment import Experiment
+from bpviz.core.experiment.build import build
 
 from .conftest import LiveServer, strict_json
 
@@ -40,7 +40,7 @@ def _close(frame_value: Any, core_value: np.ndarray) -> None:
 
 
 async def _walk(url: str) -> None:
-    reference = Experiment.from_config(core_config.validate(CONFIG))
+    reference = build(core_config.validate(CONFIG))
     async with connect(url, max_size=2**24) as ws:
         await _until(ws, "hello")
         await ws.send(json.dumps({"type": "configure", "config": CONFIG}))

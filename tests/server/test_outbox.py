@@ -1,4 +1,4 @@
-"""The outbox: control messages in order and bounded, frames and grids coalesced."""
+"""The outbox: control messages in order, frames and grids coalesced, all bounded in bytes."""
 
 from __future__ import annotations
 
@@ -34,10 +34,43 @@ def test_a_topology_drops_the_frames_of_the_old_network() -> None:
     assert drain(box) == ["topology", "new frame"]
 
 
-def test_control_messages_are_bounded_oldest_dropped() -> None:
-    box = Outbox(limit=3)
+def test_too_many_control_messages_overflow_and_nothing_more_is_queued() -> None:
+    reasons: list[str] = []
+    box = Outbox(limit=3, on_overflow=reasons.append)
     for i in range(5):
         box.put(str(i))
-    assert box.dropped == 2
-    assert drain(box) == ["2", "3", "4"]
+    assert box.overflow is not None and len(reasons) == 1  # said once
+    assert drain(box) == ["0", "1", "2"]
+    assert box.ready.is_set()  # the sender wakes up to close the connection
     assert Outbox().limit == OUTBOX_LIMIT
+
+
+def test_bytes_are_bounded_and_a_coalesced_slot_counts_once() -> None:
+    box = Outbox(max_bytes=100)
+    for _ in range(50):
+        box.put_frame("f" * 60)  # each replaces the last: 60 bytes waiting, not 3,000
+    assert box.nbytes == 60 and box.overflow is None
+    box.put_grid("g" * 30)
+    box.put("c" * 10)
+    assert box.nbytes == 100 and box.overflow is None
+    box.put_frame("f" * 61)  # one byte too many
+    assert box.overflow is not None and "100" in box.overflow
+    assert box.nbytes == 100  # the refused frame is not kept; the old one still is
+    assert drain(box) == ["c" * 10, "f" * 60, "g" * 30]
+    assert box.nbytes == 0
+
+
+def test_a_topology_frees_the_bytes_of_the_old_frames() -> None:
+    box = Outbox(max_bytes=100)
+    box.put_frame("f" * 60)
+    box.put_grid("g" * 30)
+    box.put_topology("t" * 90)
+    assert box.nbytes == 90 and box.overflow is None
+    assert drain(box) == ["t" * 90]
+
+
+def test_binary_frames_count_their_bytes() -> None:
+    box = Outbox(max_bytes=10)
+    box.put_frame(b"\x00" * 10)
+    assert box.nbytes == 10 and box.overflow is None
+    assert drain(box) == [b"\x00" * 10]

@@ -10,11 +10,13 @@ from typing import Any, TypeVar
 import pytest
 
 from bpviz.core.experiment import config as core_config
-from bpviz.core.experiment.experiment import Experiment
+from bpviz.core.experiment.build import build
 from bpviz.server.player import (
+    MAX_HOP,
     MIN_SLICE,
     TRAIN_SHARE,
     Player,
+    frame_texts,
     grid_interval,
     play_slice,
     slice_seconds,
@@ -29,7 +31,7 @@ T = TypeVar("T")
 
 def workspace(**config: Any) -> Workspace:
     work = Workspace(Settings())
-    work.adopt(Experiment.from_config(core_config.validate(config)))
+    work.adopt(build(core_config.validate(config)))
     return work
 
 
@@ -54,12 +56,19 @@ def test_play_slice_trains_and_builds_the_frame_when_due() -> None:
     assert json.loads(result.grid or "")["type"] == "grid"
 
 
-def test_play_slice_stops_at_the_loss_and_always_sends_that_frame() -> None:
+def test_play_slice_stops_at_the_loss() -> None:
     work = workspace(training={"learning_rate": 0.5, "batch_size": 40})
-    result = play_slice(work, 10.0, 20_000, 0.6, True, frame=False, grid=False)
-    assert result.stopped == "loss" and result.frame is not None
+    result = play_slice(work, 10.0, 20_000, 0.6, True, frame=True, grid=False)
+    assert result.stopped == "loss" and result.frame is None  # the player builds the last one
     loss = work.exp.last_recorded("train_loss")
     assert loss is not None and loss <= 0.6
+
+
+def test_a_frame_that_does_not_fit_the_slice_is_owed() -> None:
+    work = workspace()
+    work.costs["frame"] = MAX_HOP  # as if a frame took a whole hop to build
+    result = play_slice(work, 10.0, 3, None, True, frame=True, grid=True)
+    assert result.owed and result.frame is None and result.steps == 3
 
 
 class FakeSession:
@@ -72,11 +81,13 @@ class FakeSession:
         self.closed = False
         self.frames: list[str] = []
         self.states: list[str | None] = []
+        self.hops = 0
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         return asyncio.get_running_loop().create_task(coro)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        self.hops += 1
         return fn(*args)
 
     async def publish_frame(self, grid: bool) -> None:
@@ -129,4 +140,37 @@ def test_play_until_steps_then_stop_by_hand() -> None:
     asyncio.run(go())
     assert host.workspace.exp.steps_done > 30
     assert host.states == ["steps"]  # stopped by hand: the session says so, not the player
+    host.runtime.shutdown()
+
+
+def test_a_costly_frame_is_built_in_hops_of_its_own() -> None:
+    host = FakeSession()
+    work = host.workspace
+
+    async def go() -> tuple[str | None, str | None]:
+        return await frame_texts(host, grid=True)
+
+    frame, grid = asyncio.run(go())
+    assert host.hops == 1 and frame is not None and grid is not None  # cheap: one hop
+    work.costs["metrics"] = MAX_HOP
+    work.metrics_feed.clear()
+    host.hops = 0
+    frame, grid = asyncio.run(go())
+    assert host.hops == 3 and json.loads(frame or "")["metrics"] is not None
+
+
+def test_playing_ends_on_a_measured_point() -> None:
+    host = FakeSession()
+
+    async def go() -> None:
+        player = Player(host)
+        player.pace(None, 60)
+        player.play(None)
+        await asyncio.sleep(0.05)
+        await player.pause()
+
+    asyncio.run(go())
+    exp = host.workspace.exp
+    points = exp.history_since(0, None)["points"]
+    assert points["step"][-1] == exp.steps_done and points["train_loss"][-1] is not None
     host.runtime.shutdown()

@@ -86,7 +86,7 @@ def test_post_report_names_a_crafted_state_field(
     assert r.json()["detail"][0]["loc"] == loc
 
 
-@pytest.mark.parametrize("settings", [Settings(max_upload_bytes=2048)])
+@pytest.mark.parametrize("settings", [Settings(max_import_bytes=2048)])
 def test_post_report_refuses_large_bodies(client: TestClient) -> None:
     r = client.post("/api/report", content=b" " * 5000)
     assert r.status_code == 413

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bpviz.core.experiment import config as core_config
+from bpviz.server import encode
 from bpviz.server.settings import Settings
 from bpviz.server.workspace import Workspace
 
@@ -77,23 +78,62 @@ def test_grids_follow_the_option(work: Workspace) -> None:
     assert work.grid_text() is None
 
 
+def gradcheck(work: Workspace, n: int) -> dict[str, Any]:
+    run = work.gradcheck_start(n, 0.03)
+    while not run.run(0.03):
+        pass
+    out: dict[str, Any] = json.loads(work.gradcheck_text(run))
+    return out
+
+
 def test_gradcheck_and_scaling_answers(work: Workspace) -> None:
-    result = json.loads(work.gradcheck_text(8))
+    result = gradcheck(work, 8)
     assert result["type"] == "gradcheck" and result["result"]["max_rel_error"] < 1e-6
     assert result["result"]["n_checked"] == work.exp.n_params
     work.configure({"network": {"hidden": [{"units": 64}] * 2}})
-    big = json.loads(work.gradcheck_text(1024))["result"]
+    big = gradcheck(work, 1024)["result"]
     assert big["n_checked"] < big["n_params"]  # a seeded sample within the budget
+    points = work.scaling_point(300, 0.02)
+    assert len(points) == 1 and points[0]["n_timed"] > 0
+    sent = json.loads(work.scaling_text(points))["points"]
+    assert [p["n_params"] for p in sent] == [p["n_params"] for p in points]
+
+
+def export(work: Workspace) -> dict[str, Any]:
+    out: dict[str, Any] = json.loads(encode.dumps(work.export_snapshot()))
+    return out
 
 
 def test_export_and_import(work: Workspace) -> None:
     work.advance("step", 4)
-    run = json.loads(work.export_text())["run"]
+    run = export(work)
     work.reset()
     assert work.exp.steps_done == 0
-    work.import_run(run)
+    parsed, needed = work.parse_run(run)
+    assert needed.total < 4 * 2**20
+    work.import_run(run, parsed)
     assert work.exp.steps_done == 4 and work.view.viewing is None
-    assert json.loads(work.export_text())["run"]["weights"] == run["weights"]
+    assert export(work)["weights"] == run["weights"]
+    assert work.memory == work.estimate(work.exp.config).total
+
+
+def test_a_command_ends_on_a_measured_point(work: Workspace) -> None:
+    work.exp.eval_budget = 0.0  # no evaluation but those a command asks for
+    assert work.advance("step", 7) == 0
+    assert work.unfinished
+    work.frame_text()  # the frame that ends the command measures first
+    points = work.exp.history_since(0, None)["points"]
+    assert points["step"][-1] == 7 and points["train_loss"][-1] is not None
+    assert points["batch_loss"][-2] is not None  # the step itself; then its evaluation
+
+
+def test_the_memory_estimate_follows_the_training_settings(work: Workspace) -> None:
+    before = work.memory
+    patch = core_config.TrainingPatch.model_validate({"batch_size": 200, "optimizer": "adam"})
+    bigger = work.estimate_training(patch)
+    assert bigger.total > before
+    work.set_training(patch)
+    assert work.batch_sizes == {10, 200}
 
 
 def test_a_past_step_shows_the_learning_rate_it_used(work: Workspace) -> None:

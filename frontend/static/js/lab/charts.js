@@ -11,6 +11,10 @@ const CONFIG = { displayModeBar: false, responsive: true, displaylogo: false };
 const FONT = { family: "system-ui, 'Noto Sans CJK SC', 'Noto Sans', sans-serif", size: 12, color: COLORS.ink };
 const CAP = 1e30; // a diverging run's 1e300 cannot be placed in pixels
 const FEW = 30; // fewer history points than this are drawn with markers (one point is no line)
+// The speed-of-learning lines hold at most this many points: past it, each point is the
+// geometric mean of a run of consecutive steps (said so on hover), so a long run stays a set
+// of readable lines instead of a mass of per-batch noise.
+const MAX_LINE_POINTS = 80;
 
 function layout(extra = {}) {
   return {
@@ -66,6 +70,35 @@ export function logRange(values, pad = 0.25) {
   return [Math.log10(lo) - pad, Math.log10(hi) + pad];
 }
 
+/**
+ * Consecutive runs of `steps` (at most `max` of them, as equal as can be): their middle
+ * steps and their index spans [a, b). Fewer than `max` steps: one run per step.
+ */
+export function buckets(stepCol, max) {
+  const n = stepCol.length;
+  const k = Math.max(1, Math.ceil(n / max));
+  const spans = [];
+  for (let a = 0; a < n; a += k) spans.push([a, Math.min(n, a + k)]);
+  const steps = spans.map(([a, b]) => (k === 1 ? stepCol[a] : (stepCol[a] + stepCol[b - 1]) / 2));
+  return { steps, spans };
+}
+
+/** Per span, the geometric mean of the positive values in it (null when none). */
+export function meanLog(values, spans) {
+  return spans.map(([a, b]) => {
+    let sum = 0;
+    let count = 0;
+    for (let i = a; i < b; i += 1) {
+      const v = values[i];
+      if (v !== null && v > 0) {
+        sum += Math.log10(v);
+        count += 1;
+      }
+    }
+    return count ? 10 ** (sum / count) : null;
+  });
+}
+
 /** One side's bars (current step) and lines (‖mean δ‖ over steps). */
 export class SideCharts {
   constructor({ bars, lines }) {
@@ -103,21 +136,24 @@ export class SideCharts {
       }),
     );
     const h = history.cols;
-    const step = h.step.slice();
+    const { steps, spans } = buckets(h.step, MAX_LINE_POINTS);
     const traces = [];
     for (let l = 1; l <= L; l += 1) {
+      const y = meanLog(h.delta_norm.map((row) => positive(row?.[l - 1])), spans);
       traces.push({
         type: "scatter",
-        mode: step.length < FEW ? "lines+markers" : "lines",
+        mode: steps.length < FEW ? "lines+markers" : "lines",
         marker: { size: 5 },
-        x: step,
-        y: h.delta_norm.map((row) => positive(row?.[l - 1])),
+        x: steps,
+        y,
+        customdata: spans.map(([a, b]) => (b - a > 1 ? `${t("lab.mean_of_steps", { a: h.step[a], b: h.step[b - 1] })}` : "")),
         name: layerName(l, L),
-        line: { color: layerColor(l, L), width: 1.6 },
-        hovertemplate: `${layerName(l, L)}: %{y:.3g}<extra></extra>`,
+        line: { color: layerColor(l, L), width: 1.8 },
+        hovertemplate: `${layerName(l, L)}: %{y:.3g} %{customdata}<extra></extra>`,
         connectgaps: false,
       });
     }
+    const step = steps;
     react(
       this.el.lines,
       traces,
@@ -138,10 +174,38 @@ function emptyNote() {
   return { text: t("lab.no_gradient"), xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, font: { size: 13, color: COLORS.muted } };
 }
 
-/** A log axis with one tick per decade, on a fixed range when given (log10 units). */
+/**
+ * A log axis on a fixed range when given (log10 units). Over three decades or more one tick
+ * per decade (or two); over fewer, where one decade tick or none falls in the range, ticks
+ * at 1-2-5 steps (or finer) with their numbers written out.
+ */
 function logAxis(range) {
-  const dtick = range && range[1] - range[0] > 5.5 ? 2 : 1;
-  return { type: "log", range: range ?? undefined, autorange: !range, dtick, gridcolor: "#eceef2", exponentformat: "power", automargin: true };
+  const base = { type: "log", gridcolor: "#eceef2", exponentformat: "power", automargin: true };
+  if (!range) return { ...base, autorange: true, dtick: 1 };
+  const span = range[1] - range[0];
+  const decades = Math.floor(range[1]) - Math.ceil(range[0]) + 1; // decade ticks inside the range
+  if (decades >= 3) return { ...base, range, dtick: span > 5.5 ? 2 : 1 };
+  const ticks = logTicks(range[0], range[1]);
+  return { ...base, range, tickmode: "array", tickvals: ticks, ticktext: ticks.map((v) => fmt(v, 3)) };
+}
+
+/** Round values (m·10^k, m from the finest of three ladders giving ≥ 3) inside [10^lo, 10^hi]. */
+export function logTicks(lo, hi) {
+  const ladders = [[1], [1, 2, 5], [1, 1.5, 2, 3, 5, 7], [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9]];
+  let best = [];
+  for (const ladder of ladders) {
+    const ticks = [];
+    for (let k = Math.floor(lo) - 1; k <= Math.ceil(hi); k += 1) {
+      for (const m of ladder) {
+        const v = m * 10 ** k;
+        const lv = Math.log10(v);
+        if (lv >= lo && lv <= hi) ticks.push(Number(v.toPrecision(3)));
+      }
+    }
+    best = ticks;
+    if (ticks.length >= 3) break;
+  }
+  return best.length > 8 ? best.filter((_, i) => i % Math.ceil(best.length / 8) === 0) : best;
 }
 
 function bar(x, y, name, color) {
@@ -157,6 +221,8 @@ export class LossChart {
   draw(sides) {
     if (!window.Plotly) return;
     const traces = [];
+    const values = [];
+    for (const { history } of sides) values.push(...history.cols.train_loss, ...history.cols.test_loss);
     for (const { key, name, history, loss } of sides) {
       const h = history.cols;
       const label = `${name}: ${fmt(loss, 4)}`;
@@ -172,7 +238,7 @@ export class LossChart {
         legend: { orientation: "h", x: 0, y: 1.0, yanchor: "bottom", font: { size: 11 } },
         margin: { l: 46, r: 8, t: 20, b: 34 },
         xaxis: { title: { text: t("lab.axis_step"), standoff: 2, font: { size: 11.5 } }, gridcolor: "#eceef2", zeroline: false, automargin: true },
-        yaxis: { ...logAxis(null), title: { text: t("lab.loss"), font: { size: 11.5 } } },
+        yaxis: { ...logAxis(logRange(values, 0.08)), title: { text: t("lab.loss"), font: { size: 11.5 } } },
       }),
     );
   }

@@ -1,14 +1,43 @@
 // The phase animations of the network diagram, driven by requestAnimationFrame:
 // forward — pulses travel left → right into the layer that lights up;
 // loss — pulses run from the outputs into the loss box;
-// backward — pulses run right → left, and the δ glow and ∂L/∂W colours appear;
+// backward — the error flows right → left: thick pulses draw trails along the edges (from
+//   the loss box into the outputs, then from each layer into the one before) and the δ glow
+//   builds up on each neuron as its trails arrive; ∂L/∂W recolours the edges after it;
 // update — the edges flash as the new weights replace the gradients.
-import { COLORS, TIMINGS } from "../shared/constants.js";
+// The reader picks the speed (slow / normal / fast / off) under the diagram; it is remembered.
+import { ANIMATION_SPEEDS, ANIMATION_STORAGE_KEY, COLORS, TIMINGS } from "../shared/constants.js";
 import { maxAbs } from "../shared/format.js";
 import { drawsEdges, neuronCenter } from "../shared/network-layout.js";
 import { SVG_NS } from "../shared/svg.js";
 
 const MAX_PULSES = 400;
+
+function loadPrefs() {
+  try {
+    const p = JSON.parse(localStorage.getItem(ANIMATION_STORAGE_KEY) ?? "{}");
+    return { speed: p.speed in ANIMATION_SPEEDS ? p.speed : "normal", showDelta: p.showDelta === true };
+  } catch {
+    return { speed: "normal", showDelta: false };
+  }
+}
+
+/** The reader's animation settings: `speed` (a key of ANIMATION_SPEEDS) and `showDelta`. */
+export const animationPrefs = {
+  ...loadPrefs(),
+  /** The factor on the phase durations (0: no animation). */
+  factor() {
+    return ANIMATION_SPEEDS[this.speed] ?? 1;
+  },
+  set(changes) {
+    Object.assign(this, changes);
+    try {
+      localStorage.setItem(ANIMATION_STORAGE_KEY, JSON.stringify({ speed: this.speed, showDelta: this.showDelta }));
+    } catch {
+      // private mode: the choice lasts for this page only
+    }
+  },
+};
 
 /** What a phase reveals in the diagram (see NetworkView.source). */
 export function phaseItem(phase) {
@@ -31,6 +60,12 @@ export function phasesBetween(topology, prev, frame) {
   else return [];
   if (count <= 0 || count > TIMINGS.maxQueuedPhases) return [];
   return Array.from({ length: count }, (_, k) => ({ index: (from + k) % n, ...phases[(from + k) % n] }));
+}
+
+/** How long a phase animates at the reader's speed (ms). */
+export function phaseDuration(phase) {
+  const base = phase.kind === "update" ? TIMINGS.updateFlashMs : phase.kind === "backward" ? TIMINGS.backwardAnimationMs : TIMINGS.phaseAnimationMs;
+  return base * animationPrefs.factor();
 }
 
 export class PhaseAnimator {
@@ -75,13 +110,15 @@ export class PhaseAnimator {
     cb.onStart(phase);
     const paths = this.paths(phase);
     const dots = this.makeDots(paths, phase);
-    const duration = phase.kind === "update" ? TIMINGS.updateFlashMs : TIMINGS.phaseAnimationMs;
+    const glow = phase.kind === "backward" ? this.glowTargets(phase.layer) : null;
+    const duration = Math.max(1, phaseDuration(phase));
     const start = performance.now();
     const tick = (now) => {
       if (this.callbacks !== cb) return;
       const p = Math.min(1, (now - start) / duration);
       const e = p < 0.5 ? 2 * p * p : 1 - (-2 * p + 2) ** 2 / 2; // ease in-out
       this.move(dots, e, phase);
+      if (glow) this.grow(glow, Math.max(0, (e - 0.45) / 0.55));
       if (p < 1) {
         this.raf = requestAnimationFrame(tick);
       } else {
@@ -92,6 +129,22 @@ export class PhaseAnimator {
       }
     };
     this.raf = requestAnimationFrame(tick);
+  }
+
+  /** The neurons whose δ the backward phase into layer `l` computes, with their final glow. */
+  glowTargets(l) {
+    const view = this.view;
+    const colView = view.columns?.[l];
+    const delta = view.frame?.layers[l - 1]?.delta;
+    if (!colView || !delta) return null;
+    const m = view.deltaMax(() => view.frame);
+    const targets = colView.neurons.map((n, j) => ({ n, s: m > 0 && Number.isFinite(delta[j]) ? Math.abs(delta[j]) / m : 0 }));
+    for (const { n } of targets) view.setGlow(n, colView.col, 0); // the error has not arrived yet
+    return { col: colView.col, targets };
+  }
+
+  grow({ col, targets }, f) {
+    for (const { n, s } of targets) this.view.setGlow(n, col, s * Math.min(1, f));
   }
 
   /** Straight paths the pulses of one phase travel along, each with a strength in [0, 1]. */
@@ -167,27 +220,49 @@ export class PhaseAnimator {
     return out.length > MAX_PULSES ? out.filter((_, k) => k % Math.ceil(out.length / MAX_PULSES) === 0) : out;
   }
 
+  /** A pulse per path; the error's pulses are larger, ringed, and draw a trail behind them. */
   makeDots(paths, phase) {
-    const colour =
-      phase.kind === "forward" ? COLORS.forward : phase.kind === "loss" ? COLORS.loss : COLORS.backward;
-    const group = this.view.gPulses;
+    const backward = phase.kind === "backward";
+    const colour = phase.kind === "forward" ? COLORS.forward : phase.kind === "loss" ? COLORS.loss : COLORS.backward;
+    const big = this.view.style?.halo > 16 ? 1.5 : 1;
     return paths
       .filter((p) => p.s > 0.02)
       .map((p) => {
+        let trail = null;
+        if (backward || phase.kind === "loss") {
+          trail = document.createElementNS(SVG_NS, "line");
+          trail.setAttribute("class", "trail");
+          trail.setAttribute("x1", p.x1.toFixed(1));
+          trail.setAttribute("y1", p.y1.toFixed(1));
+          trail.setAttribute("stroke", colour);
+          trail.setAttribute("stroke-width", ((backward ? 2.5 + 5 * p.s : 2) * big).toFixed(1));
+          trail.setAttribute("stroke-opacity", (0.3 + 0.5 * p.s).toFixed(2));
+          this.view.gTrails.appendChild(trail);
+        }
         const dot = document.createElementNS(SVG_NS, "circle");
-        dot.setAttribute("r", (2.5 + 3 * p.s).toFixed(1));
+        dot.setAttribute("r", ((backward ? 4.5 + 4.5 * p.s : 2.5 + 3 * p.s) * big).toFixed(1));
         dot.setAttribute("fill", colour);
-        dot.setAttribute("opacity", (0.35 + 0.65 * p.s).toFixed(2));
+        dot.setAttribute("opacity", (0.45 + 0.55 * p.s).toFixed(2));
         dot.setAttribute("class", "pulse");
-        group.appendChild(dot);
-        return { dot, p };
+        if (backward) {
+          dot.setAttribute("stroke", COLORS.deltaRing);
+          dot.setAttribute("stroke-width", (1.5 * big).toFixed(1));
+        }
+        this.view.gPulses.appendChild(dot);
+        return { dot, trail, p };
       });
   }
 
   move(dots, e, phase) {
-    for (const { dot, p } of dots) {
-      dot.setAttribute("cx", (p.x1 + (p.x2 - p.x1) * e).toFixed(1));
-      dot.setAttribute("cy", (p.y1 + (p.y2 - p.y1) * e).toFixed(1));
+    for (const { dot, trail, p } of dots) {
+      const x = (p.x1 + (p.x2 - p.x1) * e).toFixed(1);
+      const y = (p.y1 + (p.y2 - p.y1) * e).toFixed(1);
+      dot.setAttribute("cx", x);
+      dot.setAttribute("cy", y);
+      if (trail) {
+        trail.setAttribute("x2", x);
+        trail.setAttribute("y2", y);
+      }
     }
     if (phase.kind === "update") {
       // The edges breathe once: fade towards the new weights.
@@ -197,6 +272,7 @@ export class PhaseAnimator {
 
   clearPulses() {
     this.view.gPulses?.replaceChildren();
+    this.view.gTrails?.replaceChildren();
     if (this.view.gEdges) this.view.gEdges.style.opacity = "";
   }
 }

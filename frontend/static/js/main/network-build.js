@@ -1,72 +1,96 @@
-// The elements of the main page's network diagram, created once per topology and size
-// (network-view.js then only sets their attributes). The geometry is the shared layout's.
-import { COLORS, SIZES } from "../shared/constants.js";
-import { bundlePoints, drawsEdges, edgeLine, layoutNetwork, MAIN_DIAGRAM } from "../shared/network-layout.js";
+// The elements of the main page's network diagram, created once per topology, size and
+// style (network-view.js then only sets their attributes). The geometry is the shared layout's.
+import { COLORS } from "../shared/constants.js";
+import { bundleLabelSpan, bundlePoints, drawsEdges, edgeLine, layoutNetwork } from "../shared/network-layout.js";
 import { el } from "../shared/svg.js";
 
 /**
- * Build the diagram of `topology` into `svg` (emptied first) at `w`×`h` px. Returns the layout
- * (`geo`), the layer groups (`groups`), per column its band, titles, neurons and side labels
- * (`columns`), per weight layer its lines or bundle (`edgeLayers`) and the loss box (`loss`).
+ * Build the diagram of `topology` into `svg` (emptied first) at `w`×`h` px in `style`
+ * (MAIN_DIAGRAM or PRESENT_DIAGRAM). `showDelta`: add a δ read-out under each neuron that has
+ * room for one. Returns the layout (`geo`), the layer groups (`groups`), per column its band,
+ * titles, neurons and side labels (`columns`), per weight layer its lines or bundle
+ * (`edgeLayers`) and the loss box (`loss`).
  */
-export function buildDiagram(svg, topology, w, h) {
+export function buildDiagram(svg, topology, w, h, style, { showDelta = false } = {}) {
   svg.replaceChildren();
   svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
   svg.setAttribute("width", w);
   svg.setAttribute("height", h);
-  const geo = layoutNetwork(topology, w, h, MAIN_DIAGRAM);
-  // The δ glow is a flat disc with a fainter wide rim (fill- and stroke-opacity): a blur
+  const geo = layoutNetwork(topology, w, h, style);
+  // The δ glow is a flat disc inside a dashed ring (fill- and stroke-opacity): a blur
   // filter, a gradient or an opacity per neuron would each make the halos re-rasterize
   // or re-layerize at great cost on every frame while playing.
   const groups = {
     bands: el("g", { class: "bands" }, svg),
     edges: el("g", { class: "edges" }, svg),
+    trails: el("g", { class: "trails" }, svg), // the error's trails run under the neurons
     hits: el("g", { class: "edge-hits" }, svg),
     cols: el("g", { class: "columns" }, svg),
+    labels: el("g", { class: "labels" }, svg),
     pulses: el("g", { class: "pulses" }, svg),
     overlay: el("g", { class: "overlay" }, svg),
   };
   const L = topology.layers.length;
-  const columns = geo.columns.map((col, c) => buildColumn(groups, col, c, L, h));
-  const edgeLayers = topology.layers.map((_, i) => buildEdges(groups, geo.columns[i], geo.columns[i + 1], i + 1));
-  const loss = buildLoss(groups, geo);
+  const columns = geo.columns.map((col, c) => buildColumn(groups, col, c, L, h, geo, style, showDelta));
+  const edgeLayers = topology.layers.map((_, i) => buildEdges(groups, geo, i + 1, style));
+  const loss = buildLoss(groups, geo, style);
   return { geo, groups, columns, edgeLayers, loss };
 }
 
-function buildColumn(groups, col, c, L, height) {
-  const { margin } = MAIN_DIAGRAM;
+function buildColumn(groups, col, c, L, height, geo, style, showDelta) {
+  const { margin, rows, font } = style;
   const g = el("g", { class: `column kind-${col.kind}`, "data-layer": c }, groups.cols);
   const pad = col.kind === "circles" ? 10 : 8;
+  const bandTop = Math.min(col.top - pad, margin.top - 8);
   const band = el(
     "rect",
     {
       class: "column-band",
       x: col.left - pad,
-      y: Math.min(col.top - pad, margin.top - 8),
+      y: bandTop,
       width: col.right - col.left + 2 * pad,
-      height: Math.max(col.bottom + pad, height - margin.bottom) - Math.min(col.top - pad, margin.top - 8),
+      height: Math.max(col.bottom + pad, height - margin.bottom) - bandTop,
       rx: 10,
     },
     groups.bands,
   );
-  const title = el("text", { class: "column-title", x: col.x, y: 20, "text-anchor": "middle" }, g);
-  const sub = el("text", { class: "column-sub", x: col.x, y: 38, "text-anchor": "middle" }, g);
+  const title = el("text", { class: "column-title", x: col.x, y: rows[0], "text-anchor": "middle", "font-size": font.title }, groups.labels);
+  const sub = el("text", { class: "column-sub", x: col.x, y: rows[1], "text-anchor": "middle", "font-size": font.sub }, groups.labels);
   const neurons = [];
+  // A δ read-out under each neuron, when the column leaves room between two neurons.
+  const deltaRoom = col.kind === "circles" && (col.n === 1 || col.spacing - 2 * col.r >= font.delta + 3);
   for (let i = 0; i < col.n; i += 1) {
-    const ng = el("g", { class: "neuron", "data-layer": c, "data-neuron": i }, g);
+    const ng = el("g", { class: "neuron", "data-layer": c, "data-neuron": i, role: "button", tabindex: "-1" }, g);
     let halo = null;
     let body;
     let text = null;
+    let delta = null;
     if (col.kind === "circles") {
       const y = col.ys[i];
-      halo = el(
-        "circle",
-        { class: "halo", cx: col.x, cy: y, r: col.r, fill: COLORS.backward, stroke: COLORS.backward, "stroke-width": 7, "fill-opacity": 0, "stroke-opacity": 0 },
-        ng,
-      );
+      if (c > 0) {
+        halo = el(
+          "circle",
+          {
+            class: "halo",
+            cx: col.x,
+            cy: y,
+            r: col.r,
+            fill: COLORS.deltaFill,
+            stroke: COLORS.deltaRing,
+            "stroke-width": 0,
+            "stroke-dasharray": `${(font.value * 0.45).toFixed(1)} ${(font.value * 0.3).toFixed(1)}`,
+            "fill-opacity": 0,
+            "stroke-opacity": 0,
+          },
+          ng,
+        );
+      }
       body = el("circle", { class: "body", cx: col.x, cy: y, r: col.r }, ng);
-      if (col.r >= SIZES.valueTextMinRadius) {
-        text = el("text", { class: "value", x: col.x, y: y + 4, "text-anchor": "middle" }, ng);
+      if (col.r >= style.valueMinRadius) {
+        text = el("text", { class: "value", x: col.x, y: y + font.value * 0.35, "text-anchor": "middle", "font-size": font.value }, ng);
+      }
+      if (showDelta && c > 0 && deltaRoom) {
+        delta = el("text", { class: "delta-value", x: col.x, y: y + col.r + font.delta * 0.95, "text-anchor": "middle", "font-size": font.delta }, groups.labels);
       }
     } else {
       const cell = col.cells[i];
@@ -85,54 +109,72 @@ function buildColumn(groups, col, c, L, height) {
       );
     }
     const tip = el("title", {}, ng);
-    neurons.push({ g: ng, halo, body, text, tip });
+    neurons.push({ g: ng, halo, body, text, tip, delta });
   }
-  // Input names (x₁, x₂) and output targets, beside circle columns.
+  // Input names (x₁, x₂) and output targets, beside circle columns (outputs: past the δ glow).
   const labels = [];
   const isInput = c === 0;
   const isOutput = c === L;
   if (col.kind === "circles" && (isInput || isOutput)) {
     for (let i = 0; i < col.n; i += 1) {
-      const x = isInput ? col.x - col.r - 8 : col.x + col.r + 8;
-      labels.push(el("text", { class: "side-label", x, y: col.ys[i] + 4, "text-anchor": isInput ? "end" : "start" }, g));
+      const x = isInput ? col.x - col.r - 8 : geo.outLabelX;
+      const y = col.ys[i] + font.side * 0.35;
+      labels.push(el("text", { class: "side-label", x, y, "text-anchor": isInput ? "end" : "start", "font-size": font.side }, groups.labels));
     }
   }
   return { g, band, title, sub, neurons, labels, col };
 }
 
-function buildEdges(groups, colA, colB, layer) {
+function buildEdges(groups, geo, layer, style) {
+  const colA = geo.columns[layer - 1];
+  const colB = geo.columns[layer];
   if (!drawsEdges(colA, colB)) {
     const band = el("polygon", { class: "bundle", points: bundlePoints(colA, colB, 4) }, groups.edges);
+    const span = bundleLabelSpan(colA, colB, style.halo);
     const label = el(
       "text",
-      { class: "bundle-label", x: (colA.right + colB.left) / 2, y: (colA.top + colA.bottom) / 2 + 4, "text-anchor": "middle" },
-      groups.edges,
+      { class: "bundle-label", x: (span.x1 + span.x2) / 2, y: span.y + style.font.bundle * 0.35, "text-anchor": "middle", "font-size": style.font.bundle },
+      groups.labels,
     );
-    return { bundle: band, label, lines: null, layer };
+    const tip = el("title", {}, band);
+    return { bundle: band, label, tip, span, lines: null, layer };
   }
   const lines = [];
+  const hits = [];
   for (let j = 0; j < colB.n; j += 1) {
     const row = [];
+    const hitRow = [];
     for (let i = 0; i < colA.n; i += 1) {
       const coords = edgeLine(colA, colB, i, j);
       const line = el("line", { class: "edge", ...coords }, groups.edges);
-      el("line", { class: "edge-hit", ...coords, "data-layer": layer, "data-from": i, "data-to": j }, groups.hits);
+      const hit = el(
+        "line",
+        { class: "edge-hit", ...coords, "data-layer": layer, "data-from": i, "data-to": j, role: "button", tabindex: "-1" },
+        groups.hits,
+      );
       row.push(line);
+      hitRow.push(hit);
     }
     lines.push(row);
+    hits.push(hitRow);
   }
-  const mode = el("text", { class: "edge-mode", x: (colA.x + colB.x) / 2, y: 52, "text-anchor": "middle" }, groups.cols);
-  return { bundle: null, lines, layer, mode };
+  const mode = el(
+    "text",
+    { class: "edge-mode", x: (colA.x + colB.x) / 2, y: style.rows[2], "text-anchor": "middle", "font-size": style.font.mode },
+    groups.labels,
+  );
+  return { bundle: null, lines, hits, layer, mode };
 }
 
-function buildLoss(groups, geo) {
+function buildLoss(groups, geo, style) {
   const { x, y, w, h } = geo.loss;
+  const { font } = style;
   const g = el("g", { class: "loss-node" }, groups.cols);
   return {
     group: g,
     rect: el("rect", { x: x - w / 2, y: y - h / 2, width: w, height: h, rx: 10 }, g),
-    title: el("text", { class: "loss-title", x, y: y - 12, "text-anchor": "middle" }, g),
-    value: el("text", { class: "loss-value", x, y: y + 10, "text-anchor": "middle" }, g),
-    name: el("text", { class: "loss-name", x, y: y + 26, "text-anchor": "middle" }, g),
+    title: el("text", { class: "loss-title", x, y: y - h / 2 + font.lossTitle * 1.25, "text-anchor": "middle", "font-size": font.lossTitle }, g),
+    value: el("text", { class: "loss-value", x, y: y + font.lossValue * 0.35, "text-anchor": "middle", "font-size": font.lossValue }, g),
+    name: el("text", { class: "loss-name", x, y: y + h / 2 - font.lossName * 0.6, "text-anchor": "middle", "font-size": font.lossName }, g),
   };
 }

@@ -1,19 +1,23 @@
 // The network diagram (SVG): neurons coloured by their value, edges by weight (colour =
-// sign, width = size), δ as a glow, ∂L/∂W recolouring the edges during the backward pass.
-// build() creates the elements once per topology; render() only sets attributes, and only
-// those whose value changed (a frame while playing changes few of them by much).
+// sign, width = size), δ as a glow in a dashed ring, ∂L/∂W recolouring the edges during the
+// backward pass. build() creates the elements once per topology, size and style; render()
+// only sets attributes, and only those whose value changed (a frame while playing changes
+// few of them by much). Presentation mode (body.present) builds the same diagram larger.
 import { COLORS, SIZES } from "../shared/constants.js";
 import { divergingFast as diverging, fmt, maxAbs } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
-import { drawsEdges, edgeLine, neuronCenter } from "../shared/network-layout.js";
+import { drawsEdges, edgeLine, MAIN_DIAGRAM, neuronCenter, PRESENT_DIAGRAM } from "../shared/network-layout.js";
 import { el, setAttr, setText } from "../shared/svg.js";
-import { PhaseAnimator, phasesBetween, phaseItem } from "./network-animation.js";
+import { animationPrefs, PhaseAnimator, phasesBetween, phaseItem } from "./network-animation.js";
 import { buildDiagram } from "./network-build.js";
+import { DiagramFocus } from "./network-focus.js";
+import { arrangeLabels, columnNames } from "./network-labels.js";
 
 export class NetworkView {
   /** `onSelect({type: "neuron"|"edge", layer, neuron | from, to})` when the user clicks. */
   constructor(container, { onSelect }) {
     this.container = container;
+    this.canvas = container.querySelector(".net-canvas") ?? container;
     this.onSelect = onSelect;
     this.topology = null;
     this.frame = null;
@@ -21,18 +25,43 @@ export class NetworkView {
     this.hidden = new Set();
     this.active = null;
     this.selection = null;
-    this.svg = el("svg", { class: "network-svg", role: "img" }, container);
+    this.style = MAIN_DIAGRAM;
+    this.svg = el("svg", { class: "network-svg", role: "group" }, this.canvas);
+    const hint = document.querySelector("#net-keys-hint");
+    if (hint) this.svg.setAttribute("aria-describedby", hint.id);
     this.animator = new PhaseAnimator(this);
+    this.focus = new DiagramFocus(this);
     this.size = { w: 0, h: 0 };
-    new ResizeObserver(() => this.resize()).observe(container);
+    new ResizeObserver(() => this.resize()).observe(this.canvas);
     this.svg.addEventListener("click", (event) => this.click(event));
+    window.addEventListener("bpviz:layout", () => this.resize(true));
+    this.bindTools();
   }
 
-  resize() {
-    const w = Math.round(this.container.clientWidth);
-    const h = Math.round(this.container.clientHeight);
-    if (w < 50 || h < 50 || (w === this.size.w && h === this.size.h)) return;
+  /** The animation-speed menu and the "print δ" box under the diagram (index.html). */
+  bindTools() {
+    const speed = this.container.querySelector("#anim-speed");
+    const delta = this.container.querySelector("#show-delta");
+    if (speed) {
+      speed.value = animationPrefs.speed;
+      speed.addEventListener("change", () => animationPrefs.set({ speed: speed.value }));
+    }
+    if (delta) {
+      delta.checked = animationPrefs.showDelta;
+      delta.addEventListener("change", () => {
+        animationPrefs.set({ showDelta: delta.checked });
+        this.resize(true);
+      });
+    }
+  }
+
+  resize(force = false) {
+    const w = Math.round(this.canvas.clientWidth);
+    const h = Math.round(this.canvas.clientHeight);
+    const style = document.body.classList.contains("present") ? PRESENT_DIAGRAM : MAIN_DIAGRAM;
+    if (w < 50 || h < 50 || (!force && w === this.size.w && h === this.size.h && style === this.style)) return;
     this.size = { w, h };
+    this.style = style;
     if (this.topology) {
       this.animator.finish();
       this.build();
@@ -55,44 +84,36 @@ export class NetworkView {
   build() {
     const topo = this.topology;
     if (!topo || !this.size.w) return;
-    const { geo, groups, columns, edgeLayers, loss } = buildDiagram(this.svg, topo, this.size.w, this.size.h);
-    this.geo = geo;
-    this.gEdges = groups.edges;
-    this.gPulses = groups.pulses;
-    this.gOverlay = groups.overlay;
-    this.columns = columns;
-    this.edgeLayers = edgeLayers;
-    this.loss = loss;
+    const built = buildDiagram(this.svg, topo, this.size.w, this.size.h, this.style, { showDelta: animationPrefs.showDelta });
+    Object.assign(this, { geo: built.geo, columns: built.columns, edgeLayers: built.edgeLayers, loss: built.loss });
+    this.gEdges = built.groups.edges;
+    this.gTrails = built.groups.trails;
+    this.gPulses = built.groups.pulses;
+    this.gOverlay = built.groups.overlay;
     this.drawnSelection = null;
+    this.svg.dataset.present = String(this.style === PRESENT_DIAGRAM);
     this.relabel();
+    this.focus.rebuilt();
   }
 
   relabel() {
     if (!this.topology || !this.columns) return;
-    const L = this.topology.layers.length;
-    const narrow = this.geo.stepX < 96;
-    this.columns.forEach((colView, c) => {
-      const layer = this.topology.layers[c - 1];
-      let title;
-      if (c === 0) title = t("net.input");
-      else if (c === L) title = t("net.output");
-      else title = narrow ? t("net.hidden_short", { l: c }) : t("net.hidden", { l: c });
-      colView.title.textContent = title;
-      const sub = colView.sub;
-      sub.textContent =
-        c === 0 ? `${t("net.n_features", { n: colView.col.n })}` : `${t(`act.${layer.activation}`)} · ${layer.units}`;
-      // Narrow columns (many layers): a smaller caption, squeezed to the column's width.
-      sub.classList.toggle("narrow", narrow);
-      sub.removeAttribute("textLength");
-      sub.removeAttribute("lengthAdjust");
-      const room = this.geo.stepX - 8;
-      if (narrow && sub.getComputedTextLength() > room) {
-        sub.setAttribute("textLength", String(Math.max(20, room)));
-        sub.setAttribute("lengthAdjust", "spacingAndGlyphs");
-      }
-    });
+    const topo = this.topology;
+    this.labels = arrangeLabels({ topology: topo, geo: this.geo, style: this.style, columns: this.columns, edgeLayers: this.edgeLayers });
+    this.svg.dataset.titles = this.labels.titles;
+    this.names = this.columns.map((_, c) => columnNames(topo, c).full);
+    // Every neuron is named (the values join its name when a frame is rendered).
+    this.columns.forEach((cv, c) => cv.neurons.forEach((n, j) => setAttr(n.g, "aria-label", `${this.names[c]}, ${j + 1}`)));
+    for (const view of this.edgeLayers) {
+      if (!view.hits) continue;
+      const from = this.names[view.layer - 1];
+      const to = this.names[view.layer];
+      view.hits.forEach((row, j) =>
+        row.forEach((hit, i) => hit.setAttribute("aria-label", t("net.edge_aria", { l: view.layer, from, i: i + 1, to, j: j + 1, w: "", g: "" }))),
+      );
+    }
     this.loss.title.textContent = t("net.loss_box");
-    this.loss.name.textContent = t(`loss.${this.topology.config?.network?.loss ?? "mse"}`);
+    this.loss.name.textContent = t(`loss.${topo.config?.network?.loss ?? "mse"}`);
     this.svg.setAttribute("aria-label", t("net.aria"));
     if (this.frame) this.render();
   }
@@ -105,7 +126,7 @@ export class NetworkView {
     this.animator.finish();
     this.prev = this.frame;
     this.frame = frame;
-    const phases = frame.playing || !this.prev ? [] : phasesBetween(this.topology, this.prev, frame);
+    const phases = frame.playing || !this.prev || !animationPrefs.factor() ? [] : phasesBetween(this.topology, this.prev, frame);
     if (!phases.length) {
       this.hidden = new Set();
       this.active = frame.last_phase;
@@ -135,14 +156,21 @@ export class NetworkView {
     return this.hidden.has(item) && this.prev ? this.prev : this.frame;
   }
 
+  /** δ glow is scaled by the largest |δ| anywhere, so a vanishing gradient looks faint. */
+  deltaMax(frameOf = (l) => this.source(`d:${l}`)) {
+    let m = 0;
+    for (let l = 1; l <= this.topology.layers.length; l += 1) m = Math.max(m, maxAbs(frameOf(l).layers[l - 1]?.delta));
+    return m;
+  }
+
   render() {
     const frame = this.frame;
     if (!frame || !this.columns) return;
     const L = this.topology.layers.length;
-    // δ glow is scaled by the largest |δ| anywhere, so a vanishing gradient looks faint.
-    let deltaMax = 0;
-    for (let l = 1; l <= L; l += 1) deltaMax = Math.max(deltaMax, maxAbs(this.source(`d:${l}`).layers[l - 1]?.delta));
-
+    const deltaMax = this.deltaMax();
+    // Every neuron's accessible name (with its values) when stepping; while playing, only
+    // the focused item's, after the others (a screen reader reads the item in focus).
+    this.labelsLive = !frame.playing;
     this.renderInput(frame);
     for (let l = 1; l <= L; l += 1) {
       const aLayer = this.source(`a:${l}`).layers[l - 1];
@@ -162,6 +190,7 @@ export class NetworkView {
     this.loss.group.classList.toggle("pending", lossFrame.loss === null || lossFrame.loss === undefined);
     this.renderActive();
     this.renderSelection();
+    if (this.svg.contains(document.activeElement)) this.refreshLabel(this.focus.itemOf(document.activeElement));
   }
 
   renderInput(frame) {
@@ -183,7 +212,9 @@ export class NetworkView {
       }
       setAttr(n.body, "fill", fill);
       if (n.text) this.setValueText(n.text, v, v / scale);
-      setText(n.tip, `x${sub(i + 1)} = ${fmt(v)}`);
+      const tip = `x${sub(i + 1)} = ${fmt(v)}`;
+      setText(n.tip, tip);
+      if (this.labelsLive) setAttr(n.g, "aria-label", `${this.names[0]}: ${tip}`);
     });
     colView.labels.forEach((label, i) => {
       setText(label, `x${sub(i + 1)}`);
@@ -192,6 +223,7 @@ export class NetworkView {
 
   renderColumn(colView, a, delta, deltaMax, l) {
     const scale = Math.max(1, maxAbs(a));
+    const name = l === this.topology.layers.length ? "ŷ" : "a";
     colView.neurons.forEach((n, j) => {
       const v = a?.[j];
       const fill = diverging(v / scale) ?? COLORS.pending;
@@ -199,20 +231,27 @@ export class NetworkView {
       if (n.text) this.setValueText(n.text, v, v / scale);
       const d = delta?.[j];
       const strength = deltaMax > 0 && Number.isFinite(d) ? Math.abs(d) / deltaMax : 0;
-      if (n.halo) {
-        const r = colView.col.r;
-        // The rim reaches ~4 px beyond the radius a blurred circle had (r + 2 + 12·√s).
-        const alpha = strength > 0 ? 0.2 + 0.7 * Math.sqrt(strength) : 0;
-        setAttr(n.halo, "r", (r + 2.5 + 12 * Math.sqrt(strength)).toFixed(1));
-        setAttr(n.halo, "fill-opacity", (0.75 * alpha).toFixed(2));
-        setAttr(n.halo, "stroke-opacity", (0.35 * alpha).toFixed(2));
-      } else {
-        setAttr(n.body, "stroke", strength > 0.05 ? COLORS.backward : "none");
-        setAttr(n.body, "stroke-width", (0.5 + 2.5 * strength).toFixed(2));
-      }
-      const name = l === this.topology.layers.length ? "ŷ" : "a";
+      this.setGlow(n, colView.col, strength);
+      if (n.delta) setText(n.delta, Number.isFinite(d) ? `δ ${fmt(d, 2)}` : "");
       setText(n.tip, `${name}${sub(j + 1)}⁽${sup(l)}⁾ = ${fmt(v)}   δ = ${fmt(d)}`);
+      if (this.labelsLive) setAttr(n.g, "aria-label", t("net.neuron_aria", { layer: this.names[l], j: j + 1, name, v: fmt(v), d: fmt(d) }));
     });
+  }
+
+  /** The δ glow of a neuron at `strength` in [0, 1]: a soft disc in a dashed ring growing with it. */
+  setGlow(n, col, strength) {
+    if (!n.halo) {
+      setAttr(n.body, "stroke", strength > 0.05 ? COLORS.deltaRing : "none");
+      setAttr(n.body, "stroke-width", (0.5 + 2.5 * strength).toFixed(2));
+      return;
+    }
+    const s = Math.sqrt(strength);
+    const on = strength > 0;
+    const reach = this.style.halo;
+    setAttr(n.halo, "r", (col.r + 3 + (reach - 6) * s).toFixed(1));
+    setAttr(n.halo, "stroke-width", on ? (1.5 + 4 * s).toFixed(1) : "0");
+    setAttr(n.halo, "fill-opacity", on ? (0.12 + 0.5 * s).toFixed(2) : "0");
+    setAttr(n.halo, "stroke-opacity", on ? (0.3 + 0.7 * s).toFixed(2) : "0");
   }
 
   setValueText(text, v, tNorm) {
@@ -232,10 +271,10 @@ export class NetworkView {
     if (view.bundle) {
       setAttr(view.bundle, "class", grad ? "bundle grad" : "bundle");
       const shape = `${this.topology.layers[l - 1].units}×${this.topology.layers[l - 1].n_in}`;
-      setText(view.label, grad ? `∂L/∂W ${shape}` : `W ${shape}`);
+      if (view.labelFits) setText(view.label, grad ? `∂L/∂W ${shape}` : `W ${shape}`);
       return;
     }
-    setText(view.mode, grad ? "∂L/∂W" : "W");
+    if (view.markStyle !== "none") setText(view.mode, grad ? (view.markStyle === "full" ? "∂L/∂W" : "∂W") : "W");
     setAttr(view.mode, "class", grad ? "edge-mode grad" : "edge-mode");
     const m = maxAbs(matrix) || 1;
     const span = SIZES.edgeWidthMax - SIZES.edgeWidthMin;
@@ -259,6 +298,29 @@ export class NetworkView {
     }
   }
 
+  /** An item's accessible name with its values now (the focused one: edges are many). */
+  refreshLabel(item) {
+    if (!item || !this.frame) return;
+    if (item.type === "neuron") {
+      const was = this.labelsLive;
+      this.labelsLive = true;
+      if (item.layer === 0) this.renderInput(this.frame);
+      else {
+        const l = item.layer;
+        this.renderColumn(this.columns[l], this.source(`a:${l}`).layers[l - 1]?.a, this.source(`d:${l}`).layers[l - 1]?.delta, this.deltaMax(), l);
+      }
+      this.labelsLive = was;
+      return;
+    }
+    const hit = this.edgeLayers[item.layer - 1]?.hits?.[item.to]?.[item.from];
+    if (!hit) return;
+    const layer = this.source(`d:${item.layer}`).layers[item.layer - 1];
+    const w = fmt(layer?.W?.[item.to]?.[item.from]);
+    const g = fmt(layer?.dW?.[item.to]?.[item.from]);
+    const names = { l: item.layer, from: this.names[item.layer - 1], i: item.from + 1, to: this.names[item.layer], j: item.to + 1 };
+    setAttr(hit, "aria-label", t("net.edge_aria", { ...names, w: `: w = ${w}`, g: `, ∂L/∂w = ${g}` }));
+  }
+
   /** Highlight the column (or the loss box) of the phase just run. */
   renderActive() {
     if (!this.columns) return;
@@ -267,11 +329,11 @@ export class NetworkView {
     if (this.svg.dataset.active !== key) this.svg.dataset.active = key;
     const L = this.topology.layers.length;
     this.columns.forEach((colView, c) => {
-      const on =
-        phase && ((phase.kind === "forward" || phase.kind === "backward") && phase.layer === c);
+      const on = phase && (phase.kind === "forward" || phase.kind === "backward") && phase.layer === c;
       let cls = on ? `column-band active ${phase.kind}` : "column-band";
       if (c === L && phase?.kind === "loss") cls = "column-band active loss";
       setAttr(colView.band, "class", cls);
+      setAttr(colView.title, "class", on ? "column-title active" : "column-title");
       colView.g.classList.toggle("active", Boolean(on));
     });
     this.loss.group.classList.toggle("active", phase?.kind === "loss" || (phase?.kind === "backward" && phase.layer === L));
@@ -283,18 +345,13 @@ export class NetworkView {
   // ------------------------------------------------------------------ selection
 
   click(event) {
-    const hit = event.target.closest?.(".edge-hit, .neuron");
-    if (!hit) return;
-    const layer = Number(hit.dataset.layer);
-    if (hit.classList.contains("edge-hit")) {
-      this.onSelect({ type: "edge", layer, from: Number(hit.dataset.from), to: Number(hit.dataset.to) });
-    } else {
-      this.onSelect({ type: "neuron", layer, neuron: Number(hit.dataset.neuron) });
-    }
+    const item = this.focus.itemOf(event.target);
+    if (item) this.onSelect(item);
   }
 
   setSelection(selection) {
     this.selection = selection;
+    this.focus.selected(selection);
     this.renderSelection();
   }
 

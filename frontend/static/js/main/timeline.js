@@ -1,7 +1,11 @@
-// The phase timeline: Forward L1 … Lk → Loss → Backward Lk … L1 → Update.
+// The phase timeline: Forward H1 … Hk Out → Loss → Backward Out Hk … H1 → Update.
 // Done phases are filled, the phase just run is highlighted, the next one outlined.
-// Clicking a phase asks to step forward until that phase has run.
+// Clicking a phase asks to step forward until that phase has run. Always one row: when the
+// chips do not fit they are compressed (tighter, then numbers only), and past that the row
+// scrolls, keeping the next phase in view.
 import { t } from "../shared/i18n.js";
+
+const FITS = ["", "compact", "dense", "micro"];
 
 export class Timeline {
   /** `onJump(count)`: run `count` phases (so that the clicked one is the last). */
@@ -12,10 +16,12 @@ export class Timeline {
     this.chips = [];
     this.frame = null;
     this.display = null;
+    this.fit = "";
     container.addEventListener("click", (event) => {
       const chip = event.target.closest("button.phase");
       if (chip && !chip.disabled) this.jump(Number(chip.dataset.index));
     });
+    new ResizeObserver(() => this.refit()).observe(container);
   }
 
   setTopology(topology) {
@@ -53,15 +59,49 @@ export class Timeline {
   }
 
   relabel() {
-    for (const group of this.groups) group.textContent = t(`timeline.${group.dataset.kind}`);
+    this.container.setAttribute("aria-label", t("timeline.aria"));
+    this.refit();
+  }
+
+  /** Label the chips for the fit `level` ("", "compact", "dense" or "micro"). */
+  label(level) {
+    this.fit = level;
+    this.container.dataset.fit = level;
+    const short = level !== "";
+    for (const group of this.groups) {
+      group.textContent = t(short ? `timeline.${group.dataset.kind}_short` : `timeline.${group.dataset.kind}`);
+      group.title = t(`timeline.${group.dataset.kind}`);
+    }
     this.chips.forEach((chip, index) => {
-      const phase = this.phases[index];
-      const label = phaseLabel(phase, this.L);
-      chip.textContent = label.short;
+      const label = phaseLabel(this.phases[index], this.L);
+      chip.textContent = level === "dense" || level === "micro" ? label.tiny : label.short;
       chip.setAttribute("aria-label", label.long);
       chip.title = label.long;
     });
-    this.container.setAttribute("aria-label", t("timeline.aria"));
+  }
+
+  /** The widest labels that fit in one row; the row scrolls past the densest. */
+  refit() {
+    if (!this.chips.length) return;
+    const box = this.container;
+    for (const level of FITS) {
+      this.label(level);
+      if (box.scrollWidth <= box.clientWidth + 1) break;
+    }
+    this.reveal();
+  }
+
+  /** Keep the next phase (and the one just run) in view when the row scrolls. */
+  reveal() {
+    const box = this.container;
+    if (box.scrollWidth <= box.clientWidth + 1) return;
+    const next = this.frame?.cursor?.index ?? 0;
+    const chip = this.chips[next];
+    if (!chip) return;
+    const left = chip.offsetLeft - box.offsetLeft;
+    if (left < box.scrollLeft + 40 || left + chip.offsetWidth > box.scrollLeft + box.clientWidth - 40) {
+      box.scrollLeft = Math.max(0, left - box.clientWidth / 2);
+    }
   }
 
   /** Show `frame`'s cursor; `display` (an animated phase) overrides the highlight while it runs. */
@@ -95,6 +135,7 @@ export class Timeline {
       if (chip.disabled !== disabled) chip.disabled = disabled;
       chip.bpState = state;
     });
+    this.reveal();
   }
 
   jump(index) {
@@ -106,17 +147,23 @@ export class Timeline {
   }
 }
 
-/** Short and long names of a phase, e.g. "→ L2" / "Forward pass, layer 2". */
+/**
+ * Names of a phase: `short` ("H2", "Out"), `tiny` ("2", "Out": numbers only, in a crowded
+ * row) and `long` ("Forward pass, hidden layer 2"). Hidden layers are H1…Hn — not L1, which
+ * is also the name of a penalty.
+ */
 export function phaseLabel(phase, L) {
-  const layerName = (l) => (l === L ? t("timeline.output") : t("timeline.layer", { l }));
+  const out = phase.layer === L;
+  const short = out ? t("timeline.output") : t("timeline.hidden", { l: phase.layer });
+  const tiny = out ? t("timeline.output") : String(phase.layer);
   switch (phase.kind) {
     case "forward":
-      return { short: layerName(phase.layer), long: t("timeline.forward_long", { l: phase.layer }) };
+      return { short, tiny, long: out ? t("timeline.forward_output_long") : t("timeline.forward_hidden_long", { l: phase.layer }) };
     case "backward":
-      return { short: layerName(phase.layer), long: t("timeline.backward_long", { l: phase.layer }) };
+      return { short, tiny, long: out ? t("timeline.backward_output_long") : t("timeline.backward_hidden_long", { l: phase.layer }) };
     case "loss":
-      return { short: t("timeline.loss"), long: t("timeline.loss_long") };
+      return { short: t("timeline.loss"), tiny: t("timeline.loss"), long: t("timeline.loss_long") };
     default:
-      return { short: t("timeline.update"), long: t("timeline.update_long") };
+      return { short: t("timeline.update"), tiny: t("timeline.update"), long: t("timeline.update_long") };
   }
 }

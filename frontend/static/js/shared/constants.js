@@ -20,7 +20,11 @@ export const COLORS = {
   forward: "#3446b8",
   backward: "#c2255c",
   loss: "#6b3fa0",
-  update: "#2b8a3e",
+  update: "#237a35", // white on it 5.3:1, on its soft tint 4.7:1
+  // The δ glow: a soft disc of the backward colour inside a dark dashed ring, so it differs
+  // from the orange of "positive" in luminance and in shape for every kind of colour vision.
+  deltaFill: "#c2255c",
+  deltaRing: "#3b0627",
   pending: "#e6e8ec", // a value the current step has not computed yet
   edgeNeutral: "#d5d9df",
   train: "#2f6db5",
@@ -37,6 +41,7 @@ export const SIZES = {
   neuronRadiusMax: 26,
   neuronRadiusMin: 7,
   valueTextMinRadius: 14, // print the value inside a neuron at least this large
+  haloReach: 16, // how far the δ ring reaches beyond a neuron's radius at full strength
   edgeWidthMin: 0.6,
   edgeWidthMax: 7,
   compactCellMax: 14,
@@ -45,7 +50,8 @@ export const SIZES = {
 };
 
 export const TIMINGS = {
-  phaseAnimationMs: 520, // one forward/backward phase when stepping by hand
+  phaseAnimationMs: 520, // one forward phase (and the loss) when stepping by hand
+  backwardAnimationMs: 1100, // one backward phase: the error's trails need time to be seen
   updateFlashMs: 600,
   maxQueuedPhases: 12, // longer jumps skip the animation
   chartThrottleMs: 120, // at most ~8 chart redraws per second when not playing (rapid steps)
@@ -55,6 +61,11 @@ export const TIMINGS = {
   errorBannerMs: 9000,
   hashWriteMs: 250,
 };
+
+// The diagram's animation speed when stepping by hand: a factor on the durations above
+// (0: no animation). The reader's choice is remembered in this browser.
+export const ANIMATION_SPEEDS = { slow: 2.2, normal: 1, fast: 0.45, off: 0 };
+export const ANIMATION_STORAGE_KEY = "bpviz.animation";
 
 // Playback speeds offered (steps per second; null = as fast as the server can).
 export const SPEEDS = [1, 5, 20, 100, 500, null];

@@ -1,20 +1,43 @@
 // Geometry of a network diagram: where each column, neuron and edge goes. Pure functions of
-// the topology, the drawing size and a style (the main page's large diagram, the lab's
-// small one); no DOM.
+// the topology, the drawing size and a style (the main page's large diagram, its larger
+// presentation-mode twin, the lab's small one); no DOM.
 import { SIZES } from "./constants.js";
 
 /**
  * The main page's diagram: room for titles above and the loss box on the right; one radius
  * for every circle column; a wide layer as a block of cells; the digits input as an image.
+ * `rows`: the baselines of the three label rows above the neurons (column title, its caption,
+ * the W / ∂L/∂W marks between columns); `font`: every text size of the diagram (px);
+ * `halo`: how far the δ glow reaches beyond a neuron's radius at full strength (px).
  */
 export const MAIN_DIAGRAM = {
-  margin: { top: 58, bottom: 18, left: 58, right: 190 },
+  margin: { top: 62, bottom: 14, left: 58 },
+  rows: [18, 36, 54],
   minInner: { w: 100, h: 80 },
   maxSpacing: 84, // between two neurons' centres
   radius: { perSpacing: 0.36, perStep: 0.24, min: SIZES.neuronRadiusMin, max: SIZES.neuronRadiusMax },
+  valueMinRadius: SIZES.valueTextMinRadius, // print the value inside a neuron at least this large
+  font: { title: 14, sub: 12.5, value: 11.5, side: 13.5, mode: 13, bundle: 12.5, lossTitle: 13, lossValue: 17, lossName: 11.5, delta: 11.5 },
+  halo: SIZES.haloReach,
+  loss: { w: 104, h: 64 },
+  outLabel: { regression: 62, binary: 62, multiclass: 84 }, // room for "y=0.123" beside an output
   sameRadius: true,
   wide: "compact",
   image: true,
+};
+
+/** Presentation mode: the same diagram with type readable from the back of a lecture hall. */
+export const PRESENT_DIAGRAM = {
+  ...MAIN_DIAGRAM,
+  margin: { top: 90, bottom: 16, left: 76 },
+  rows: [26, 54, 80],
+  maxSpacing: 130,
+  radius: { ...MAIN_DIAGRAM.radius, perStep: 0.3, min: 9, max: 46 },
+  valueMinRadius: 27,
+  font: { title: 22, sub: 19, value: 20, side: 20, mode: 19, bundle: 18, lossTitle: 20, lossValue: 26, lossName: 18, delta: 18 },
+  halo: SIZES.haloReach + 4,
+  loss: { w: 132, h: 92 },
+  outLabel: { regression: 78, binary: 78, multiclass: 104 },
 };
 
 /** The lab's small diagrams: dots with a radius per column; a wide layer as a bar. */
@@ -30,13 +53,25 @@ export const LAB_DIAGRAM = {
 };
 
 /**
+ * The right margin a style needs: the δ glow of the output neurons, their target labels and
+ * the loss box (a style without a loss box gives its own `margin.right`).
+ */
+export function rightMargin(topology, style) {
+  if (style.margin.right !== undefined) return style.margin.right;
+  const label = style.outLabel[topology.data.task] ?? style.outLabel.multiclass;
+  return style.halo + label + style.loss.w + 12;
+}
+
+/**
  * Columns: 0 is the input, 1..L the weight layers (hidden…, output). A column of at most
  * `SIZES.maxDrawnNeurons` neurons is drawn as circles; a wider one as a compact block of
  * cells or a bar (`style.wide`), and the digits input as an 8×8 image (`style.image`).
- * Every column has `kind`, `n`, `x`, `left`, `right`, `top`, `bottom`; circles add `ys`, `r`.
+ * Every column has `kind`, `n`, `x`, `left`, `right`, `top`, `bottom`; circles add `ys`, `r`
+ * and `spacing`. The loss box (`loss`: centre `x`, `y`, size `w`, `h`) and the x where the
+ * output labels start (`outLabelX`) come with it.
  */
 export function layoutNetwork(topology, width, height, style = MAIN_DIAGRAM) {
-  const { margin } = style;
+  const margin = { ...style.margin, right: rightMargin(topology, style) };
   const nIn = topology.data.n_features;
   const sizes = [nIn, ...topology.layers.map((l) => l.units)];
   const nCols = sizes.length;
@@ -68,20 +103,23 @@ export function layoutNetwork(topology, width, height, style = MAIN_DIAGRAM) {
     col.right = col.x + col.r;
   }
   const last = columns.at(-1);
-  const loss = {
-    x: Math.min(width - 62, last.right + 122),
-    y: midY,
-    w: 104,
-    h: 64,
-  };
-  return { width, height, columns, stepX, midY, loss, innerH };
+  let loss = null;
+  let outLabelX = last.right + 8;
+  if (style.loss) {
+    const halo = last.kind === "circles" ? style.halo : 0;
+    outLabelX = last.right + halo + 4;
+    const label = style.outLabel[topology.data.task] ?? style.outLabel.multiclass;
+    const { w, h } = style.loss;
+    loss = { x: Math.min(width - w / 2 - 6, outLabelX + label + 6 + w / 2), y: midY, w, h };
+  }
+  return { width, height, margin, columns, stepX, midY, loss, innerH, outLabelX };
 }
 
 function circleColumn(n, x, midY, innerH, stepX, style) {
   const spacing = Math.min(innerH / n, style.maxSpacing);
   const ys = Array.from({ length: n }, (_, i) => midY + (i - (n - 1) / 2) * spacing);
   const rMax = Math.min(spacing * style.radius.perSpacing, stepX * style.radius.perStep);
-  return { kind: "circles", n, x, ys, rMax };
+  return { kind: "circles", n, x, ys, rMax, spacing };
 }
 
 function barColumn(n, x, top, bottom, half) {
@@ -152,6 +190,19 @@ export function bundlePoints(colA, colB, gap) {
   ]
     .map((p) => p.join(","))
     .join(" ");
+}
+
+/**
+ * The free stretch of a bundle's middle line where its label may go: from `colA`'s right to
+ * `colB`'s left, less the δ glow of a circle column on either side ({x1, x2, y}).
+ */
+export function bundleLabelSpan(colA, colB, halo) {
+  const x1 = colA.right + (colA.kind === "circles" ? halo : 4);
+  const x2 = colB.left - (colB.kind === "circles" ? halo : 4);
+  const top = Math.max(colA.top, colB.top);
+  const bottom = Math.min(colA.bottom, colB.bottom);
+  const y = top < bottom ? (top + bottom) / 2 : (colA.top + colA.bottom) / 2;
+  return { x1, x2, y };
 }
 
 /** The centre of neuron `i` of a column (for pulses and selection rings). */
