@@ -111,7 +111,12 @@ class Settings(BaseSettings):
             "forwarded_allow_ips": "",
             "ws": "websockets-sansio",  # pinned: the legacy implementation is deprecated
             "ws_per_message_deflate": False,  # a 50 KB frame would cost 1.5-3 ms of CPU
-            "ws_max_size": self.max_upload_bytes + 4096,
+            "ws_max_size": max(
+                self.max_import_bytes,
+                self.max_upload_bytes * 4 // 3 + 4096,
+                self.max_message_bytes,
+            )
+            + 4096,
             "ws_ping_interval": self.ws_ping_interval,
             "ws_ping_timeout": self.ws_ping_timeout,
         }

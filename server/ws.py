@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from .budget import message_limit
 from .hosts import Hosts, host_name
 from .runtime import Runtime
 from .session import Session
@@ -79,8 +80,9 @@ async def session_socket(websocket: WebSocket) -> None:
     session = Session(runtime, websocket)
     if not runtime.try_register(session):
         await websocket.accept()
-        log.warning("refused websocket from %s: session cap reached", client)
-        await websocket.close(code=CLOSE_TRY_AGAIN_LATER, reason="server full, try again later")
+        log.warning("refused websocket from %s: %s", client, session.refused)
+        reason = session.refused or "server full, try again later"
+        await websocket.close(code=CLOSE_TRY_AGAIN_LATER, reason=reason[:120])
         return
     await websocket.accept()
     log.info("session %s opened from %s", session.id, client)
@@ -98,11 +100,8 @@ async def session_socket(websocket: WebSocket) -> None:
             # Only an `import` (an exported run) and a `csv_inspect` (an uploaded file) may
             # be larger than an ordinary message; their "type" comes in the first 4 KiB.
             large = len(text) > settings.max_message_bytes
-            head = text[:4096]
-            if len(text) > settings.max_upload_bytes or (
-                large and '"import"' not in head and '"csv_inspect"' not in head
-            ):
-                limit = settings.max_upload_bytes if large else settings.max_message_bytes
+            limit = message_limit(settings, text[:4096]) if large else settings.max_message_bytes
+            if len(text) > limit:
                 session.send_error(
                     "too_large",
                     f"message of {len(text):,} bytes is over the limit of {limit:,} bytes",
@@ -125,4 +124,3 @@ async def session_socket(websocket: WebSocket) -> None:
     finally:
         await session.close()
         runtime.unregister(session)
-        log.info("session %s closed", session.id)
