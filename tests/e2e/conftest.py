@@ -196,9 +196,6 @@ def screenshot() -> Any:
 # are listed here, in one place, as expected failures so the rest lands; each is an open
 # defect to fix (see the session's closing note), not a passing test.
 KNOWN_FAILING = {
-    "test_a11y.py::test_axe_lab": "lab .side-head contrast below 4.5:1",
-    "test_layout.py::test_presentation_mode": "presentation mode wait timed out",
-    "test_layout.py::test_backward_animation_and_its_speed": "animation wait timed out",
     "test_lessons.py::test_upload_csv_and_train": "a resumed session sends one topology",
     "test_numbers.py::test_loss_box_is_the_batch_loss_before_the_update": "loss box title",
     "test_numbers.py::test_penalty_data_loss_and_their_sum": "penalty labels",

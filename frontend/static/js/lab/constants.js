@@ -3,7 +3,7 @@ import { COLORS } from "../shared/constants.js";
 
 // Left and right side: two hues that differ for every kind of colour vision (Okabe–Ito
 // blue and vermillion), used for the side labels and their loss curves.
-export const SIDE_COLORS = { a: "#0072B2", b: "#D55E00" };
+export const SIDE_COLORS = { a: "#0072B2", b: "#B84F00" };
 
 // Layers from the input side (light) to the output (dark): a viridis ramp, so "earlier
 // layer" reads as "paler line" without a legend lookup. Sampled, not interpolated.
