@@ -187,34 +187,3 @@ def _screenshot(page: Any, name: str, full_page: bool = False) -> Path:
 def screenshot() -> Any:
     """``screenshot(page, name, full_page=False)`` saves test-artifacts/e2e/<name>.png."""
     return _screenshot
-
-
-# --------------------------------------------------------------------------------------
-# Known failures at the end of the 2026-12-01 session: the page's layout/presentation
-# work and the numbers/messages work landed in parallel and these browser tests failed
-# in the combined run (under heavy machine load; some are waits that timed out). They
-# are listed here, in one place, as expected failures so the rest lands; each is an open
-# defect to fix (see the session's closing note), not a passing test.
-KNOWN_FAILING = {
-    "test_lessons.py::test_upload_csv_and_train": "a resumed session sends one topology",
-    "test_numbers.py::test_loss_box_is_the_batch_loss_before_the_update": "loss box title",
-    "test_numbers.py::test_penalty_data_loss_and_their_sum": "penalty labels",
-    "test_numbers.py::test_output_delta_is_explained": "combined-run failure",
-    "test_numbers.py::test_graph_link_carries_the_neurons_numbers": "combined-run failure",
-    "test_numbers.py::test_captions_and_the_datas_own_units": "combined-run failure",
-    "test_numbers.py::test_worked_examples_come_from_lessons_json_and_reach_their_goal": (
-        "combined-run failure"
-    ),
-    "test_numbers.py::test_batchnorm_and_residual_on_the_page_and_in_the_url": (
-        "combined-run failure"
-    ),
-    "test_page.py::test_language_toggle_changes_labels": "combined-run failure",
-    "test_page.py::test_url_restores_the_config": "combined-run failure",
-}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        key = f"{Path(str(item.fspath)).name}::{item.name.split('[')[0]}"
-        if key in KNOWN_FAILING:
-            item.add_marker(pytest.mark.xfail(reason=KNOWN_FAILING[key], strict=False))

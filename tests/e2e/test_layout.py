@@ -178,8 +178,7 @@ def test_any_depth_lays_out_without_overlap(
     page.evaluate("() => document.activeElement.blur()")
     for depth in (1, 2, 4, 9, 16):
         set_hash(page, f"#data=xor&hidden={hidden(depth)}&batch=4&seed=1")
-        page.click("[data-step=step]")  # every δ and output label printed
-        page.wait_for_function(IDLE, timeout=30_000)
+        settled(page, lambda: page.click("[data-step=step]"), 30_000)  # every δ and output label printed
         assert_labels_apart(page, f"presenting, depth {depth}")
         timeline_one_row(page)
 
@@ -284,15 +283,24 @@ def test_timeline_names_hidden_layers_h_not_l(new_page: Any, base_url: str) -> N
         assert ("hidden layer 1" in long) if locale == "en-US" else ("隐藏层 1" in long), long
 
 
+def settled(page: Any, act: Any, timeout: int = 20_000) -> None:
+    """Do `act` (a click, a key) and wait for the frame it asks for and its animation (the
+    page is idle from the moment the command leaves until its frame arrives)."""
+    n = page.evaluate("() => window.bpviz.frames")
+    act()
+    page.wait_for_function(f"() => window.bpviz.frames > {n}", timeout=timeout)
+    page.wait_for_function(IDLE, timeout=timeout)
+
+
 def test_backward_animation_and_its_speed(page: Any, base_url: str) -> None:
     open_page(page, base_url, "/#data=xor&hidden=4:tanh,3:tanh&batch=4&seed=3")
-    page.click("[data-step=forward]")
-    page.wait_for_function(IDLE, timeout=20_000)
-    page.keyboard.press("ArrowRight")  # the loss
-    page.wait_for_function(IDLE)
+    settled(page, lambda: page.click("[data-step=forward]"))
+    settled(page, lambda: page.keyboard.press("ArrowRight"))  # the loss
+    assert page.evaluate("() => window.bpviz.frame.last_phase.kind") == "loss"
     # The error flows back: thick ringed pulses drawing trails, slowly.
     started = page.evaluate("() => performance.now()")
     page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => window.bpviz.frame.last_phase.kind === 'backward'")
     page.wait_for_function("() => document.querySelectorAll('#network .trails line').length > 0")
     page.wait_for_timeout(400)
     trail = page.evaluate(

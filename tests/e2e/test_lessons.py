@@ -9,6 +9,8 @@ from typing import Any
 
 READY = "() => window.bpviz && window.bpviz.connected && window.bpviz.topologies >= 2 && window.bpviz.frames >= 2"
 IDLE = "() => !window.bpviz.animating"
+# A reload of the same address resumes the run: one topology, no configure of its own.
+RELOADED = "() => window.bpviz && window.bpviz.connected && window.bpviz.topologies >= 1 && window.bpviz.frames >= 1"
 
 
 def open_page(page: Any, base_url: str, hash_: str = "") -> None:
@@ -67,10 +69,18 @@ def test_upload_csv_and_train(page: Any, base_url: str, screenshot: Any, tmp_pat
     with page.expect_download() as dl2:
         page.click("#report-run")
     assert "<html" in Path(dl2.value.path()).read_text()[:500].lower()
-    # Reload with the link: the page re-sends the text from localStorage (unknown_csv).
+    # A reload resumes the run, CSV and all.
+    step = page.evaluate("() => window.bpviz.frame.step")
     page.reload()
-    page.wait_for_function(READY)
+    page.wait_for_function(RELOADED)
     page.wait_for_function("() => window.bpviz.topology.config.data.name === 'csv'")
+    assert page.evaluate("() => window.bpviz.frame.step") == step
+    # The link in a new tab (a new session): the page re-sends the text from localStorage.
+    other = page.context.new_page()
+    other.goto(page.url)
+    other.wait_for_function(READY)
+    other.wait_for_function("() => window.bpviz.topology.config.data.name === 'csv'")
+    other.close()
 
 
 def test_csv_error_names_row_and_column(

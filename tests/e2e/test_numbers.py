@@ -358,7 +358,8 @@ def test_worked_examples_come_from_lessons_json_and_reach_their_goal(
     open_page(page, base_url)
     lessons = page.request.get(f"{base_url}/static/presets/lessons.json").json()["lessons"]
     options = page.eval_on_selector_all("#preset option", "(els) => els.map((e) => e.value)")
-    assert options == ["", *[x["id"] for x in lessons]]
+    # Every worked example of lessons.json, then the textbook exercise (textbook.json).
+    assert options == ["", *[x["id"] for x in lessons], "textbook"]
     square = next(x for x in lessons if x["id"] == "square")
     page.select_option("#preset", "square")
     page.wait_for_function(

@@ -242,9 +242,10 @@ async function main() {
       reset();
     }
   });
-  window.addEventListener("hashchange", () => {
-    if (hashWriter.isOurs(location.hash)) return;
-    loadHash(location.hash);
+  window.addEventListener("hashchange", (event) => {
+    const hash = new URL(event.newURL).hash; // the reader's (our writer may have replaced it since)
+    if (hashWriter.isOurs(hash)) return;
+    loadHash(hash);
     renderSpeeds();
     applyConfigs();
   });

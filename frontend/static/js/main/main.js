@@ -5,7 +5,7 @@ import { Banners } from "../shared/banner.js";
 import { loadChoices } from "../shared/choices.js";
 import { DEFAULT_SPEED, PLAY_FPS, TIMINGS } from "../shared/constants.js";
 import { applyI18n, bindLanguageButton, initI18n, onLanguageChange } from "../shared/i18n.js";
-import { RoomPanel, socketUrl, wantsOwnConfig } from "./room.js";
+import { keepRunHash, RoomPanel, socketUrl, wantsOwnConfig } from "./room.js";
 import { applyHash, createState, HashWriter, propOf, setPath, toHash } from "../shared/state.js";
 import { Transport } from "../shared/transport.js";
 import { Charts } from "./charts.js";
@@ -47,12 +47,14 @@ async function main() {
   const session = { topology: null, frame: null, goodConfig: null, sentConfig: null, playing: false, diverged: false, frames: 0, topologies: 0 };
 
   // ---------------------------------------------------------------- URL hash
-  const hashWriter = new HashWriter(() => toHash(state), TIMINGS.hashWriteMs);
+  const hashWriter = new HashWriter(() => toHash(state), TIMINGS.hashWriteMs, keepRunHash);
   const writeHash = () => hashWriter.schedule();
-  window.addEventListener("hashchange", () => {
-    if (hashWriter.isOurs(location.hash)) return;
-    applyHash(state, location.hash);
-    if (!new URLSearchParams(location.hash.slice(1)).has("loss")) fitDataset();
+  window.addEventListener("hashchange", (event) => {
+    // The hash the reader set (our own writer may have replaced the address since).
+    const hash = new URL(event.newURL).hash;
+    if (hashWriter.isOurs(hash)) return;
+    applyHash(state, hash);
+    if (!new URLSearchParams(hash.slice(1)).has("loss")) fitDataset();
     playback.setSpeed(state.ui.speed);
     configure();
     lessons.show();
@@ -371,6 +373,7 @@ async function main() {
     controls.csvName = topo.config.data.name === "csv" ? (loadCsv(topo.config.data.csv)?.name ?? topo.data.name ?? "CSV") : null;
     controls.sync(state);
     status.setTopology(topo);
+    keepRunHash(toHash(state)); // at once: a reload before the address is written is not a new link
     writeHash();
   });
   transport.on("frame", (frame) => {

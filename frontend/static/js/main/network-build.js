@@ -172,6 +172,7 @@ function buildLoss(groups, geo, style) {
   const g = el("g", { class: "loss-node" }, groups.cols);
   return {
     group: g,
+    tip: el("title", {}, g), // the long name, on hover (the first child: the group's tooltip)
     rect: el("rect", { x: x - w / 2, y: y - h / 2, width: w, height: h, rx: 10 }, g),
     title: el("text", { class: "loss-title", x, y: y - h / 2 + font.lossTitle * 1.25, "text-anchor": "middle", "font-size": font.lossTitle }, g),
     value: el("text", { class: "loss-value", x, y: y + font.lossValue * 0.35, "text-anchor": "middle", "font-size": font.lossValue }, g),

@@ -112,7 +112,9 @@ export class NetworkView {
         row.forEach((hit, i) => hit.setAttribute("aria-label", t("net.edge_aria", { l: view.layer, from, i: i + 1, to, j: j + 1, w: "", g: "" }))),
       );
     }
-    this.loss.title.textContent = t("net.loss_box");
+    // The batch's loss before the update (the status line has the sets' after it).
+    this.loss.title.textContent = t("net.loss_box_short");
+    this.loss.tip.textContent = t("net.loss_box_batch");
     this.loss.name.textContent = t(`loss.${topo.config?.network?.loss ?? "mse"}`);
     this.svg.setAttribute("aria-label", t("net.aria"));
     if (this.frame) this.render();

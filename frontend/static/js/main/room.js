@@ -13,6 +13,7 @@
 import { applyI18n, has, t } from "../shared/i18n.js";
 
 const TOKEN_KEY = "bpviz.resume_token";
+const HASH_KEY = "bpviz.run_hash"; // the address this tab last wrote for its run
 const CODE = /^[ACDEFGHJKMNPRTUVWXY34679]{6}$/; // the server's room alphabet: no look-alikes
 const NOTICE_MS = 15000;
 const RETRY_MS = 3000; // a room out of reach (its server's link to Redis is down) is tried again
@@ -37,21 +38,33 @@ export function roomFromPath(path = location.pathname) {
   return match ? normalizeCode(decodeURIComponent(match[1])) : null;
 }
 
-function readToken() {
+function read(key) {
   try {
-    return sessionStorage.getItem(TOKEN_KEY);
+    return sessionStorage.getItem(key);
   } catch {
     return null; // storage off: a reload starts a new run
   }
 }
 
-function keepToken(token) {
+function keep(key, value) {
   try {
-    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    if (value) sessionStorage.setItem(key, value);
   } catch {
     // storage off: the run lasts as long as the connection
   }
 }
+
+const readToken = () => read(TOKEN_KEY);
+const keepToken = (token) => keep(TOKEN_KEY, token);
+
+/** Keep the address the page wrote for its run (HashWriter's `onWrite`). */
+export const keepRunHash = (hash) => keep(HASH_KEY, hash);
+
+// Read once, before the page writes anything: this load brings a link of its own when its
+// address is not the one this tab last wrote for its run (a reload keeps it; a link clicked,
+// pasted or typed into the same tab changes it). The link wins over the run resumed.
+const kept = read(HASH_KEY);
+const NEW_LINK = kept !== null && kept !== location.hash;
 
 /**
  * The websocket address for the next (re)connect: this tab's resume token, and the room
@@ -68,9 +81,12 @@ export function socketUrl() {
   return `${scheme}//${location.host}/ws${query ? `?${query}` : ""}`;
 }
 
-/** Whether the page sends its own config after `hello`: not when the run came back, nor when it follows a room. */
-export function wantsOwnConfig(hello) {
-  return !hello?.resumed && !roomFromPath();
+/**
+ * Whether the page sends its own config after `hello`: not when it follows a room, nor when
+ * the run came back — unless this load brought a different link, which wins over the run.
+ */
+export function wantsOwnConfig(hello, newLink = NEW_LINK) {
+  return !roomFromPath() && (!hello?.resumed || newLink);
 }
 
 /** The address without `/r/CODE` (after leaving a room), or with it (while following). */

@@ -180,9 +180,10 @@ export function overConfig(defaults, partial) {
  * `hashchange`). `isOurs(hash)` tells a `hashchange` of our own writing from a reader's edit.
  */
 export class HashWriter {
-  constructor(hash, delayMs) {
+  constructor(hash, delayMs, onWrite = () => {}) {
     this.hash = hash;
     this.delayMs = delayMs;
+    this.onWrite = onWrite; // told each hash written (the main page keeps it: a reload is not a new link)
     this.timer = null;
     this.written = "";
   }
@@ -192,6 +193,7 @@ export class HashWriter {
     this.timer = setTimeout(() => {
       this.written = this.hash();
       if (location.hash !== this.written) history.replaceState(null, "", this.written);
+      this.onWrite(this.written);
     }, this.delayMs);
   }
 
