@@ -34,7 +34,7 @@ import torch.nn.functional as F  # noqa: E402, N812
 from bpviz.core.engine.network import Network  # noqa: E402
 from bpviz.core.engine.stepper import Stepper  # noqa: E402
 from bpviz.core.experiment import config as core_config  # noqa: E402
-from bpviz.core.experiment.experiment import Experiment  # noqa: E402
+from bpviz.core.experiment.build import build  # noqa: E402
 
 ROUNDS = 15  # interleaved rounds per case; the median round is reported
 BLOCK_S = 0.12  # target duration of one timed block of steps
@@ -337,7 +337,7 @@ def experiment_overhead(steps: int = 2000) -> tuple[float, float]:
             "training": {"optimizer": "sgd", "learning_rate": LEARNING_RATE, "batch_size": 10},
         }
     )
-    exp = Experiment.from_config(cfg)
+    exp = build(cfg)
     with_history: list[float] = []
     bare: list[float] = []
     gc.collect()

@@ -14,11 +14,13 @@ the prose.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NotRequired, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NotRequired, TypeAlias, get_type_hints
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, with_config
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
+
+from bpviz.core.engine.trace import StepHyper
 
 
 class Message(BaseModel):
@@ -200,22 +202,15 @@ class Metrics(TypedDict):
     confusion: Confusion | None
 
 
-@part
-class Hyper(TypedDict):
-    """The hyper-parameters the frame's step used (before any step: the current ones)."""
-
-    optimizer: str
-    learning_rate: float
-    momentum: float
-    rho: float
-    beta1: float
-    beta2: float
-    eps: float
-    weight_decay: float
-    l1: float
-    l2: float
-    clip_norm: float
-    batch_size: int
+# The hyper-parameters the frame's step used: the engine's ``StepHyper`` fields, listed
+# once there (``StepHyper.to_dict()`` is what the frame carries).
+if TYPE_CHECKING:
+    Hyper: TypeAlias = dict[str, str | float]
+else:
+    Hyper = part(TypedDict("Hyper", get_type_hints(StepHyper)))
+    Hyper.__doc__ = (
+        "The hyper-parameters the frame's step used (before any step: the current ones)."
+    )
 
 
 class Frame(Message):

@@ -178,7 +178,8 @@ def test_any_depth_lays_out_without_overlap(
     page.evaluate("() => document.activeElement.blur()")
     for depth in (1, 2, 4, 9, 16):
         set_hash(page, f"#data=xor&hidden={hidden(depth)}&batch=4&seed=1")
-        settled(page, lambda: page.click("[data-step=step]"), 30_000)  # every δ and output label printed
+        # A whole step: every δ and output label printed.
+        settled(page, lambda: page.click("[data-step=step]"), 30_000)
         assert_labels_apart(page, f"presenting, depth {depth}")
         timeline_one_row(page)
 

@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bpviz.core.experiment import config as core_config
-from bpviz.core.experiment.experiment import Experiment
+from bpviz.core.experiment.build import build
 from bpviz.server import encode, frames
 from bpviz.server.frames import HistoryFeed, View
 from bpviz.server.protocol import server_adapter
@@ -55,7 +55,7 @@ def round6(value: Any) -> Any:
 
 def messages(config: dict[str, Any]) -> list[Any]:
     """Frames (before any step, mid-step, after steps, while playing) and the grid."""
-    exp = Experiment.from_config(core_config.validate(config))
+    exp = build(core_config.validate(config))
     view = View()
     feed = HistoryFeed()
 

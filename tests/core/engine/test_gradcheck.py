@@ -9,7 +9,7 @@ import pytest
 
 from bpviz.core.engine.activations import ACTIVATIONS
 from bpviz.core.engine.batchnorm import BatchNorm
-from bpviz.core.engine.gradcheck import gradient_check, rel_error
+from bpviz.core.engine.gradcheck import Objective, float64_copy, gradient_check, rel_error
 from bpviz.core.engine.initializers import INITIALIZERS
 from bpviz.core.engine.layers import Dense
 from bpviz.core.engine.losses import LOSSES
@@ -306,3 +306,18 @@ def test_the_textbook_pairing_with_batchnorm_and_penalties() -> None:
     rng = np.random.default_rng(5)
     X, Y = rng.standard_normal((6, 3)), rng.uniform(0.1, 0.9, (6, 2))
     assert gradient_check(net, X, Y, l1=0.01, l2=0.02).max_rel_error < 1e-6
+
+
+@pytest.mark.parametrize("dtype", [np.longdouble, np.float64])
+def test_objective_from_a_layer_up_is_the_whole_objective(dtype: type) -> None:
+    """Starting at the perturbed parameter's layer (the layers below cached) changes no bit."""
+    net = Network.build(3, [(4, "tanh"), (4, "elu")], 2, loss="bce", batchnorm=True, residual=True)
+    rng = np.random.default_rng(1)
+    X, Y = rng.standard_normal((6, 3)), rng.integers(0, 2, (6, 2)).astype(float)
+    obj = Objective(float64_copy(net.spec, net.params, net.get_bn_state()), X, Y, 0.01, 0.02, dtype)
+    assert obj(0) == obj(int(obj.layer_of[-1]))  # nothing perturbed: the same J
+    for k in (0, 20, obj.params.shape[0] - 1):
+        first, old = int(obj.layer_of[k]), obj.params[k]
+        obj.params[k] = old + 1e-6
+        assert obj(first) == obj(0)
+        obj.params[k] = old

@@ -150,13 +150,6 @@ def test_built_from_the_default_config() -> None:
     assert exp.dataset.name == "circle" and exp.config == validate({})
 
 
-def test_from_config_is_the_build_path() -> None:  # transition: from_config delegates
-    cfg = config()
-    a, b = Experiment.from_config(cfg), build(cfg)
-    np.testing.assert_array_equal(a.network.params, b.network.params)
-    assert Experiment.from_config(cfg, _xor_ds()).dataset.name == "test"
-
-
 # The history's evaluation budget and what each point records: test_history.py.
 
 

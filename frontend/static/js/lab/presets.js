@@ -4,63 +4,49 @@
 import { CLIP_NORMS } from "../shared/constants.js";
 import { overConfig } from "../shared/state.js";
 
+const ON_OFF = [false, true];
+const prefixed = (prefix) => (v) => `${prefix}.${v}`;
+const onOff = (key) => (v) => (v ? `${key}_on` : `${key}_off`);
+const setIn = (section, key) => (config, v) => {
+  config[section][key] = v;
+};
+
 /**
- * What may differ between the two sides, for the server's `choices` (shared/choices.js):
- * per compared choice, `values` (offered in each side's select, from the server's lists),
- * `pair` (the default left/right pair), `label(v)` (its dictionary key) and
- * `apply(config, v)` (writes one side's value into its config).
+ * What may differ between the two sides, one row per compared choice: `values` (a list
+ * of the server's `choices`, named, or the values themselves), `pair` (the default
+ * left/right pair), `label(v)` (its dictionary key) and `apply(config, v)` (writes one
+ * side's value into its config).
  */
+const COMPARES = {
+  activation: {
+    values: "activations",
+    pair: ["sigmoid", "relu"],
+    label: prefixed("act"),
+    apply: (config, v) => {
+      config.network.hidden = config.network.hidden.map((l) => ({ ...l, activation: v }));
+    },
+  },
+  init: { values: "inits", pair: ["naive", "he_normal"], label: prefixed("init"), apply: setIn("network", "init") },
+  optimizer: { values: "optimizers", pair: ["sgd", "adam"], label: prefixed("opt"), apply: setIn("training", "optimizer") },
+  clip: {
+    values: CLIP_NORMS,
+    pair: [0, 1],
+    label: (v) => (v === 0 ? "lab.clip_off" : "lab.clip_value"),
+    apply: setIn("training", "clip_norm"),
+  },
+  batchnorm: { values: ON_OFF, pair: ON_OFF, label: onOff("lab.bn"), apply: setIn("network", "batchnorm") },
+  residual: { values: ON_OFF, pair: ON_OFF, label: onOff("lab.res"), apply: setIn("network", "residual") },
+};
+
+/** The compared choices for the server's `choices` (shared/choices.js): `COMPARES` with
+ * each named list replaced by the server's. */
 export function makeCompares(choices) {
-  return {
-    activation: {
-      values: choices.activations,
-      pair: ["sigmoid", "relu"],
-      label: (v) => `act.${v}`,
-      apply: (config, v) => {
-        config.network.hidden = config.network.hidden.map((l) => ({ ...l, activation: v }));
-      },
-    },
-    init: {
-      values: choices.inits,
-      pair: ["naive", "he_normal"],
-      label: (v) => `init.${v}`,
-      apply: (config, v) => {
-        config.network.init = v;
-      },
-    },
-    optimizer: {
-      values: choices.optimizers,
-      pair: ["sgd", "adam"],
-      label: (v) => `opt.${v}`,
-      apply: (config, v) => {
-        config.training.optimizer = v;
-      },
-    },
-    clip: {
-      values: CLIP_NORMS,
-      pair: [0, 1],
-      label: (v) => (v === 0 ? "lab.clip_off" : "lab.clip_value"),
-      apply: (config, v) => {
-        config.training.clip_norm = v;
-      },
-    },
-    batchnorm: {
-      values: [false, true],
-      pair: [false, true],
-      label: (v) => (v ? "lab.bn_on" : "lab.bn_off"),
-      apply: (config, v) => {
-        config.network.batchnorm = v;
-      },
-    },
-    residual: {
-      values: [false, true],
-      pair: [false, true],
-      label: (v) => (v ? "lab.res_on" : "lab.res_off"),
-      apply: (config, v) => {
-        config.network.residual = v;
-      },
-    },
-  };
+  return Object.fromEntries(
+    Object.entries(COMPARES).map(([key, row]) => [
+      key,
+      { ...row, values: typeof row.values === "string" ? choices[row.values] : row.values },
+    ]),
+  );
 }
 
 /** How a value is written in the URL (booleans as on/off). */
@@ -77,88 +63,56 @@ export function readValue(spec, s) {
   return values.includes(v) ? v : undefined;
 }
 
-const deep = (units, activation, n) => Array.from({ length: n }, () => ({ units, activation }));
+const CIRCLE = { name: "circle", samples: 400, noise: 0.1, test_fraction: 0.3 };
+const DIGITS = { name: "digits", samples: 1797, noise: 0, test_fraction: 0.3 };
 
 /**
- * The guided presets. `config` is the shared part (over the server's defaults); the two
- * sides differ only in `compare`, with values `a` (left) and `b` (right). Texts live in
- * the lab dictionaries under `lab.preset.<id>.*`.
+ * A guided preset: the two sides differ only in `compare`, with values `a` (left) and `b`
+ * (right); `config` is the shared part (over the server's defaults): `depth` hidden
+ * layers of `units` with `activation`, trained by plain SGD, seed 1. Texts live in the
+ * lab dictionaries under `lab.preset.<id>.*`.
  */
+function preset(id, compare, [a, b], net) {
+  const { data = CIRCLE, units = 16, depth = 8, activation, loss = "bce", init } = net;
+  const { learning_rate = 0.03, batch_size = 10 } = net;
+  return {
+    id,
+    compare,
+    a,
+    b,
+    config: {
+      seed: 1,
+      data: { ...data },
+      network: {
+        hidden: Array.from({ length: depth }, () => ({ units, activation })),
+        loss,
+        init,
+        dropout: 0,
+      },
+      training: { optimizer: "sgd", learning_rate, batch_size, clip_norm: 0 },
+    },
+  };
+}
+
+/** The guided presets, in menu order. */
 export const PRESETS = [
-  {
-    id: "vanish",
-    compare: "activation",
-    a: "sigmoid",
-    b: "relu",
-    config: {
-      seed: 1,
-      data: { name: "circle", samples: 400, noise: 0.1, test_fraction: 0.3 },
-      network: { hidden: deep(16, "sigmoid", 8), loss: "bce", init: "he_normal", dropout: 0 },
-      training: { optimizer: "sgd", learning_rate: 0.03, batch_size: 10, clip_norm: 0 },
-    },
-  },
-  {
-    id: "init",
-    compare: "init",
-    a: "naive",
-    b: "he_normal",
-    config: {
-      seed: 1,
-      data: { name: "circle", samples: 400, noise: 0.1, test_fraction: 0.3 },
-      network: { hidden: deep(16, "relu", 8), loss: "bce", init: "naive", dropout: 0 },
-      training: { optimizer: "sgd", learning_rate: 0.03, batch_size: 10, clip_norm: 0 },
-    },
-  },
-  {
-    id: "explode",
-    compare: "clip",
-    a: 0,
-    b: 1,
-    config: {
-      seed: 1,
-      data: { name: "circle", samples: 400, noise: 0.1, test_fraction: 0.3 },
-      network: { hidden: deep(16, "relu", 8), loss: "bce", init: "he_normal", dropout: 0 },
-      training: { optimizer: "sgd", learning_rate: 0.3, batch_size: 10, clip_norm: 0 },
-    },
-  },
-  {
-    id: "batchnorm",
-    compare: "batchnorm",
-    a: false,
-    b: true,
-    config: {
-      seed: 1,
-      data: { name: "circle", samples: 400, noise: 0.1, test_fraction: 0.3 },
-      network: { hidden: deep(16, "sigmoid", 8), loss: "bce", init: "xavier_normal", dropout: 0 },
-      training: { optimizer: "sgd", learning_rate: 0.03, batch_size: 10, clip_norm: 0 },
-    },
-  },
-  {
-    id: "residual",
-    compare: "residual",
-    a: false,
-    b: true,
-    config: {
-      seed: 1,
-      data: { name: "circle", samples: 400, noise: 0.1, test_fraction: 0.3 },
-      network: { hidden: deep(16, "sigmoid", 8), loss: "bce", init: "xavier_normal", dropout: 0 },
-      training: { optimizer: "sgd", learning_rate: 0.03, batch_size: 10, clip_norm: 0 },
-    },
-  },
-  {
-    id: "nielsen",
-    compare: "init",
-    a: "naive",
-    // The right side runs Nielsen's own recipe: the engine's `nielsen` init (weights
-    // N(0, 1)/√n_in, biases N(0, 1)).
-    b: "nielsen",
-    config: {
-      seed: 1,
-      data: { name: "digits", samples: 1797, noise: 0, test_fraction: 0.3 },
-      network: { hidden: deep(30, "sigmoid", 4), loss: "softmax_ce", init: "naive", dropout: 0 },
-      training: { optimizer: "sgd", learning_rate: 0.1, batch_size: 1000, clip_norm: 0 },
-    },
-  },
+  preset("vanish", "activation", ["sigmoid", "relu"], { activation: "sigmoid", init: "he_normal" }),
+  preset("init", "init", ["naive", "he_normal"], { activation: "relu", init: "naive" }),
+  preset("explode", "clip", [0, 1], { activation: "relu", init: "he_normal", learning_rate: 0.3 }),
+  preset("batchnorm", "batchnorm", [false, true], { activation: "sigmoid", init: "xavier_normal" }),
+  preset("residual", "residual", [false, true], { activation: "sigmoid", init: "xavier_normal" }),
+  // The right side runs Nielsen's own recipe: the engine's `nielsen` init (weights
+  // N(0, 1)/√n_in, biases N(0, 1)).
+  preset("nielsen", "init", ["naive", "nielsen"], {
+    data: DIGITS,
+    units: 30,
+    depth: 4,
+    activation: "sigmoid",
+    loss: "softmax_ce",
+    init: "naive",
+    learning_rate: 0.1,
+    batch_size: 1000,
+  }),
 ];
 
 export function presetById(id) {
