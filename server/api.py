@@ -38,6 +38,7 @@ def limits(s: Settings) -> dict[str, Any]:
         "message_rate": s.message_rate,
         "message_burst": s.message_burst,
         "max_sessions": s.max_sessions,
+        "max_followers": s.max_followers,
         "max_fps": s.max_fps,
         "rewind_bytes": s.rewind_bytes,
         "max_csv_bytes": owndata.max_bytes(s.max_upload_bytes),

@@ -15,6 +15,10 @@ the messages; ``room_links.py`` ties a session to its room (``OwnerLink``,
   follower's own, within the per-session budgets of an ``import``.
 
 A follower is read-only: other commands are refused with ``error`` ``follower``.
+
+Admission (``runtime.py``): a follower counts toward ``max_followers``, not
+``max_sessions``; ``copy`` and ``room_leave`` give it a run of its own only when the
+server admits it again as a session (else ``error`` ``busy``, and it keeps following).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from .room_links import (
     Rooms,
     resync_frame_text,
 )
+from .runtime import FOLLOWER_MEMORY
 from .stores import (
     InvalidRoomCodeError,
     RoomExistsError,
@@ -60,6 +65,7 @@ __all__ = ["ROOM_RETAIN", "Rooms", "follow_on_start", "handle", "on_close", "ref
 log = logging.getLogger("bpviz.rooms")
 
 JOIN_ATTEMPTS = 3  # a follower's tries to reach a room whose link is down for a moment
+CLOSE_TRY_AGAIN_LATER = 1013  # as the websocket endpoint closes a refused connection
 JOIN_RETRY = 0.5  # seconds before the second try (twice that before the third)
 
 
@@ -178,19 +184,47 @@ async def join_room(rooms: Rooms, session: Session, typed: str) -> bool:
             return True
         await link.stop()
         session.room = None
+    runtime = session.runtime
+    if not runtime.is_follower(session):
+        reason = runtime.refusal(session, follower=True)
+        if reason is not None:
+            session.send_error("busy", f"cannot follow room {code} now: {reason}")
+            return False
     try:
         sub, n = await _follow(rooms, session, code)
     except RoomNotFoundError:
-        session.send_error("room_unknown", f"no room {code} is open", "code")
+        session.send_error("room_unknown", _unknown(session, code), "code")
         return False
     except StoreError as exc:
         _unavailable(session, exc)
         return False
     await _drop_run(session)
+    runtime.to_follower(session)
     link = FollowerLink(rooms, session, code, sub)
     session.room = link
     link.start(n)
     return True
+
+
+def _unknown(session: Session, code: str) -> str:
+    """No room ``code`` here: with several worker processes and no Redis, it may well be
+    open in another process, which this one cannot see."""
+    text = f"no room {code} is open"
+    settings = session.runtime.settings
+    if settings.redis_url is None and settings.workers > 1:
+        text += (
+            f" in this server process: this server runs {settings.workers} worker "
+            "processes without Redis, so a room opened on another process cannot be seen "
+            "here (the server's admin: set BPVIZ_REDIS_URL, or serve with one worker)"
+        )
+    return text
+
+
+def _busy(session: Session, reason: str) -> None:
+    """A follower that may not take a run of its own now: it keeps following."""
+    session.send_error(
+        "busy", f"no run of your own now ({reason}); you keep following the room: try again soon"
+    )
 
 
 async def _follow(rooms: Rooms, session: Session, code: str) -> tuple[Subscription, int]:
@@ -222,7 +256,7 @@ async def _drop_run(session: Session) -> None:
     await session.flush()  # its own last frames go out before the room's topology
     work.experiment = None
     work.rewind.clear()
-    work.memory = 0  # a follower's memory is its connection's (see docs/deploy.md)
+    work.memory = FOLLOWER_MEMORY  # a follower's memory is its connection's (docs/deploy.md)
 
 
 async def leave_room(session: Session) -> None:
@@ -230,10 +264,18 @@ async def leave_room(session: Session) -> None:
     if not isinstance(link, FollowerLink):
         session.send_error("not_in_room", "this session follows no room")
         return
+    reason = session.runtime.to_session(session)
+    if reason is not None:
+        _busy(session, reason)
+        return
     await link.stop()
     session.room = None
     session.outbox.put(link.room(closed=True, reason="left"))
-    await own_run_back(session)
+    try:
+        await own_run_back(session)
+    except BaseException:
+        session.runtime.to_follower(session)  # no run after all: counted as before
+        raise
 
 
 async def own_run_back(session: Session) -> None:
@@ -272,7 +314,16 @@ async def copy_run(rooms: Rooms, session: Session) -> None:
     if text is None:
         session.send_error("room_unknown", f"the run of room {link.code} is not available")
         return
-    await restore(session, text)  # within the budgets of an import; errors are answered
+    runtime = session.runtime
+    reason = runtime.to_session(session)  # a copy is a session: the cap and the budget
+    if reason is not None:
+        _busy(session, reason)
+        return
+    try:
+        await restore(session, text)  # within the budgets of an import; errors are answered
+    except BaseException:
+        runtime.to_follower(session)  # refused: it keeps following, counted as a follower
+        raise
     await link.stop()
     session.room = None
     session.outbox.put(link.room(closed=True, reason="copied"))
@@ -300,10 +351,20 @@ async def follow_on_start(session: Session) -> bool:
         if link is not None:
             await link.attach(session)  # the room gets the run again from publish_all
         return False
+    if rooms is not None and await join_room(rooms, session, code):
+        return True
     if rooms is None:
         session.send_error("unavailable", "rooms are not available on this server")
+    # It came to follow and was admitted as a follower: a run of its own needs a session.
+    reason = session.runtime.to_session(session)
+    if reason is None:
         return False
-    return await join_room(rooms, session, code)
+    session.close_reason = reason
+    session.send_error("busy", reason)
+    await session.flush()
+    with contextlib.suppress(Exception):
+        await session.websocket.close(code=CLOSE_TRY_AGAIN_LATER, reason=reason[:120])
+    return True  # no run: the connection closes
 
 
 async def on_close(session: Session) -> None:

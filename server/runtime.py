@@ -6,6 +6,12 @@ few pieces that cannot be cut into slices — parsing an uploaded CSV, loading o
 data set — so they never hold a worker of ``pool``. The memory budgets are kept here:
 the sum of the live sessions' estimates (``bpviz.server.budget``) against
 ``total_memory_bytes``, and the sessions per client address.
+
+Admission counts two kinds of connection apart: a session with a run of its own counts
+toward ``max_sessions``; a room's follower (no experiment: ``bpviz.server.rooms``)
+toward ``max_followers``, at ``FOLLOWER_MEMORY`` each against the same memory budget. A
+follower that takes a run of its own (``copy``, ``room_leave``) is admitted again as a
+session first (:meth:`Runtime.to_session`).
 """
 
 from __future__ import annotations
@@ -28,6 +34,10 @@ if TYPE_CHECKING:
     from bpviz.server.resume import Snapshots
     from bpviz.server.room_links import Rooms
     from bpviz.server.session import Session
+
+# What a follower costs (bytes): its connection, session object and bounded subscription —
+# bench/rooms.py measures 50–70 KiB of server memory per follower.
+FOLLOWER_MEMORY = 96 * 1024
 
 
 class ClientFaults(logging.Filter):
@@ -58,6 +68,7 @@ class Runtime:
         self._slow: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
+        self._followers: set[str] = set()  # the ids of those in _sessions that follow a room
         self._tasks = 0
         self._playing = 0
         self._last_trim = 0.0
@@ -91,6 +102,16 @@ class Runtime:
     def session_count(self) -> int:
         with self._lock:
             return len(self._sessions)
+
+    @property
+    def follower_count(self) -> int:
+        """Live connections that follow a room (counted apart from ``max_sessions``)."""
+        with self._lock:
+            return len(self._followers)
+
+    def is_follower(self, session: Session) -> bool:
+        with self._lock:
+            return session.id in self._followers
 
     @property
     def task_count(self) -> int:
@@ -132,31 +153,66 @@ class Runtime:
         with self._lock:
             return sum(s.workspace.memory for s in self._sessions.values())
 
-    def refusal(self, session: Session) -> str | None:
-        """Why a new session cannot be admitted now (``None``: it can): the session cap,
-        the server's memory budget, or the cap of sessions per client address."""
+    def refusal(self, session: Session, follower: bool = False) -> str | None:
+        """Why ``session`` cannot be admitted now (``None``: it can) as a session of its
+        own (the session cap, the server's memory budget, the cap of sessions per client
+        address) or, ``follower``, as a room's follower (the follower cap, the memory
+        budget). A follower asking for a run of its own is counted as a session here."""
         s = self.settings
         with self._lock:
-            if len(self._sessions) >= s.max_sessions:
+            used = sum(x.workspace.memory for x in self._sessions.values() if x is not session)
+            if follower:
+                if len(self._followers - {session.id}) >= s.max_followers:
+                    n = s.max_followers
+                    return f"at most {n} room followers (max_followers), try again later"
+                if used + FOLLOWER_MEMORY > s.total_memory_bytes:
+                    return "server memory budget reached, try again later"
+                return None
+            own = [x for x in self._sessions.values() if x.id not in self._followers]
+            own = [x for x in own if x is not session]
+            if len(own) >= s.max_sessions:
                 return "server full, try again later"
-            used = sum(x.workspace.memory for x in self._sessions.values())
             if used + self.default_memory > s.total_memory_bytes:
                 return "server memory budget reached, try again later"
             if s.max_sessions_per_address > 0:
-                mine = sum(x.address == session.address for x in self._sessions.values())
+                mine = sum(x.address == session.address for x in own)
                 if mine >= s.max_sessions_per_address:
                     return f"at most {s.max_sessions_per_address} sessions per address"
         return None
 
     def try_register(self, session: Session) -> bool:
-        """Add a session unless :meth:`refusal` gives a reason (kept in ``session.refused``)."""
-        reason = self.refusal(session)
+        """Add a session unless :meth:`refusal` gives a reason (kept in ``session.refused``).
+        A connection to ``/ws?room=CODE`` comes to follow: it is admitted as a follower."""
+        follower = bool(session.websocket.query_params.get("room"))
+        reason = self.refusal(session, follower)
         with self._lock:
             session.refused = reason
             if reason is None:
-                session.workspace.memory = self.default_memory
+                session.workspace.memory = FOLLOWER_MEMORY if follower else self.default_memory
                 self._sessions[session.id] = session
+                if follower:
+                    self._followers.add(session.id)
             return reason is None
+
+    def to_follower(self, session: Session) -> None:
+        """Count ``session`` as a follower from now on (its run is gone: ``rooms.py``
+        checked :meth:`refusal` with ``follower`` before it joined)."""
+        with self._lock:
+            if session.id in self._sessions:
+                self._followers.add(session.id)
+            session.workspace.memory = FOLLOWER_MEMORY
+
+    def to_session(self, session: Session) -> str | None:
+        """Count a follower as a session of its own from now on (``copy``, ``room_leave``),
+        or the reason it cannot be one now (it then stays a follower)."""
+        with self._lock:
+            if session.id not in self._followers:
+                return None
+        reason = self.refusal(session)
+        if reason is None:
+            with self._lock:
+                self._followers.discard(session.id)
+        return reason
 
     def check_memory(self, session: object, needed: int, field: str | None) -> None:
         """Raise :class:`~bpviz.server.budget.MemoryBudgetError` if ``session`` may not
@@ -191,6 +247,7 @@ class Runtime:
     def unregister(self, session: Session) -> None:
         with self._lock:
             self._sessions.pop(session.id, None)
+            self._followers.discard(session.id)
             now = time.monotonic()
             if self._sessions and now - self._last_trim < 1.0:
                 return

@@ -27,7 +27,10 @@ class Settings(BaseSettings):
     port: int = 8000
     # Websocket origins allowed besides the server's own (exact "scheme://host[:port]").
     allowed_origins: list[str] = Field(default_factory=list)
+    # Sessions with a run of their own; a classroom room's followers are counted apart.
     max_sessions: int = Field(default=300, ge=1)
+    # Followers of rooms (no run of their own, ~100 KiB each): a copy is a session again.
+    max_followers: int = Field(default=2000, ge=1)
     max_message_bytes: int = Field(default=65_536, ge=1024)
     max_upload_bytes: int = Field(default=1_048_576, ge=1024)
     # Token bucket per connection: sustained messages per second and burst size.
@@ -72,6 +75,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: default_data_dir())
     # Redis for snapshots and rooms shared by several processes or replicas.
     redis_url: str | None = None
+    # Server processes on this port: set by `bpviz serve --workers N` for each of them
+    # (without Redis, rooms and runs are per process; see docs/deploy.md).
+    workers: int = Field(default=1, ge=1)
     # Seconds a snapshot of a session is kept after its last write.
     snapshot_ttl: float = Field(default=24 * 3600.0, gt=0)
     # Seconds between snapshots of a playing session (also written on pause and shutdown).

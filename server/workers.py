@@ -55,8 +55,11 @@ def serve(
     import uvicorn
 
     settings = settings_with(allowed_hosts, trusted_proxies)
+    os.environ["BPVIZ_WORKERS"] = str(workers)  # each process knows it has siblings
     if not is_loopback(host):
         print(startup_notice(host, port, settings), file=sys.stderr, flush=True)
+    if workers > 1 and settings.redis_url is None:
+        log.warning(per_process_warning(workers))
     if workers > 1 and reuse_port_supported():
         return supervise(host, port, workers, log_level)
     options: dict[str, Any] = settings.uvicorn_options()
@@ -104,6 +107,18 @@ def startup_notice(host: str, port: int, settings: Any) -> str:
         f"host names: {Hosts(settings.allowed_hosts).describe()}. To open it by another "
         f"name, add it: bpviz serve --allowed-host NAME (repeatable), or "
         f"BPVIZ_ALLOWED_HOSTS=NAME,NAME"
+    )
+
+
+def per_process_warning(workers: int) -> str:
+    """What N processes without Redis cannot share: rooms (the in-process broker). Runs
+    still resume on any of them (their snapshots share one SQLite file)."""
+    return (
+        f"bpviz: {workers} worker processes without Redis: a classroom room lives in the "
+        "process that opened it, and a student's connection that lands on another process "
+        'does not find it ("no room … is open"); a lecturer whose reload lands on another '
+        "process loses the room. To share rooms between processes, set "
+        "BPVIZ_REDIS_URL=redis://HOST:6379/0 (see docs/deploy.md), or serve with --workers 1"
     )
 
 

@@ -3,12 +3,16 @@ copy, leave, close, late followers' history, slow followers, the page and the QR
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from bpviz.server.settings import Settings
 
@@ -17,8 +21,10 @@ from .test_resume import XOR, Client, resumed, weights
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", snapshot_interval=0.5)
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """The test's settings; ``indirect`` parametrization adds to them (a dict)."""
+    extra = getattr(request, "param", {})
+    return Settings(data_dir=tmp_path / "data", snapshot_interval=0.5, **extra)
 
 
 def owner_with_room(url: str, steps: int = 3) -> tuple[Client, str]:
@@ -302,3 +308,117 @@ def test_the_page_and_its_qr_code(live: LiveServer) -> None:
             urllib.request.urlopen(base + bad)
         info.value.close()
         assert info.value.code == 404
+
+
+# ---------------------------------------------------------------- admission
+
+
+def error_of(c: Client) -> dict[str, Any]:
+    """The next ``error`` this client gets."""
+    msg = c.recv()
+    while msg["type"] != "error":
+        msg = c.recv()
+    return msg
+
+
+def refused(url: str) -> str:
+    """A connection the server closes (1013) before its session starts: the reason."""
+    with connect(url, open_timeout=10) as ws, pytest.raises(ConnectionClosed) as info:
+        while True:
+            msg = json.loads(ws.recv(timeout=10))
+            assert msg["type"] in ("hello", "error", "room"), msg
+    assert info.value.rcvd is not None and info.value.rcvd.code == 1013
+    return info.value.rcvd.reason
+
+
+def wait_for(check: Any, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "the server never got there"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("settings", [{"max_sessions": 2, "max_followers": 5}], indirect=True)
+def test_followers_do_not_count_toward_max_sessions(live: LiveServer) -> None:
+    runtime = live.app.state.runtime
+    owner, code = owner_with_room(live.url)
+    with owner, ExitStack() as stack:
+        fs = [stack.enter_context(follow(live.url, code, "url")) for _ in range(5)]
+        followers(owner, 5)
+        other = Client(live.url)  # the second session of 2: followers took none
+        other.until("grid")
+        assert "server full" in refused(live.url)
+        assert "max_followers" in refused(f"{live.url}?room={code}")
+        assert runtime.follower_count == 5 and runtime.session_count == 7
+
+        f = fs[0]
+        f.until("grid")
+        for ask in ("copy", "room_leave"):  # a run of its own is a session: none is free
+            f.send(type=ask)
+            error = error_of(f)
+            assert error["code"] == "busy" and "keep following" in error["message"], error
+        f.send(type="step", unit="step")
+        assert error_of(f)["code"] == "follower"  # still a follower, still following
+        owner.send(type="step", unit="step", count=2)
+        assert until_frame(f, 5)["step"] == 5
+        assert runtime.follower_count == 5
+
+        other.close()  # a session's slot frees: now the copy is a session
+        wait_for(lambda: runtime.session_count == 6)
+        f.send(type="copy")
+        assert ended(f)["reason"] == "copied"
+        assert f.until("frame")["step"] == 5
+        f.send(type="step", unit="step")
+        assert f.until("frame")["step"] == 6
+        assert runtime.follower_count == 4
+        followers(owner, 4)
+        assert "server full" in refused(live.url)
+
+
+@pytest.mark.parametrize("settings", [{"max_followers": 1}], indirect=True)
+def test_a_join_past_max_followers_is_refused_and_the_session_keeps_its_run(
+    live: LiveServer,
+) -> None:
+    owner, code = owner_with_room(live.url)
+    with owner, follow(live.url, code, "url"), Client(live.url) as c:
+        c.until("grid")
+        c.send(type="room_join", code=code)
+        error = error_of(c)
+        assert error["code"] == "busy" and "max_followers" in error["message"]
+        c.send(type="step", unit="step")
+        assert c.until("frame")["step"] == 1  # its own run, untouched
+
+
+@pytest.mark.parametrize("settings", [{"max_sessions": 1}], indirect=True)
+def test_a_link_to_no_room_needs_a_session_slot(live: LiveServer) -> None:
+    """``/ws?room=CODE`` is admitted as a follower; when the room is not there the
+    connection would need a run of its own: refused (1013) while sessions are full."""
+    with Client(live.url) as one:  # the one session
+        one.until("grid")
+        assert "server full" in refused(f"{live.url}?room=ACDEFG")
+    wait_for(lambda: live.app.state.runtime.session_count == 0)
+    with Client(f"{live.url}?room=ACDEFG") as c:  # a free slot: it starts as usual
+        assert error_of(c)["code"] == "room_unknown"
+        assert c.until("frame")["step"] == 0
+
+
+def test_the_limits_name_max_followers(live: LiveServer) -> None:
+    with urllib.request.urlopen(f"http://127.0.0.1:{live.port}/api/limits") as r:
+        limits = json.loads(r.read())
+    assert limits["max_followers"] == 2000 and limits["max_sessions"] == 300
+    with Client(live.url) as c:
+        assert c.hello["limits"]["max_followers"] == 2000
+
+
+@pytest.mark.parametrize("settings", [{"workers": 2}, {}], indirect=True)
+def test_an_unknown_room_with_workers_and_no_redis_may_be_on_another_process(
+    live: LiveServer, settings: Settings
+) -> None:
+    with Client(live.url) as c:
+        c.until("grid")
+        c.send(type="room_join", code="ACDEFG")
+        message = error_of(c)["message"]
+        if settings.workers > 1:
+            assert "another process" in message and "BPVIZ_REDIS_URL" in message
+        else:
+            assert message == "no room ACDEFG is open"

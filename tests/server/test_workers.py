@@ -4,6 +4,7 @@ websocket in one of them; a dead worker is replaced; SIGTERM stops them all clea
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -136,8 +137,9 @@ def test_a_dead_worker_is_replaced(served: Served) -> None:
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("BPVIZ_ALLOWED_HOSTS", "BPVIZ_TRUSTED_PROXIES"):
+    for name in ("BPVIZ_ALLOWED_HOSTS", "BPVIZ_TRUSTED_PROXIES", "BPVIZ_REDIS_URL"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BPVIZ_WORKERS", "1")  # serve() sets it: restored after the test
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
@@ -175,6 +177,29 @@ def test_serve_runs_the_supervisor_or_uvicorn(
     kind, args, kwargs = calls.pop()
     assert kind == "uvicorn" and args == (workers.APP,) and "workers" not in kwargs
     assert capsys.readouterr().err == ""  # loopback only: nothing to say
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_workers_without_redis_warn_that_rooms_are_per_process(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(workers, "supervise", lambda *a: 0)
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: None)
+    with caplog.at_level(logging.WARNING, logger="bpviz.workers"):
+        assert workers.serve("127.0.0.1", 8123, workers=3) == 0
+    [record] = [r for r in caplog.records if r.name == "bpviz.workers"]
+    assert record.levelno == logging.WARNING
+    text = record.getMessage()
+    assert "3 worker processes without Redis" in text and "rooms" in text
+    assert "another" in text and "BPVIZ_REDIS_URL" in text  # the consequence, the fix
+    assert Settings().workers == 3  # every worker process knows it has siblings
+    caplog.clear()
+    for n, redis in ((1, None), (2, "redis://127.0.0.1:6399/0")):  # nothing to say
+        if redis:
+            monkeypatch.setenv("BPVIZ_REDIS_URL", redis)
+            get_settings.cache_clear()
+        assert workers.serve("127.0.0.1", 8123, workers=n) == 0
+    assert not [r for r in caplog.records if r.name == "bpviz.workers"]
 
 
 def test_a_port_in_use_is_refused_cleanly(

@@ -18,8 +18,11 @@ const CODE = /^[ACDEFGHJKMNPRTUVWXY34679]{6}$/; // the server's room alphabet: n
 const NOTICE_MS = 15000;
 const RETRY_MS = 3000; // a room out of reach (its server's link to Redis is down) is tried again
 
-/** What a follower may not touch: every control that would change the run. */
-export const RUN_CONTROLS = ["#playback", "#sidebar", ".lesson-bar", "#rewind", "#timeline", "#stop-when"];
+/**
+ * What a follower may not touch: every control that would change the run — and the example
+ * shown, which is the lecturer's (a `focus` from a follower is refused like a step).
+ */
+export const RUN_CONTROLS = ["#playback", "#sidebar", ".lesson-bar", "#rewind", "#timeline", "#stop-when", "#focus-example"];
 
 /** A code as a person typed it ("k7r-mxh") → "K7RMXH", or null when it cannot be one. */
 export function normalizeCode(text) {
@@ -115,6 +118,7 @@ export class RoomPanel {
       copyLink: $("#room-copy-link"),
       localHint: $("#room-local-hint"),
       count: $("#room-count"),
+      closedNote: $("#room-closed-note"),
       down: $("#room-down"),
       close: $("#room-close"),
       bar: $("#room-bar"),
@@ -126,6 +130,7 @@ export class RoomPanel {
       notice: $("#room-notice"),
     };
     this.room = null; // the last `room` message while in a room
+    this.ownerEnded = null; // the `room` message that ended this page's own room
     this.noticeKey = null;
     this.noticeTimer = null;
     this.retry = null;
@@ -177,10 +182,12 @@ export class RoomPanel {
       const first = this.room?.code !== msg.code || this.room?.role !== msg.role;
       this.room = msg;
       if (first) this.hideNotice();
+      if (msg.role === "owner") this.ownerEnded = null;
       if (msg.role === "follower") setPath(msg.code);
       if (first && msg.role === "owner" && !this.el.dialog.open) this.el.dialog.showModal();
     } else if (msg.role === "owner" || msg.reason === "left" || msg.reason === "copied") {
       this.room = null;
+      if (msg.role === "owner") this.ownerEnded = msg; // the dialog says so
       if (msg.role === "follower") {
         setPath(null);
         this.showNotice(`classroom.${msg.reason}`);
@@ -210,6 +217,12 @@ export class RoomPanel {
     const follower = room?.role === "follower" ? room : null;
     el.startView.hidden = Boolean(owner);
     el.ownerView.hidden = !owner;
+    const ended = this.ownerEnded;
+    el.closedNote.hidden = !ended;
+    if (ended) {
+      const key = ended.reason === "closed" ? "classroom.owner_closed" : "classroom.owner_ended";
+      el.closedNote.textContent = t(key, { code: formatCode(ended.code) });
+    }
     if (el.open) {
       el.open.hidden = Boolean(follower);
       el.open.classList.toggle("active", Boolean(owner));
