@@ -8,10 +8,12 @@ injected into the page: nothing is fetched at test time).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 READY = "() => window.bpviz && window.bpviz.connected && window.bpviz.topologies >= 2 && window.bpviz.frames >= 2"
 IDLE = "() => !window.bpviz.animating"
@@ -100,6 +102,32 @@ def test_axe_lab(new_page: Any, base_url: str) -> None:
     page.wait_for_function("() => window.bpvizLab.steps.every((s) => s >= 10)")
     page.wait_for_timeout(400)  # the charts redraw after a throttle
     assert serious(page) == []
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_axe_inspector_with_wide_formulas(new_page: Any, base_url: str, locale: str) -> None:
+    """A hidden neuron of the digits network: its Σ over 64 inputs and the layer's matrices,
+    wider than the panel. Each wide formula scrolls in its own box and is a named tab stop."""
+    page = new_page(locale=locale)
+    open_page(page, base_url, "/#data=digits&hidden=16:relu&batch=10&seed=1")
+    full_step(page)
+    page.click("#network .neuron[data-layer='1'][data-neuron='0']")
+    page.click("#inspector-body button[data-toggle='z1.0']")
+    page.click("#inspector-body button[data-toggle='layer1']")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#inspector-body .formula').length >= 12"
+    )
+    wide = """() => [...document.querySelectorAll('#inspector-body .formula')]
+        .filter((f) => f.scrollWidth > f.clientWidth + 1)"""
+    with contextlib.suppress(PlaywrightTimeout):  # inspector.js marks them when the page is idle
+        page.wait_for_function(
+            f"() => ({wide})().every((f) => f.getAttribute('tabindex') === '0')", timeout=5_000
+        )
+    assert page.evaluate(f"() => ({wide})().length") >= 1, "no formula is wider than the panel"
+    assert serious(page) == []
+    # The name says how to scroll it, in the page's language.
+    label = page.evaluate(f"() => ({wide})()[0].getAttribute('aria-label')")
+    assert label and ("←" in label) and (("滚动" in label) == (locale == "zh-CN")), label
 
 
 def test_axe_graph(new_page: Any, base_url: str) -> None:
@@ -223,6 +251,47 @@ def test_space_plays_after_a_click_on_a_button(page: Any, base_url: str) -> None
     )
     page.wait_for_timeout(300)
     assert not page.evaluate("() => window.bpviz.playing")
+
+
+def test_lab_space_plays_after_a_click_on_a_button(page: Any, base_url: str) -> None:
+    """The lab as the main page: Space plays after a click on a button; a button reached
+    with Tab keeps Space (it presses that button) until Esc lets go of it."""
+    page.goto(f"{base_url}/lab#speed=5")
+    page.wait_for_function(LAB_READY)
+    page.click("#lab-step")  # the button now has the focus, from a click
+    page.wait_for_function("() => window.bpvizLab.steps.every((s) => s >= 1)")
+    assert page.evaluate("() => document.activeElement.id") == "lab-step"
+    page.keyboard.press("Space")
+    page.wait_for_function("() => window.bpvizLab.playing")
+    page.keyboard.press("Space")
+    page.wait_for_function("() => !window.bpvizLab.playing")
+    # Tab to "+10": Space presses it, as on every web page.
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "lab-step-10"
+    page.wait_for_function("() => window.bpvizLab.steps[0] === window.bpvizLab.steps[1]")
+    before = page.evaluate("() => window.bpvizLab.steps[0]")
+    page.keyboard.press("Space")
+    page.wait_for_function(f"() => window.bpvizLab.steps.every((s) => s >= {before + 10})")
+    assert not page.evaluate("() => window.bpvizLab.playing")
+    # Esc lets go of the button: Space plays again.
+    page.keyboard.press("Escape")
+    assert page.evaluate("() => document.activeElement === document.body")
+    page.keyboard.press("Space")
+    page.wait_for_function("() => window.bpvizLab.playing")
+    page.keyboard.press("Space")
+    page.wait_for_function("() => !window.bpvizLab.playing")
+
+
+def test_escape_lets_go_of_a_button_then_space_plays(page: Any, base_url: str) -> None:
+    """The keys dialog's advice on the main page: on a button reached with Tab, Esc first."""
+    open_page(page, base_url, "/#speed=5")
+    page.focus("[data-step=phase]")  # focused by script, as by Tab
+    page.keyboard.press("Escape")
+    assert page.evaluate("() => document.activeElement === document.body")
+    page.keyboard.press("Space")
+    page.wait_for_function("() => window.bpviz.playing")
+    page.keyboard.press("Space")
+    page.wait_for_function("() => !window.bpviz.playing")
 
 
 def test_keys_dialog(page: Any, base_url: str, screenshot: Any) -> None:

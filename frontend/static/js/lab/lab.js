@@ -6,6 +6,7 @@ import { Banners } from "../shared/banner.js";
 import { loadChoices } from "../shared/choices.js";
 import { History } from "../shared/history.js";
 import { applyI18n, bindLanguageButton, initI18n, onLanguageChange, t } from "../shared/i18n.js";
+import { initSpaceForPlay, keepsKeys } from "../shared/space-key.js";
 import { HashWriter } from "../shared/state.js";
 import { Transport } from "../shared/transport.js";
 import { HISTORY_KEYS, LossChart, logRange, SaturationChart } from "./charts.js";
@@ -228,10 +229,13 @@ async function main() {
   $("#lab-step").addEventListener("click", () => lockstep.step(1));
   $("#lab-step-10").addEventListener("click", () => lockstep.step(10));
   $("#lab-reset").addEventListener("click", reset);
+  // Space, →, Shift+→ and R as on the main page; Space also after a click on a button
+  // (space-key.js). A button reached with Tab keeps Space; Esc lets go of it.
+  initSpaceForPlay(togglePlay);
   document.addEventListener("keydown", (event) => {
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
-    if (event.target.closest?.("input, select, textarea, [contenteditable]")) return;
-    if (event.key === " " && !event.target.closest?.("button, a")) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+    if (keepsKeys(event.target)) return;
+    if ((event.key === " " || event.code === "Space") && !event.target.closest?.("button")) {
       event.preventDefault();
       togglePlay();
     } else if (event.key === "ArrowRight") {

@@ -180,7 +180,7 @@ function layerForm(ins, l, info, layer, aPrev) {
     ins.formula(`W^{(${l})} = ${matrixTex(W)}`);
     ins.formula(`${inName} = ${vectorTex(aPrev)}`);
     if (!bn) ins.formula(`b^{(${l})} = ${vectorTex(b)}`);
-    ins.formula(`z^{(${l})} = W^{(${l})} ${inName}${bn ? "" : ` + b^{(${l})}`} = ${vectorTex(layer.z)}`);
+    ins.formula(aligned(`z^{(${l})}`, [`W^{(${l})} ${inName}${bn ? "" : ` + b^{(${l})}`}`, vectorTex(layer.z)]));
   } else {
     ins.note(W ? t("inspector.not_yet") : t("inspector.vector_large"));
   }

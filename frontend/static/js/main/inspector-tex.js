@@ -116,3 +116,39 @@ export function valuesTable(rows) {
 export function hasGreek(text) {
   return /[\u0370-\u03ff\u1f00-\u1fff]/.test(text);
 }
+
+/**
+ * Formulas wider than the panel (they scroll sideways in their own box) become tab stops
+ * named `label`, so that a keyboard scrolls them too; the others stay out of the Tab order.
+ */
+export function markWide(container, label) {
+  for (const f of container.querySelectorAll(".formula")) {
+    const wide = f.scrollWidth > f.clientWidth + 1;
+    if (wide && (f.getAttribute("tabindex") !== "0" || f.getAttribute("aria-label") !== label)) {
+      f.tabIndex = 0;
+      f.setAttribute("role", "group");
+      f.setAttribute("aria-label", label);
+    } else if (!wide && f.hasAttribute("tabindex") && document.activeElement !== f) {
+      f.removeAttribute("tabindex");
+      f.removeAttribute("role");
+      f.removeAttribute("aria-label");
+    }
+  }
+}
+
+/**
+ * The focus `focused` had in the block `old`, given to the same control in its successor
+ * `node`: a formula (scrolled as far, `scrollLeft`), or a fold button reached by keyboard (after a click,
+ * the focus is let go, so that Space plays).
+ */
+export function refocus(focused, old, node, scrollLeft) {
+  let target = null;
+  if (focused === old && old.matches(".formula") && node.matches(".formula")) {
+    target = node;
+    node.tabIndex = 0; // markWide names it
+  } else if (focused.dataset?.toggle && focused.matches(":focus-visible")) {
+    target = node.querySelector(`button[data-toggle="${CSS.escape(focused.dataset.toggle)}"]`);
+  }
+  target?.focus({ preventScroll: true });
+  if (target === node) node.scrollLeft = scrollLeft;
+}

@@ -9,7 +9,7 @@
 import { tex } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
 import { renderNeuron } from "./inspector-neuron.js";
-import { aligned, element, paren, valuesTable } from "./inspector-tex.js";
+import { aligned, element, markWide, paren, refocus, valuesTable } from "./inspector-tex.js";
 import { ParamEdit } from "./param-edit.js";
 import { featureLabel } from "./units.js";
 
@@ -39,6 +39,12 @@ export class Inspector {
       else this.expanded.add(key);
       this.render();
     });
+    // ← → scroll a wide formula that has the focus (not the page's "next phase").
+    container.addEventListener("keydown", (event) => {
+      if ((event.key === "ArrowLeft" || event.key === "ArrowRight") && !event.shiftKey && event.target.matches?.(".formula[tabindex]")) event.stopPropagation();
+    });
+    this.wideQueued = false;
+    new ResizeObserver(() => this.markWide()).observe(container);
   }
 
   setTopology(topology) {
@@ -91,7 +97,10 @@ export class Inspector {
     this.follow();
   }
 
-  /** Make the panel show `blocks`, rebuilding only those whose key differs from before. */
+  /**
+   * Make the panel show `blocks`, rebuilding only those whose key differs from before. A
+   * rebuilt block that held the focus hands it to its successor (a formula, a fold button).
+   */
   reconcile(blocks) {
     const root = this.container;
     let shown = this.shown ?? [];
@@ -102,12 +111,39 @@ export class Inspector {
     for (let i = 0; i < blocks.length; i += 1) {
       if (shown[i]?.key === blocks[i].key) continue;
       const node = blocks[i].make();
-      if (shown[i]) root.replaceChild(node, shown[i].node);
-      else root.appendChild(node);
+      if (shown[i]) {
+        const old = shown[i].node;
+        const focused = old.contains(document.activeElement) ? document.activeElement : null;
+        const left = focused ? old.scrollLeft : 0;
+        root.replaceChild(node, old);
+        if (focused) refocus(focused, old, node, left);
+      } else {
+        root.appendChild(node);
+      }
       shown[i] = { key: blocks[i].key, node };
     }
     for (let i = blocks.length; i < shown.length; i += 1) shown[i].node.remove();
     this.shown = shown.slice(0, blocks.length);
+    this.markWide();
+  }
+
+  /**
+   * A formula wider than the panel scrolls sideways in its own box; those (only) become tab
+   * stops with a name, so that a keyboard can scroll them too (axe's
+   * scrollable-region-focusable). Measured when the browser is idle, after the layout it
+   * did anyway: no layout is forced while playing.
+   */
+  markWide() {
+    if (this.wideQueued) return; // one measure for a burst of renders
+    this.wideQueued = true;
+    const idle = window.requestIdleCallback ?? ((fn) => setTimeout(fn, 100));
+    idle(
+      () => {
+        this.wideQueued = false;
+        markWide(this.container, t("inspector.formula_wide"));
+      },
+      { timeout: 300 },
+    );
   }
 
   /**
