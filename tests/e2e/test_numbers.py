@@ -246,7 +246,7 @@ def test_layer_in_vector_form(page: Any, base_url: str, screenshot: Any) -> None
     assert "16\\times 64" in shapes and "64\\times 1" in shapes
     w = next(x for x in tex if x.startswith("W^{(1)} ="))
     assert "\\begin{pmatrix}" in w and "\\cdots" in w and "\\vdots" in w  # 16 × 64, cut
-    z = next(x for x in tex if x.startswith("z^{(1)} = W^{(1)}"))
+    z = next(x for x in tex if "z^{(1)} &= W^{(1)}" in x)  # aligned: z = W·x + b, then its values
     fmt3 = page.evaluate(
         "async (v) => (await import('/static/js/shared/format.js')).tex(v, 3)",
         f["layers"][0]["z"][0],

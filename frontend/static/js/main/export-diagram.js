@@ -7,6 +7,7 @@ const SVG_NS = "http://www.w3.org/2000/svg";
 const PROPS = [
   "fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity", "stroke-dasharray", "opacity",
   "font-family", "font-size", "font-weight", "font-style", "text-anchor", "dominant-baseline", "visibility", "display",
+  "paint-order", "stroke-linejoin",
 ];
 
 /** A standalone copy of `svg` as text: sized, with inline styles and a white background. */

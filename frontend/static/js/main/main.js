@@ -317,6 +317,7 @@ async function main() {
   const pending = new LatestPerFrame(({ frame, grid }) => {
     if (frame) applyFrame(frame);
     if (grid) output.update(grid);
+    if (grid) network.setGrid(grid);
   });
   const applyFrame = (frame) => {
     session.frame = frame;

@@ -16,13 +16,13 @@ const MAX_PULSES = 400;
 function loadPrefs() {
   try {
     const p = JSON.parse(localStorage.getItem(ANIMATION_STORAGE_KEY) ?? "{}");
-    return { speed: p.speed in ANIMATION_SPEEDS ? p.speed : "normal", showDelta: p.showDelta === true };
+    return { speed: p.speed in ANIMATION_SPEEDS ? p.speed : "normal", showDelta: p.showDelta === true, showMaps: p.showMaps !== false };
   } catch {
-    return { speed: "normal", showDelta: false };
+    return { speed: "normal", showDelta: false, showMaps: true };
   }
 }
 
-/** The reader's animation settings: `speed` (a key of ANIMATION_SPEEDS) and `showDelta`. */
+/** The reader's animation settings: `speed` (a key of ANIMATION_SPEEDS), `showDelta` and `showMaps` (2-D data's heat maps in the neurons). */
 export const animationPrefs = {
   ...loadPrefs(),
   /** The factor on the phase durations (0: no animation). */
@@ -32,7 +32,7 @@ export const animationPrefs = {
   set(changes) {
     Object.assign(this, changes);
     try {
-      localStorage.setItem(ANIMATION_STORAGE_KEY, JSON.stringify({ speed: this.speed, showDelta: this.showDelta }));
+      localStorage.setItem(ANIMATION_STORAGE_KEY, JSON.stringify({ speed: this.speed, showDelta: this.showDelta, showMaps: this.showMaps }));
     } catch {
       // private mode: the choice lasts for this page only
     }

@@ -3,20 +3,35 @@
 import { COLORS } from "../shared/constants.js";
 import { bundleLabelSpan, bundlePoints, drawsEdges, edgeLine, layoutNetwork } from "../shared/network-layout.js";
 import { el } from "../shared/svg.js";
+import { featureLabel } from "./units.js";
 
 /**
  * Build the diagram of `topology` into `svg` (emptied first) at `w`×`h` px in `style`
  * (MAIN_DIAGRAM or PRESENT_DIAGRAM). `showDelta`: add a δ read-out under each neuron that has
  * room for one. Returns the layout (`geo`), the layer groups (`groups`), per column its band,
  * titles, neurons and side labels (`columns`), per weight layer its lines or bundle
- * (`edgeLayers`) and the loss box (`loss`).
+ * (`edgeLayers`), the loss box (`loss`) and the inputs' names (`inputNames`: the left margin
+ * widens for long ones, up to a fifth of the width).
  */
 export function buildDiagram(svg, topology, w, h, style, { showDelta = false } = {}) {
   svg.replaceChildren();
   svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
   svg.setAttribute("width", w);
   svg.setAttribute("height", h);
-  const geo = layoutNetwork(topology, w, h, style);
+  const inputNames = Array.from({ length: topology.data.n_features }, (_, i) => featureLabel(topology.data, i));
+  let geo = layoutNetwork(topology, w, h, style);
+  const first = geo.columns[0];
+  if (first.kind === "circles") {
+    const probe = el("text", { "font-size": style.font.side }, svg);
+    const width = (name) => {
+      probe.textContent = name;
+      return probe.getComputedTextLength();
+    };
+    const widest = Math.max(...inputNames.map(width));
+    probe.remove();
+    const left = Math.min(widest + first.r + 8 + 4, Math.max(style.margin.left, w * 0.2));
+    if (left > style.margin.left) geo = layoutNetwork(topology, w, h, { ...style, margin: { ...style.margin, left } });
+  }
   // The δ glow is a flat disc inside a dashed ring (fill- and stroke-opacity): a blur
   // filter, a gradient or an opacity per neuron would each make the halos re-rasterize
   // or re-layerize at great cost on every frame while playing.
@@ -34,7 +49,7 @@ export function buildDiagram(svg, topology, w, h, style, { showDelta = false } =
   const columns = geo.columns.map((col, c) => buildColumn(groups, col, c, L, h, geo, style, showDelta));
   const edgeLayers = topology.layers.map((_, i) => buildEdges(groups, geo, i + 1, style));
   const loss = buildLoss(groups, geo, style);
-  return { geo, groups, columns, edgeLayers, loss };
+  return { geo, groups, columns, edgeLayers, loss, inputNames };
 }
 
 function buildColumn(groups, col, c, L, height, geo, style, showDelta) {
@@ -119,7 +134,8 @@ function buildColumn(groups, col, c, L, height, geo, style, showDelta) {
     for (let i = 0; i < col.n; i += 1) {
       const x = isInput ? col.x - col.r - 8 : geo.outLabelX;
       const y = col.ys[i] + font.side * 0.35;
-      labels.push(el("text", { class: "side-label", x, y, "text-anchor": isInput ? "end" : "start", "font-size": font.side }, groups.labels));
+      const attrs = { class: "side-label", x, y, "text-anchor": isInput ? "end" : "start", "font-size": font.side };
+      labels.push(el("text", isInput ? { ...attrs, "data-input": i } : attrs, groups.labels));
     }
   }
   return { g, band, title, sub, neurons, labels, col };

@@ -3,6 +3,7 @@
 // widths depend on the language and the font, so they are measured, and the labels step down
 // until they fit: full titles → short titles (H3) → captions dropped → titles on two rows.
 import { t } from "../shared/i18n.js";
+import { featureLabel } from "./units.js";
 
 const GAP = 6; // px between two labels of one row
 
@@ -56,6 +57,38 @@ function visible(c, every, n) {
   return c % (2 * every) < 2;
 }
 
+/**
+ * The inputs' names (a CSV's columns, x₁², sin(x₁) …) left of their neurons, within the
+ * margin: in a smaller type when long, cut with "…" when still too long (the whole name is
+ * in the neuron's tooltip and accessible name), every k-th when the neurons are too close.
+ */
+function fitInputLabels(cv, names, size) {
+  const labels = cv.labels;
+  if (!labels.length) return;
+  const col = cv.col;
+  const room = col.x - col.r - 8 - 2; // the labels end 8 px left of the neurons
+  const spacing = col.n > 1 ? col.spacing : Infinity;
+  let font = Math.max(9, Math.min(size, Math.floor(spacing - 2)));
+  const every = spacing - 2 >= font ? 1 : Math.ceil((font + 2) / spacing);
+  const setFont = (f) => labels.forEach((node) => node.setAttribute("font-size", String(f)));
+  setFont(font);
+  const widest = () => Math.max(...labels.map((node, i) => measure(node, names[i])));
+  while (font > 10 && widest() > room) setFont((font -= 1));
+  labels.forEach((node, i) => {
+    node.setAttribute("y", String(col.ys[i] + font * 0.35));
+    const shown = i % every === 0;
+    let text = names[i];
+    if (shown && measure(node, text) > room) {
+      let k = text.length - 1;
+      while (k > 1 && measure(node, `${text.slice(0, k)}…`) > room) k -= 1;
+      text = `${text.slice(0, k)}…`;
+    }
+    node.textContent = text;
+    if (shown) node.removeAttribute("display");
+    else node.setAttribute("display", "none");
+  });
+}
+
 /** The names of column `c` of `L` weight layers: full and short title, caption. */
 export function columnNames(topology, c) {
   const L = topology.layers.length;
@@ -68,8 +101,9 @@ export function columnNames(topology, c) {
 
 /**
  * Set and place the diagram's labels (`diagram`: what buildDiagram returned, with the
- * topology and style). Returns the arrangement chosen: `{titles, marks}` with titles one of
- * "full" | "short" | "bare" | "stagger" and marks "full" | "short" | "none".
+ * topology and style). Returns the arrangement chosen: `{titles, marks, inputs}` with titles
+ * one of "full" | "short" | "bare" | "stagger", marks "full" | "short" | "none", and the
+ * inputs' names (whole: the labels may show them cut).
  */
 export function arrangeLabels({ topology, geo, style, columns, edgeLayers }) {
   const { rows } = style;
@@ -103,6 +137,8 @@ export function arrangeLabels({ topology, geo, style, columns, edgeLayers }) {
     show(cv.sub, arrangement === "full" || arrangement === "short");
   });
   if (arrangement === "stagger") fitStagger(titles, xs, style.font.title);
+  const inputs = columns[0].neurons.map((_, i) => featureLabel(topology.data, i));
+  fitInputLabels(columns[0], inputs, style.font.side);
 
   // The W / ∂L/∂W marks between columns: the full mark, a short one, or none.
   const marks = edgeLayers.filter((v) => v.mode);
@@ -151,5 +187,5 @@ export function arrangeLabels({ topology, geo, style, columns, edgeLayers }) {
     view.label.bpText = undefined;
     view.tip.textContent = `W⁽${view.layer}⁾: ${units}×${nIn}`;
   }
-  return { titles: arrangement, marks: markStyle };
+  return { titles: arrangement, marks: markStyle, inputs };
 }

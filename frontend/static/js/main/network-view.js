@@ -12,6 +12,7 @@ import { animationPrefs, PhaseAnimator, phasesBetween, phaseItem } from "./netwo
 import { buildDiagram } from "./network-build.js";
 import { DiagramFocus } from "./network-focus.js";
 import { arrangeLabels, columnNames } from "./network-labels.js";
+import { DiagramMaps } from "./neuron-maps.js";
 
 export class NetworkView {
   /** `onSelect({type: "neuron"|"edge", layer, neuron | from, to})` when the user clicks. */
@@ -26,11 +27,12 @@ export class NetworkView {
     this.active = null;
     this.selection = null;
     this.style = MAIN_DIAGRAM;
-    this.svg = el("svg", { class: "network-svg", role: "group" }, this.canvas);
+    this.svg = el("svg", { class: "network-svg", role: "group", tabindex: "-1" }, this.canvas); // its neurons are the Tab stops, not the picture
     const hint = document.querySelector("#net-keys-hint");
     if (hint) this.svg.setAttribute("aria-describedby", hint.id);
     this.animator = new PhaseAnimator(this);
     this.focus = new DiagramFocus(this);
+    this.maps = new DiagramMaps(this.svg, container);
     this.size = { w: 0, h: 0 };
     new ResizeObserver(() => this.resize()).observe(this.canvas);
     this.svg.addEventListener("click", (event) => this.click(event));
@@ -76,7 +78,13 @@ export class NetworkView {
     this.prev = null;
     this.hidden = new Set();
     this.selection = null;
+    this.maps.setTopology(topology);
     this.build();
+  }
+
+  /** A new `grid` message: the heat maps inside the neurons change (never per frame). */
+  setGrid(grid) {
+    this.maps.setGrid(grid);
   }
 
   // ------------------------------------------------------------------ build
@@ -86,10 +94,9 @@ export class NetworkView {
     if (!topo || !this.size.w) return;
     const built = buildDiagram(this.svg, topo, this.size.w, this.size.h, this.style, { showDelta: animationPrefs.showDelta });
     Object.assign(this, { geo: built.geo, columns: built.columns, edgeLayers: built.edgeLayers, loss: built.loss });
-    this.gEdges = built.groups.edges;
-    this.gTrails = built.groups.trails;
-    this.gPulses = built.groups.pulses;
-    this.gOverlay = built.groups.overlay;
+    const { edges: gEdges, trails: gTrails, pulses: gPulses, overlay: gOverlay } = built.groups;
+    Object.assign(this, { gEdges, gTrails, gPulses, gOverlay, inputsBuilt: built.inputNames.join("\n") });
+    this.maps.build(built);
     this.drawnSelection = null;
     this.svg.dataset.present = String(this.style === PRESENT_DIAGRAM);
     this.relabel();
@@ -100,6 +107,7 @@ export class NetworkView {
     if (!this.topology || !this.columns) return;
     const topo = this.topology;
     this.labels = arrangeLabels({ topology: topo, geo: this.geo, style: this.style, columns: this.columns, edgeLayers: this.edgeLayers });
+    if (this.labels.inputs.join("\n") !== this.inputsBuilt) return this.build(); // the inputs' names in another language
     this.svg.dataset.titles = this.labels.titles;
     this.names = this.columns.map((_, c) => columnNames(topo, c).full);
     // Every neuron is named (the values join its name when a frame is rendered).
@@ -214,12 +222,9 @@ export class NetworkView {
       }
       setAttr(n.body, "fill", fill);
       if (n.text) this.setValueText(n.text, v, v / scale);
-      const tip = `x${sub(i + 1)} = ${fmt(v)}`;
+      const tip = `${this.labels.inputs[i]} = ${fmt(v)}`;
       setText(n.tip, tip);
       if (this.labelsLive) setAttr(n.g, "aria-label", `${this.names[0]}: ${tip}`);
-    });
-    colView.labels.forEach((label, i) => {
-      setText(label, `x${sub(i + 1)}`);
     });
   }
 

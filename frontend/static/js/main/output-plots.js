@@ -6,7 +6,7 @@ import { COLORS } from "../shared/constants.js";
 import { diverging } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
 import { gridRange } from "./grid.js";
-import { featureLabel, scaleOf, targetLabel, toOriginal } from "./units.js";
+import { inputLabel, scaleOf, targetLabel, toOriginal } from "./units.js";
 
 /** The points of 2-D data over the boundary heatmap, coloured around `mid` ± `span`. */
 export function scatterTraces(data, pts, mid, span) {
@@ -16,7 +16,7 @@ export function scatterTraces(data, pts, mid, span) {
   const s1 = scaleOf(data, 1);
   const sy = scaleOf(data, "target");
   const target = data.task === "regression" ? targetLabel(data) : "y";
-  const hover = `${featureLabel(data, 0)}=%{customdata[0]:.4g}<br>${featureLabel(data, 1)}=%{customdata[1]:.4g}<br>${target}=%{customdata[2]:.4g}<extra>%{fullData.name}</extra>`;
+  const hover = `${inputLabel(data, 0)}=%{customdata[0]:.4g}<br>${inputLabel(data, 1)}=%{customdata[1]:.4g}<br>${target}=%{customdata[2]:.4g}<extra>%{fullData.name}</extra>`;
   for (const [part, symbol, line] of [["train", "circle", "#ffffff"], ["test", "diamond", COLORS.ink]]) {
     const p = pts[part];
     if (!p?.x?.length) continue;
@@ -45,7 +45,7 @@ export function curveTraces(data, pts, xs, values) {
   const traces = [];
   const sx = scaleOf(data, 0);
   const sy = scaleOf(data, "target");
-  const xName = featureLabel(data, 0);
+  const xName = inputLabel(data, 0);
   const yName = targetLabel(data);
   const hover = (y) => `${xName}=%{customdata[0]:.4g}<br>${y}=%{customdata[1]:.4g}<extra></extra>`;
   const custom = (x, y) => x.map((v, k) => [toOriginal(v, sx), toOriginal(y[k], sy)]);

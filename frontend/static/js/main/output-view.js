@@ -18,7 +18,7 @@ import { ExamplePicker } from "./focus.js";
 import { OutputMarks } from "./output-marks.js";
 import { curveTraces, nearestInBatch, scatterTraces } from "./output-plots.js";
 import { NeuronThumbs } from "./thumbs.js";
-import { captionKey, featureLabel, originalTicks, scaleOf, targetLabel, toOriginal } from "./units.js";
+import { captionKey, inputLabel, originalTicks, scaleOf, targetLabel, toOriginal } from "./units.js";
 
 const CONFIG = { displayModeBar: false, responsive: false, displaylogo: false };
 const FONT = { family: "system-ui, 'Noto Sans CJK SC', 'Noto Sans', sans-serif", size: 12, color: COLORS.ink };
@@ -99,7 +99,7 @@ export class OutputView {
   /** An axis named after input `i` (or the target), with ticks in the data's units. */
   axis(i, range, extra = {}) {
     const data = this.topology.data;
-    const title = i === "target" ? targetLabel(data) : featureLabel(data, i);
+    const title = i === "target" ? targetLabel(data) : inputLabel(data, i);
     const ticks = originalTicks(range[0], range[1], scaleOf(data, i));
     return { title: { text: title, standoff: 2, font: { size: 12 } }, zeroline: false, ...ticks, ...extra };
   }
@@ -355,7 +355,7 @@ export class OutputView {
     const data = this.topology.data;
     const v = this.values[r * n + c];
     const yhat = data.task === "regression" ? `${targetLabel(data)} ŷ=${fmt(toOriginal(v, scaleOf(data, "target")))}` : `ŷ=${v.toFixed(3)}`;
-    this.tip.textContent = `${featureLabel(data, 0)}=${fmt(toOriginal(x, scaleOf(data, 0)))}  ${featureLabel(data, 1)}=${fmt(toOriginal(y, scaleOf(data, 1)))}  ${yhat}`;
+    this.tip.textContent = `${inputLabel(data, 0)}=${fmt(toOriginal(x, scaleOf(data, 0)))}  ${inputLabel(data, 1)}=${fmt(toOriginal(y, scaleOf(data, 1)))}  ${yhat}`;
     this.tip.style.left = `${area.left + mx + 12}px`;
     this.tip.style.top = `${area.top + my + 12}px`;
     this.tip.hidden = false;

@@ -9,14 +9,35 @@ import { has, t } from "../shared/i18n.js";
 const SUB = "₀₁₂₃₄₅₆₇₈₉";
 const subscript = (n) => String(n).replace(/\d/g, (d) => SUB[d]);
 
-/** The name of input `i` (0-based): the CSV's column, a named feature, else x₁, x₂, … */
+/**
+ * The name of the network's input `i` (0-based): the CSV's column, a named feature, else
+ * x₁, x₂, …; with input features (x₁², sin(x₁) …, `data.features`), the feature's name with
+ * the two inputs' names in the reader's language.
+ */
 export function featureLabel(data, i) {
+  if (!data?.features?.length) return inputLabel(data, i);
+  const name = String(data.feature_names?.[i] ?? data.features[i] ?? "");
+  const inputs = data.input_names ?? [];
+  const words = inputs.map((_, k) => inputLabel(data, k));
+  const named = inputs.map((n, k) => ({ n, k })).filter(({ n, k }) => n && n !== words[k]);
+  if (!named.length) return name;
+  const escape = (w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const pattern = new RegExp(named.map(({ n }) => escape(n)).join("|"), "g");
+  return name.replace(pattern, (n) => words[named.find((x) => x.n === n).k]);
+}
+
+/**
+ * The name of the data's input `i` (0-based; with input features, one of the two inputs the
+ * features are made from, the axes of the plane): the CSV's column, a built-in set's name in
+ * the reader's language, else x₁, x₂, …
+ */
+export function inputLabel(data, i) {
   const key = `feature.${data?.name}.${i}`;
   if (has(key)) return t(key);
-  const name = data?.feature_names?.[i];
+  const name = (data?.features?.length ? data?.input_names : data?.feature_names)?.[i];
   if (data?.name === "csv" && name) return name;
   if (name && !/^x\d*$/.test(name) && !/^px_\d+_\d+$/.test(name)) return name;
-  return data?.n_features === 1 ? "x" : `x${subscript(i + 1)}`;
+  return (data?.n_inputs ?? data?.n_features) === 1 ? "x" : `x${subscript(i + 1)}`;
 }
 
 /** The name of the target (regression) or of class `k`'s column, for axes and captions. */
@@ -61,7 +82,7 @@ export function originalTicks(lo, hi, scale, count = 5) {
 
 /** The output panel's caption key: a classifier's boundary, a regression's surface or curve, … */
 export function captionKey(data) {
-  const n = data?.n_features;
+  const n = data?.n_inputs ?? data?.n_features; // the plane of the inputs, whatever their features
   const regression = data?.task === "regression";
   if (n === 2) return regression ? "output.surface" : "output.boundary";
   if (n === 1) return regression ? "output.curve" : "output.curve_class";
