@@ -175,8 +175,12 @@ def calibrate(fn: Callable[[int], None]) -> int:
         n *= 2
 
 
-def interleaved(sides: dict[str, Callable[[int], None]]) -> dict[str, float]:
-    """Median seconds per step of each side over ``ROUNDS`` interleaved rounds.
+def interleaved(
+    sides: dict[str, Callable[[int], None]],
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Median seconds per step of each side over ``ROUNDS`` interleaved rounds: wall
+    clock, and this thread's CPU time (``time.thread_time``: leaves out the time other
+    processes held the core, not their effect on the caches).
 
     Each round times one block of every side, in an order that rotates from round to
     round, so slow phases of a noisy machine hit all sides alike. GC is off while timing.
@@ -184,6 +188,7 @@ def interleaved(sides: dict[str, Callable[[int], None]]) -> dict[str, float]:
     counts = {name: calibrate(fn) for name, fn in sides.items()}
     names = list(sides)
     per_step: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
     gc.collect()
     gc.disable()
     try:
@@ -191,12 +196,15 @@ def interleaved(sides: dict[str, Callable[[int], None]]) -> dict[str, float]:
             order = names[r % len(names) :] + names[: r % len(names)]
             for name in order:
                 n = counts[name]
+                c0 = time.thread_time()
                 t0 = time.perf_counter()
                 sides[name](n)
                 per_step[name].append((time.perf_counter() - t0) / n)
+                cpu[name].append((time.thread_time() - c0) / n)
     finally:
         gc.enable()
-    return {name: statistics.median(v) for name, v in per_step.items()}
+    median = statistics.median
+    return {k: median(v) for k, v in per_step.items()}, {k: median(v) for k, v in cpu.items()}
 
 
 # ----------------------------------------------------------------------------- cases
@@ -208,6 +216,7 @@ class Row:
     ref_s: float
     target: float | None  # None: shown for information
     floor: bool
+    cpu_ratio: float | None = None  # the same ratio in CPU time (the floor case)
 
     @property
     def ratio(self) -> float:
@@ -267,12 +276,13 @@ def run_case(case: Case) -> list[Row]:
                 step()
 
         sides["floor"] = floor_side
-    t = interleaved(sides)
+    t, cpu = interleaved(sides)
     assert not stepper.diverged, f"{case.label}: the engine diverged while timing"
     rows = []
     if case.floor:
         rows.append(Row(case.label, t["bpviz"], "torch", t["torch"], None, False))
-        rows.append(Row("", t["bpviz"], "matmul floor", t["floor"], case.target, True))
+        cpu_ratio = cpu["floor"] / cpu["bpviz"]
+        rows.append(Row("", t["bpviz"], "matmul floor", t["floor"], case.target, True, cpu_ratio))
     else:
         rows.append(Row(case.label, t["bpviz"], "torch", t["torch"], case.target, False))
     print(f"  {case.label}: losses of the first {CHECK_STEPS} steps match PyTorch to {worst:.1e}")
@@ -428,6 +438,16 @@ def main() -> int:
             f"{row.label:<48} {row.ours_s * 1e6:9.1f} {1 / row.ours_s:8.0f}  {row.ref_name:<13}"
             f"{row.ref_s * 1e6:9.1f} {1 / row.ref_s:8.0f} {ratio:>8} {target:>8}  {result}"
         )
+    for row in rows:
+        if row.cpu_ratio is not None:
+            print(
+                f"{'':<48} matmul floor in CPU time (thread_time): {row.cpu_ratio:.0%}"
+                f" (information; the result is the wall-clock ratio)"
+            )
+    print(
+        f"load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPU(s)"
+        " (above ~1, other work shares the cores and the figures are noisy)"
+    )
     print()
     print(
         f"Experiment.run_steps with history, network (a) on 'plane', first 2000 steps: "

@@ -93,6 +93,24 @@ def _buf(z: FloatArray, out: FloatArray | None) -> FloatArray:
     return np.empty_like(z) if out is None else out
 
 
+def _row_max(z: FloatArray) -> FloatArray:
+    """``z.max(axis=-1, keepdims=True)``, the same numbers (NaN included).
+
+    A few classes (``(B, K)``, ``K ≤ 16``): ``np.maximum`` over the columns, a third of
+    the time of NumPy's reduction along a short last axis.
+    """
+    K = z.shape[-1]
+    if z.ndim != 2 or not 2 <= K <= 16:
+        full: FloatArray = z.max(axis=-1, keepdims=True)
+        return full
+    m = np.empty((z.shape[0], 1), z.dtype)
+    col = m[:, 0]
+    np.maximum(z[:, 0], z[:, 1], out=col)
+    for k in range(2, K):
+        np.maximum(col, z[:, k], out=col)
+    return m
+
+
 class Activation:
     """Base class: an activation ``f`` and its derivative ``f'``.
 
@@ -295,7 +313,7 @@ class Softmax(Activation):
         """Row-wise softmax of ``z`` ``(B, K)`` → ``(B, K)``, shifted by the row max (stable)."""
         keep = out is not None
         out = _buf(z, out)
-        m = z.max(axis=-1, keepdims=True)
+        m = _row_max(z)
         np.subtract(z, m, out=out)
         np.exp(out, out=out)
         s = out.sum(axis=-1, keepdims=True)

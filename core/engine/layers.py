@@ -132,6 +132,7 @@ class Dense:
         self._a_prev: FloatArray | None = None
         self._pre: FloatArray | None = None  # the input of f: z, or z_bn with BatchNorm
         self._mask_on = False
+        self._fp_ready = False  # forward(train=True) computed f'(pre) into the buffer
         params = [np.array(W), np.zeros_like(b) if batchnorm else np.array(b)]
         if self.bn is not None:
             params.insert(1, np.ones_like(b))
@@ -239,6 +240,9 @@ class Dense:
             pre = z
         self._pre = pre
         a = self.activation.f(pre, buf.a_raw)
+        self._fp_ready = train
+        if train:  # f'(pre) while pre is still in cache; backward reads it (same numbers)
+            self.activation.der(pre, buf.a_raw, buf.fprime)
         self._a_prev = a_prev
         mask = buf.mask
         self._mask_on = train and mask is not None
@@ -285,7 +289,7 @@ class Dense:
         a_prev = self._a_prev
         pre = self._pre
         assert buf is not None and a_prev is not None and pre is not None, "forward first"
-        fp = self.activation.der(pre, buf.a_raw, buf.fprime)
+        fp = buf.fprime if self._fp_ready else self.activation.der(pre, buf.a_raw, buf.fprime)
         delta = buf.delta
         is_output = self.is_output
         if is_output:

@@ -3,7 +3,12 @@
 import numpy as np
 import pytest
 
-from bpviz.core.engine.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, get_activation
+from bpviz.core.engine.activations import (
+    ACTIVATIONS,
+    OUTPUT_ACTIVATIONS,
+    _row_max,
+    get_activation,
+)
 
 Z = np.array([[-3.0, -1.2, -0.3, 0.2, 0.7, 2.5], [-6.0, -0.05, 0.05, 1.0, 4.0, 8.0]])
 
@@ -70,6 +75,20 @@ def test_softmax_rows() -> None:
     np.testing.assert_allclose(a[0], e / e.sum())
     np.testing.assert_allclose(sm.der(z, a), a * (1 - a))
     assert not sm.elementwise
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_row_max_is_numpys_max(dtype: type) -> None:
+    # the column-wise maximum of a few classes gives z.max(axis=-1) exactly, NaN included
+    rng = np.random.default_rng(3)
+    for shape in ((128, 10), (5, 2), (3, 16), (4, 17), (4, 1), (0, 10), (7,)):
+        z = rng.standard_normal(shape).astype(dtype)
+        if z.size > 3:
+            z.flat[3] = np.nan
+        m = _row_max(z)
+        ref = z.max(axis=-1, keepdims=True)
+        assert m.shape == ref.shape and m.dtype == ref.dtype
+        np.testing.assert_array_equal(m, ref)
 
 
 def test_get_activation() -> None:

@@ -102,6 +102,8 @@ def test_backward_matches_plain_numpy() -> None:
     assert rec.W_norm == pytest.approx(np.linalg.norm(W), rel=1e-14)
     assert rec.dW_ratio == pytest.approx(rec.dW_norm / rec.W_norm, rel=1e-15)
     assert rec.delta_norm == pytest.approx(np.linalg.norm(delta) / np.sqrt(6), rel=1e-14)
+    # f'(z), taken in the forward pass while z is in cache, is what backward used
+    np.testing.assert_array_equal(rec.fprime, ACTIVATIONS["tanh"].der(rec.z, rec.a_raw))
     # layer 1 passes nothing down
     first = Dense(1, W, b, ACTIVATIONS["tanh"])
     first.prepare(6)
