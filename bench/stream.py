@@ -28,9 +28,13 @@ of the 2,000 back-to-back steps of (1), so the server is started with
 for 5 s in (3); its figures are for comparing two versions on one machine, not for the
 targets. ``--only-frames`` runs (5) alone.
 
-6. ``--frames binary``: the clients of (3) ask for binary frames (``options``), as the page
-   does. (5) also prints the per-frame encoding cost of the candidates side by side: JSON
-   with the standard encoder (before), JSON with orjson (now), binary frames.
+6. ``--frames binary`` (the default): the clients of (3) ask for binary frames
+   (``options``), as the page does; ``--frames json`` for JSON text frames. (3) also gives
+   the CPU time per delivered frame of the server (training included) and of this
+   process (the clients), measured over the window: figures that depend far less on what
+   else the machine runs than frames/s do. (5) also prints the per-frame encoding cost
+   of the candidates side by side: JSON with the standard encoder (before), JSON with
+   orjson (now), binary frames.
 7. ``--workers-table`` (about 1.5 minutes) runs (3) alone, binary frames, for 100 clients
    with ``bpviz serve --workers 1`` and ``--workers 2``, and 200 clients with 2 workers.
 8. bystander: one (then two) clients do the most expensive thing the limits allow —
@@ -58,6 +62,7 @@ import itertools  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import re  # noqa: E402
+import resource  # noqa: E402
 import socket  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -92,7 +97,8 @@ CLIENT_FPS = 20
 CLIENTS_SECONDS = 15.0
 CLIENTS_WARMUP = 2.0
 PING_INTERVAL = 0.05
-FRAMES = "json"  # what the clients of (3) ask for: "json" or "binary" (--frames)
+# what the clients of (3) ask for, as the page does: "json" or "binary" (--frames)
+FRAMES = "binary"
 WORKER_RUNS = ((1, 100), (2, 100), (2, 200))  # (7): (server processes, clients)
 
 TYPE_RE = re.compile(r'^\{"type":"(\w+)"')
@@ -386,6 +392,25 @@ class CrowdResult:
     client_lag: list[float]
     server_cpu: float
     steps_per_s: float
+    frames: int = 0  # frames delivered in the window, all clients
+    server_cpu_s: float = 0.0  # CPU seconds of the server (all its processes) in the window
+    client_cpu_s: float = 0.0  # CPU seconds of this (the clients') process in the window
+
+    @property
+    def server_ms_per_frame(self) -> float:
+        """Server CPU-ms per delivered frame: training included (speed null trains as
+        fast as the share allows), so this is what one frame costs end to end."""
+        return 1e3 * self.server_cpu_s / max(1, self.frames)
+
+    @property
+    def client_ms_per_frame(self) -> float:
+        return 1e3 * self.client_cpu_s / max(1, self.frames)
+
+
+def process_cpu() -> float:
+    """User + system CPU seconds of this process so far (all its threads)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 async def bench_crowd(url: str, server: Server) -> CrowdResult:
@@ -455,11 +480,21 @@ async def bench_crowd(url: str, server: Server) -> CrowdResult:
             if t0 >= window[0]:
                 lag.append(time.perf_counter() - t0 - 0.01)
 
+    window_cpu: list[tuple[float, float]] = []  # (server, this process) at each end
+
+    async def cpu_probe() -> None:
+        """CPU seconds of the server and of this process at both ends of the window:
+        CPU per delivered frame does not depend (much) on what else the machine runs."""
+        for end in window:
+            await asyncio.sleep(max(0.0, end - time.perf_counter()))
+            window_cpu.append((server.cpu_seconds(), process_cpu()))
+
     cpu0 = server.cpu_seconds()
     t_cpu = time.perf_counter()
     pr = asyncio.create_task(ping_reader())
     tasks = [asyncio.create_task(reader(i, ws)) for i, ws in enumerate(conns)]
     tasks += [asyncio.create_task(ping_writer()), asyncio.create_task(client_loop_lag())]
+    tasks.append(asyncio.create_task(cpu_probe()))
     await asyncio.gather(*tasks)
     cpu = (server.cpu_seconds() - cpu0) / (time.perf_counter() - t_cpu)
     await asyncio.sleep(0.3)  # late pongs of pings sent inside the window
@@ -483,7 +518,11 @@ async def bench_crowd(url: str, server: Server) -> CrowdResult:
         p99s.append(pct(g, 99))
         fps.append((len(a) - 1) / (a[-1] - a[0]))
         total_sps += (s[-1][1] - s[0][1]) / (s[-1][0] - s[0][0])
-    return CrowdResult(p99s, fps, gaps, rtts, lost, lag, cpu, total_sps)
+    (s0, c0), (s1, c1) = window_cpu
+    delivered = sum(len(a) for a in arrivals)
+    return CrowdResult(
+        p99s, fps, gaps, rtts, lost, lag, cpu, total_sps, delivered, s1 - s0, c1 - c0
+    )
 
 
 # ----------------------------------------------------------------------------- (4)
@@ -641,7 +680,8 @@ def crowd_figures(crowd: CrowdResult, clients: int, label: str) -> list[Figure]:
         f"(min {min(crowd.per_client_fps):.1f}); per-client p99 gap worst {ms(worst)}, median "
         f"{ms(statistics.median(crowd.per_client_p99))}; ping p99 {ms(rtt)}; total "
         f"{crowd.steps_per_s:,.0f} steps/s; server CPU {crowd.server_cpu:.0%} of one core; "
-        f"client loop lag p99 {ms(pct(crowd.client_lag, 99))}"
+        f"client loop lag p99 {ms(pct(crowd.client_lag, 99))}; CPU per frame: server "
+        f"{crowd.server_ms_per_frame:.3f} ms, clients {crowd.client_ms_per_frame:.3f} ms"
     )
     return [
         Figure(f"(7) {label}, {clients} clients: fps median", f"{fps:.1f}", "≥ 19", fps >= 19),
@@ -806,7 +846,10 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a shorter run, for comparisons")
     parser.add_argument("--only-frames", action="store_true", help="run (5) alone (no server)")
     parser.add_argument(
-        "--frames", choices=["json", "binary"], default="json", help="what (3)'s clients ask for"
+        "--frames",
+        choices=["json", "binary"],
+        default="binary",
+        help="what (3)'s clients ask for (binary, as the page does)",
     )
     parser.add_argument(
         "--workers-table", action="store_true", help="run (7) alone: 1 and 2 server processes"
@@ -916,13 +959,19 @@ def main() -> int:
         rtt_p50 = pct(crowd.ping_rtt, 50) if crowd.ping_rtt else float("inf")
         rtt_p99 = pct(crowd.ping_rtt, 99) if crowd.ping_rtt else float("inf")
         print(
-            f"(3) {CLIENTS} clients, play speed=null fps={CLIENT_FPS}, {CLIENTS_SECONDS:.0f} s "
+            f"(3) {CLIENTS} clients ({FRAMES} frames), play speed=null fps={CLIENT_FPS}, "
+            f"{CLIENTS_SECONDS:.0f} s "
             f"(after {CLIENTS_WARMUP:.0f} s warm-up): frames/s per client median "
             f"{statistics.median(crowd.per_client_fps):.1f} (min {min(crowd.per_client_fps):.1f}); "
             f"per-client p99 gap median {ms(med_p99)}, worst {ms(worst)} "
             f"({len(finite)}/{CLIENTS} clients got ≥ 2 frames); pooled gap p50 "
             f"{ms(pct(crowd.all_gaps, 50))} p99 {ms(pct(crowd.all_gaps, 99))}; "
             f"total {crowd.steps_per_s:,.0f} steps/s; server CPU {crowd.server_cpu:.0%} of one core"
+        )
+        print(
+            f"    CPU per delivered frame ({crowd.frames:,} frames in the window): server "
+            f"{crowd.server_ms_per_frame:.3f} ms (training included), clients' process "
+            f"{crowd.client_ms_per_frame:.3f} ms; load average {os.getloadavg()[0]:.2f}"
         )
         print(
             f"    server loop lag, from outside: {len(crowd.ping_rtt)} pings every "
@@ -950,6 +999,12 @@ def main() -> int:
         )
         figures.append(
             Figure("(3) server loop lag p99 (ping RTT)", ms(rtt_p99), "≤ 20 ms", rtt_p99 <= 0.02)
+        )
+        figures.append(
+            Figure("(3) server CPU per frame", f"{crowd.server_ms_per_frame:.3f} ms", "-", None)
+        )
+        figures.append(
+            Figure("    clients' CPU per frame", f"{crowd.client_ms_per_frame:.3f} ms", "-", None)
         )
 
         # (4)

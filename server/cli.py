@@ -22,7 +22,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -87,24 +86,13 @@ def load_config(path: str) -> cfgmod.Config:
         raise config_problems(path, exc) from None
 
 
-def jsonable(value: Any) -> Any:
-    """Turn numpy arrays/scalars, tuples and dataclass-free containers into strict JSON.
-
-    Non-finite floats (a diverged run) become null, so the file stays valid JSON.
-    """
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if hasattr(value, "tolist"):  # numpy array or numpy scalar
-        return jsonable(value.tolist())
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    return value
-
-
 def dump_json(obj: Any, out: IO[str], indent: int | None = 2) -> None:
-    json.dump(jsonable(obj), out, indent=indent, ensure_ascii=False, allow_nan=False)
+    """``obj`` as strict JSON (NumPy values as plain ones, every digit kept, a non-finite
+    number — a diverged run — as ``null``: the server's one sanitiser, ``encode.jsonable``)."""
+    from bpviz.server import encode  # NumPy: after the BLAS settings above
+
+    plain = encode.jsonable(obj, rounded=False)
+    json.dump(plain, out, indent=indent, ensure_ascii=False, allow_nan=False)
     out.write("\n")
 
 

@@ -355,7 +355,8 @@ class HistoryFeed:
 
 class MetricsFeed:
     """Train/test loss, accuracy or R², confusion matrix: fresh for every frame, but at
-    most every ``METRICS_INTERVAL`` seconds while playing (the last ones in between).
+    most every :attr:`interval` seconds while playing (the last ones in between;
+    ``METRICS_INTERVAL``, longer when many sessions play: ``player.metrics_interval``).
 
     :meth:`refresh` computes them ahead of the frame that takes them (:meth:`get`), so
     that a frame too costly for one slice of work can be built in two."""
@@ -365,6 +366,7 @@ class MetricsFeed:
         self.last: dict[str, Any] | None = None
         self.pending: dict[str, Any] | None = None
         self.time = 0.0
+        self.interval = METRICS_INTERVAL
 
     def clear(self) -> None:
         """The next frame computes them (the experiment or the step shown changed)."""
@@ -374,7 +376,7 @@ class MetricsFeed:
         """Whether the next frame needs them computed (none computed ahead)."""
         if self.pending is not None:
             return False
-        return self.last is None or not playing or self.clock() - self.time >= METRICS_INTERVAL
+        return self.last is None or not playing or self.clock() - self.time >= self.interval
 
     def refresh(self, exp: Experiment, playing: bool) -> None:
         """Compute them for the next frame, if due."""

@@ -5,7 +5,9 @@ time, then (when a frame is due) build the frame and the grid in the same job �
 through the pool. A slice is this session's share of a frame interval: with many
 sessions playing they take turns, and each still gets frames at the rate it asked for,
 at fewer steps each. At a fixed ``speed`` the loop sleeps between steps and sends a
-frame when one is due.
+frame when one is due. Frames come first: when a session's frames come late because
+others play too, it trains less per turn, down to one step in the hop that builds its
+frame (:func:`adapt`), until they are on time again.
 
 No hop holds a worker much longer than :data:`MAX_HOP`: a frame that would not fit in
 the slice that trained (a large network's frame, with its evaluation of the train and
@@ -23,6 +25,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
+from .frames import METRICS_INTERVAL
 from .outbox import Text
 from .protocol import StopReason, Until
 
@@ -39,6 +42,9 @@ GRID_INTERVAL = 0.2  # seconds between decision-boundary grids while playing
 FAST_PLAY = 50.0  # steps/s above which playing checkpoints sparsely (see core.rewind)
 RATE_WINDOW = 0.5  # seconds over which the steps/s shown in frames is measured
 MAX_HOP = 0.04  # seconds of work one hop may take, frames included (about)
+LATE = 0.25  # a frame later than this share of its interval shrinks the training slices
+SHRINK, GROW = 0.7, 1.1  # how the training share of a late / punctual session changes
+MIN_SHARE = 0.02  # of the fair slice (a slice still runs at least one step)
 
 
 class Host(Protocol):
@@ -71,13 +77,35 @@ class Slice(NamedTuple):
     owed: bool = False  # a frame was due but would not fit: build it in hops of its own
 
 
-def slice_seconds(interval: float, playing: int, max_slice: float, until_frame: float) -> float:
+def slice_seconds(
+    interval: float, playing: int, max_slice: float, until_frame: float, factor: float = 1.0
+) -> float:
     """How long the next training slice runs: this session's share of a frame
     ``interval`` with ``playing`` sessions playing (leaving room for the frames), at most
-    ``max_slice``, and ending when the next frame is due (``until_frame`` seconds)."""
-    share = TRAIN_SHARE * interval / max(1, playing)
+    ``max_slice``, and ending when the next frame is due (``until_frame`` seconds).
+    ``factor`` (≤ 1) scales the share down while this session's frames come late
+    (:func:`adapt`)."""
+    share = factor * TRAIN_SHARE * interval / max(1, playing)
     seconds = min(max_slice, max(share, MIN_SLICE))
     return min(seconds, max(until_frame, MIN_SLICE))
+
+
+def adapt(factor: float, late: float, interval: float) -> float:
+    """The next training ``factor`` of a session whose last frame went out ``late``
+    seconds after it was due: frames come first. When the sessions' slices and frames
+    together take longer than a frame interval (many sessions, or a loaded machine),
+    every frame comes late; each late session then trains less per turn (down to one
+    step), which shortens everyone's turn, until the frames are on time again; then the
+    share grows back. Playing "as fast as possible" trains with what is left over."""
+    if late > LATE * interval:
+        return max(MIN_SHARE, factor * SHRINK)
+    return min(1.0, factor * GROW)
+
+
+def metrics_interval(playing: int) -> float:
+    """Seconds between the metrics of a frame while playing (an evaluation of the train
+    and test sets): like grids, less often for each with many sessions playing."""
+    return METRICS_INTERVAL * max(1.0, playing / 10)
 
 
 def grid_interval(playing: int) -> float:
@@ -94,12 +122,27 @@ def play_slice(
     fast: bool,
     frame: bool,
     grid: bool,
+    playing: int = 1,
 ) -> Slice:
     """One worker job while playing: train, then build the frame and grid if asked and
     they fit in :data:`MAX_HOP` (else ``owed``). When the run diverged or a stop
-    condition was met, the caller ends playing and builds the last frame itself."""
+    condition was met, the caller ends playing and builds the last frame itself.
+
+    With ``playing`` sessions playing, the history's train/test evaluations of this
+    slice get their share of the time divided among them (``Experiment.eval_budget`` is
+    a share of the elapsed time, which the sessions share): together they take what one
+    session alone would, not ``playing`` times as much; the frames' metrics come at
+    :func:`metrics_interval`."""
     start = time.perf_counter()
-    steps, stopped = work.train(seconds, max_steps, until_loss, fast)
+    exp = work.exp
+    work.metrics_feed.interval = metrics_interval(playing)
+    budget = exp.eval_budget
+    if budget is not None and playing > 1:
+        exp.eval_budget = budget / playing
+    try:
+        steps, stopped = work.train(seconds, max_steps, until_loss, fast)
+    finally:
+        exp.eval_budget = budget
     diverged = work.exp.diverged
     if diverged or stopped is not None:
         return Slice(steps, diverged, None, None, stopped)
@@ -200,6 +243,7 @@ class Player:
             steps = 0
             next_frame = next_grid = rate_t = t_start
             rate_steps = 0
+            factor = 1.0  # of the fair training slice (adapt)
             while view.playing and not host.closed:
                 now = time.monotonic()
                 interval = 1.0 / self.fps
@@ -220,9 +264,19 @@ class Player:
                         break
                     owed = left if owed is None else min(owed, left)
                 seconds = slice_seconds(
-                    interval, runtime.playing_count, host.settings.slice_seconds, next_frame - now
+                    interval,
+                    runtime.playing_count,
+                    host.settings.slice_seconds,
+                    next_frame - now,
+                    factor,
                 )
                 want_frame = now + seconds >= next_frame
+                if not want_frame and factor < 1.0 and target is None and self.speed is None:
+                    # Frames came late: train only in the hop that builds the next frame,
+                    # one hop per frame — a hop of training alone is what the server,
+                    # behind, can least afford.
+                    await asyncio.sleep(next_frame - now - seconds)
+                    continue
                 result = await host.run(
                     play_slice,
                     work,
@@ -232,6 +286,7 @@ class Player:
                     self.speed is None or self.speed > FAST_PLAY,
                     want_frame,
                     want_frame and now + seconds >= next_grid,
+                    runtime.playing_count,
                 )
                 steps += result.steps
                 rate_steps += result.steps
@@ -245,6 +300,10 @@ class Player:
                     now = time.monotonic()
                 host.put_frame(result.frame, result.grid)
                 if result.frame is not None:
+                    if self.speed is None and runtime.playing_count > 1:
+                        factor = adapt(factor, now - next_frame, interval)
+                    else:  # alone, a late frame is the machine's doing, not other sessions'
+                        factor = 1.0
                     next_frame = max(next_frame + interval, now)
                 if result.grid is not None:
                     next_grid = now + grid_interval(runtime.playing_count)

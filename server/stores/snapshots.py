@@ -84,13 +84,18 @@ class SnapshotStore(abc.ABC):
     def where(self) -> str:
         """The file or URL (password redacted), for logs and ``/api/limits``."""
 
-    def _encode(self, token: str, run_json: str) -> tuple[str, bytes]:
-        data = run_json.encode("utf-8")
-        if len(data) > self.max_bytes:
+    def _check(self, token: str, run_json: str) -> str:
+        """The token, checked, once the run's size is (without a copy of a run in ASCII,
+        as the snapshots are: this runs on the event loop)."""
+        size = len(run_json) if run_json.isascii() else len(run_json.encode("utf-8"))
+        if size > self.max_bytes:
             raise SnapshotTooLargeError(
-                f"snapshot of {len(data)} bytes is over the store's limit of {self.max_bytes}"
+                f"snapshot of {size} bytes is over the store's limit of {self.max_bytes}"
             )
-        return _checked(token), data
+        return _checked(token)
+
+    def _encode(self, token: str, run_json: str) -> tuple[str, bytes]:
+        return self._check(token, run_json), run_json.encode("utf-8")
 
     @abc.abstractmethod
     async def put(self, token: str, run_json: str) -> None:
@@ -236,7 +241,7 @@ class SqliteSnapshotStore(SnapshotStore):
         return result
 
     async def put(self, token: str, run_json: str) -> None:
-        token, _ = self._encode(token, run_json)
+        token = self._check(token, run_json)
         await self._run(lambda: self._put(token, run_json))
 
     async def get(self, token: str) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -132,3 +133,42 @@ def test_http_routes(live: LiveServer) -> None:
         assert r.headers["Content-Encoding"] == "gzip"
         assert "max-age" in r.headers["Cache-Control"]
         assert len(r.read()) < 2_000_000
+
+
+def test_internal_error_answers_500_with_security_headers(
+    settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in an HTTP route (docs/reliability.md §11): a plain 500 that still carries
+    every security header, and one ERROR line with the traceback."""
+    server = LiveServer(settings)
+
+    @server.app.get("/test-boom")
+    async def boom() -> None:
+        raise ZeroDivisionError("a bug")
+
+    with server, pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(f"http://127.0.0.1:{server.port}/test-boom")
+    err = info.value
+    assert err.code == 500
+    assert err.read() == b"Internal Server Error"  # no traceback to the client
+    assert "default-src 'self'" in err.headers["Content-Security-Policy"]
+    assert err.headers["X-Content-Type-Options"] == "nosniff"
+    assert err.headers["Referrer-Policy"] == "no-referrer"
+    assert err.headers["X-Frame-Options"] == "SAMEORIGIN"
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert any("internal error on GET /test-boom" in r.getMessage() for r in errors)
+
+
+def test_serving_shortens_the_gil_switch_interval(settings: Any) -> None:
+    """While the app serves, a worker thread running Python gives the GIL back to the
+    event loop within ``SWITCH_INTERVAL`` (not CPython's 5 ms); restored afterwards."""
+    import sys
+
+    from fastapi.testclient import TestClient
+
+    from bpviz.server.app import SWITCH_INTERVAL, create_app
+
+    before = sys.getswitchinterval()
+    with TestClient(create_app(settings)):
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+    assert sys.getswitchinterval() == before

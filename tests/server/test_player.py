@@ -12,12 +12,16 @@ import pytest
 from bpviz.core.experiment import config as core_config
 from bpviz.core.experiment.build import build
 from bpviz.server.player import (
+    LATE,
     MAX_HOP,
+    MIN_SHARE,
     MIN_SLICE,
     TRAIN_SHARE,
     Player,
+    adapt,
     frame_texts,
     grid_interval,
+    metrics_interval,
     play_slice,
     slice_seconds,
 )
@@ -46,6 +50,26 @@ def test_a_slice_is_a_fair_share_of_a_frame_interval() -> None:
     assert grid_interval(1) == grid_interval(10) < grid_interval(40)
 
 
+def test_late_frames_shrink_the_training_share_and_punctual_ones_grow_it_back() -> None:
+    """Frames first: a session whose frames come late trains less per turn (down to
+    ``MIN_SHARE`` of its fair slice, and a slice still runs one step), then more again
+    once they are on time."""
+    interval = 1 / 20
+    late = LATE * interval * 2
+    factor = 1.0
+    for _ in range(100):
+        factor = adapt(factor, late, interval)
+    assert factor == MIN_SHARE
+    fair = slice_seconds(interval, 100, 1.0, until_frame=1.0)
+    assert slice_seconds(interval, 100, 1.0, 1.0, factor) == MIN_SLICE < fair
+    shrunk = adapt(1.0, late, interval)
+    assert shrunk < 1.0
+    assert adapt(shrunk, 0.0, interval) > shrunk  # on time: it grows back …
+    for _ in range(100):
+        factor = adapt(factor, LATE * interval / 2, interval)
+    assert factor == 1.0  # … to the fair share, never past it
+
+
 def test_play_slice_trains_and_builds_the_frame_when_due() -> None:
     work = workspace()
     result = play_slice(work, 10.0, 7, None, True, frame=False, grid=False)
@@ -54,6 +78,33 @@ def test_play_slice_trains_and_builds_the_frame_when_due() -> None:
     result = play_slice(work, 10.0, 3, None, True, frame=True, grid=True)
     assert json.loads(result.frame or "")["step"] == 10
     assert json.loads(result.grid or "")["type"] == "grid"
+
+
+def test_many_sessions_playing_share_the_evaluation_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The history's evaluations take a share of the elapsed time: with 100 sessions
+    playing, each slice gets a hundredth of it (all together, what one alone would),
+    and the experiment's own budget is as before once the slice is done."""
+    work = workspace()
+    own = work.exp.eval_budget
+    assert own is not None
+    seen: list[float | None] = []
+    train = work.train
+
+    def spy(*args: Any) -> Any:
+        seen.append(work.exp.eval_budget)
+        return train(*args)
+
+    monkeypatch.setattr(work, "train", spy)
+    play_slice(work, 10.0, 2, None, True, frame=False, grid=False, playing=100)
+    play_slice(work, 10.0, 2, None, True, frame=False, grid=False)
+    assert seen == [pytest.approx(own / 100), own]
+    assert work.exp.eval_budget == own
+    # the frames' metrics (train and test sets evaluated) likewise come less often
+    assert metrics_interval(1) == metrics_interval(10) < metrics_interval(100)
+    play_slice(work, 10.0, 1, None, True, frame=False, grid=False, playing=100)
+    assert work.metrics_feed.interval == metrics_interval(100)
 
 
 def test_play_slice_stops_at_the_loss() -> None:

@@ -140,6 +140,41 @@ def test_a_server_restart_on_the_same_data_dir_resumes_the_run(settings: Setting
     assert weights(after) == weights(ref) and after["loss"] == ref["loss"]
 
 
+def test_a_resumed_run_passes_the_memory_check_of_a_configure(settings: Settings) -> None:
+    """A snapshot whose network is over the session budget now (the server restarted
+    with a smaller ``session_memory_bytes``) is refused like a configure of it would be:
+    a fresh session and a notice, never a run past the budget."""
+    digits = {
+        "data": {"name": "digits"},
+        "network": {"hidden": [{"units": 64, "activation": "relu"}] * 2, "loss": "softmax_ce"},
+    }
+    with LiveServer(settings) as first, Client(first.url) as c:
+        c.until("grid")
+        c.send(type="configure", config=digits)  # about 20 MiB: within the default 64
+        c.until("topology")
+        assert c.until("frame")["step"] == 0
+        c.send(type="step", unit="step", count=2)
+        assert c.until("frame")["step"] == 2
+        token = c.hello["resume_token"]
+        time.sleep(DEBOUNCE + 0.3)  # the snapshot is written once the session is idle
+    small = settings.model_copy(update={"session_memory_bytes": 8 * 1024 * 1024})
+    with LiveServer(small) as second:
+        with Client(second.url) as c:  # a configure of it is refused, naming the budget
+            c.until("grid")
+            c.send(type="configure", config=digits)
+            error = next(m for m in iter(c.recv, None) if m["type"] == "error")
+            assert error["code"] == "too_much_memory"
+            assert "session_memory_bytes" in error["message"]
+        with Client(f"{second.url}?resume={token}") as c:  # so is its snapshot
+            assert c.hello["resumed"] is False
+            assert c.until("notice")["code"] == "resume_failed"
+            top = c.until("topology")
+            assert top["config"]["data"]["name"] != "digits"
+            assert c.until("frame")["step"] == 0
+        limits = json.load(urllib.request.urlopen(f"http://127.0.0.1:{second.port}/api/limits"))
+        assert limits["session_memory_bytes"] == 8 * 1024 * 1024
+
+
 def test_an_unknown_or_malformed_token_starts_afresh_with_a_notice(live: LiveServer) -> None:
     for token in ("A" * 22, "not-a-token", "x" * 400):
         with Client(f"{live.url}?resume={token}") as c:
@@ -290,3 +325,48 @@ def test_kill_9_loses_nothing_of_an_idle_run_and_seconds_of_a_playing_one(serve:
         step = c.until("frame")["step"]
     # at most snapshot_interval (0.5 s) of 100 steps/s lost, plus scheduling slack
     assert reached - 80 <= step <= reached + 30, (step, reached)
+
+
+def test_a_snapshot_is_built_off_the_event_loop_in_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every hop of a snapshot (the export, the exact part, each slice of the weights and
+    the join) runs on a worker thread, never the event loop's; with slices cut as
+    short as they go, one hop per piece of the weights. The text is the run exactly."""
+    import asyncio
+    import threading
+
+    from bpviz.core.experiment import config as core_config
+    from bpviz.core.experiment.build import build
+    from bpviz.core.experiment.runs import import_run
+    from bpviz.server import jobs, resume
+    from bpviz.server.workspace import Workspace
+
+    monkeypatch.setattr(jobs, "JOB_SLICE", 0.0)
+    work = Workspace(Settings())
+    work.adopt(build(core_config.validate(XOR)))
+    for _ in range(5):
+        work.exp.step()
+    hops: list[int] = []
+
+    class Host:
+        workspace = work
+
+        async def run(self, fn: Any, *args: Any) -> Any:
+            def call() -> Any:
+                hops.append(threading.get_ident())
+                return fn(*args)
+
+            return await asyncio.get_running_loop().run_in_executor(None, call)
+
+    async def main() -> tuple[int, Any, str | None]:
+        fp, text = await resume.snapshot(Host())  # type: ignore[arg-type]
+        return threading.get_ident(), fp, text
+
+    loop_thread, fp, text = asyncio.run(main())
+    assert text is not None and fp == resume.fingerprint(work)
+    assert loop_thread not in hops
+    pieces = len(list(jobs.dumps_pieces(work.export_snapshot()["weights"])))
+    assert len(hops) == 2 + pieces  # the first hop, one per piece, one that joins them
+    back = import_run(json.loads(text))
+    assert back.steps_done == 5
+    for a, b in zip(back.layers, work.exp.layers, strict=True):
+        assert (a.W == b.W).all() and (a.b == b.b).all()
