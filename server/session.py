@@ -285,7 +285,11 @@ class Session:
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        self.workspace.experiment = None
+        last = self.runs.closing  # the run's last snapshot, still being written?
+        if last is not None and not last.done():
+            last.add_done_callback(lambda _: setattr(self.workspace, "experiment", None))
+        else:
+            self.workspace.experiment = None
         reason = self.close_reason or "connection closed"
         log.info("session %s closed after %.1f s (%s)", self.id, self.age, reason)
 
