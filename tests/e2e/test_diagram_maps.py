@@ -138,6 +138,24 @@ def test_the_choice_is_remembered(new_page: Any, base_url: str) -> None:
     wait_maps(page, 3)
 
 
+def test_a_crowded_diagram_starts_without_maps_until_the_reader_chooses(
+    new_page: Any, base_url: str
+) -> None:
+    """More than 32 maps (here 6 × 8 = 48) cost the page frames while playing: the box starts
+    unchecked — until the reader ticks it, which is remembered like any choice."""
+    page = new_page()
+    open_at(page, base_url, "#data=circle&hidden=" + ",".join(["8:tanh"] * 6) + "&seed=1")
+    page.wait_for_function("() => window.bpviz.frames >= 2")
+    assert not page.is_checked("#show-maps")
+    assert page.evaluate(HIDDEN_MAPS) == 0
+    page.check("#show-maps")
+    wait_maps(page, 48)
+    set_hash(page, "#data=circle&hidden=4:tanh,3:tanh&seed=1")
+    wait_maps(page, 7)
+    set_hash(page, "#data=circle&hidden=" + ",".join(["8:tanh"] * 6) + "&seed=2")
+    wait_maps(page, 48)  # chosen: shown on any diagram from now on
+
+
 def test_no_maps_for_1d_data_or_a_wide_layer(page: Any, base_url: str, screenshot: Any) -> None:
     open_at(page, base_url, "#data=circle&hidden=4:tanh&seed=1")
     wait_maps(page, 4)

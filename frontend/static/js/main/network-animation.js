@@ -16,13 +16,13 @@ const MAX_PULSES = 400;
 function loadPrefs() {
   try {
     const p = JSON.parse(localStorage.getItem(ANIMATION_STORAGE_KEY) ?? "{}");
-    return { speed: p.speed in ANIMATION_SPEEDS ? p.speed : "normal", showDelta: p.showDelta === true, showMaps: p.showMaps !== false };
+    return { speed: p.speed in ANIMATION_SPEEDS ? p.speed : "normal", showDelta: p.showDelta === true, showMaps: typeof p.showMaps === "boolean" ? p.showMaps : null };
   } catch {
-    return { speed: "normal", showDelta: false, showMaps: true };
+    return { speed: "normal", showDelta: false, showMaps: null };
   }
 }
 
-/** The reader's animation settings: `speed` (a key of ANIMATION_SPEEDS), `showDelta` and `showMaps` (2-D data's heat maps in the neurons). */
+/** The reader's animation settings: `speed` (a key of ANIMATION_SPEEDS), `showDelta` and `showMaps` (2-D data's heat maps in the neurons: true, false, or null until the reader chooses). */
 export const animationPrefs = {
   ...loadPrefs(),
   /** The factor on the phase durations (0: no animation). */

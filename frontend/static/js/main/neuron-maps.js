@@ -9,8 +9,11 @@ import { CANVAS_2D, gridRange, gridValues } from "./grid.js";
 import { animationPrefs } from "./network-animation.js";
 
 const MISSING = [230, 230, 230]; // a pixel without a value
-const MAP_MIN_RADIUS = 10; // a smaller neuron keeps its plain colour: its picture would be a smudge
-const CLIP_ID = "neuron-map-clip";
+const MAP_PAINT_MS = 500; // while grids stream in (playing), the maps change at most twice a second
+const MAP_MIN_RADIUS = 10;
+// Until the reader chooses, a diagram with more maps than this starts without them: each
+// map costs the page some repaint on every frame (bench/browser.py (b), 48 maps: −3 fps).
+const AUTO_MAPS = 32; // a smaller neuron keeps its plain colour: its picture would be a smudge
 
 const pictures = new WeakMap(); // grid → its pictures (data URLs)
 let scratch = null;
@@ -114,7 +117,7 @@ export function hasPlane(topology) {
 
 /**
  * The heat maps inside the diagram's neurons: an SVG <image> over each hidden neuron (and a
- * single output neuron) of a circle column large enough, clipped to a disc inside the body
+ * single output neuron) of a circle column large enough, a square inside the body
  * so the body's ring keeps the neuron's value colour (and the focus, hover and δ rings stay
  * around it). build() makes the elements once per diagram build; setGrid() only changes
  * their pictures; show() hides or shows them all.
@@ -126,16 +129,14 @@ export class DiagramMaps {
     this.grid = null;
     this.topology = null;
     this.views = []; // {image, layer, neuron}
-    this.on = animationPrefs.showMaps;
     this.box = container.querySelector("#show-maps-box");
-    const input = container.querySelector("#show-maps");
-    if (input) {
-      input.checked = this.on;
-      input.addEventListener("change", () => {
-        animationPrefs.set({ showMaps: input.checked });
-        this.show(input.checked);
-      });
-    }
+    this.input = container.querySelector("#show-maps");
+    this.input?.addEventListener("change", () => this.show(this.input.checked));
+  }
+
+  /** Whether the maps are shown: the reader's choice, else on for a diagram of few maps. */
+  get on() {
+    return animationPrefs.showMaps ?? this.views.length <= AUTO_MAPS;
   }
 
   /** A new network: no pictures until its first grid; the box only for 2-D data. */
@@ -154,13 +155,14 @@ export class DiagramMaps {
       return;
     }
     const L = topo.layers.length;
-    const clip = el("clipPath", { id: CLIP_ID, clipPathUnits: "objectBoundingBox" }, el("defs", {}, this.svg));
-    el("circle", { cx: 0.5, cy: 0.5, r: 0.5 }, clip);
     built.columns.forEach((cv, c) => {
       const col = cv.col;
       const single = c === L && col.n === 1;
       if (c === 0 || (c === L && !single) || col.kind !== "circles" || col.r < MAP_MIN_RADIUS) return;
-      const inner = col.r - Math.max(2.5, col.r * 0.2); // the ring of the body's colour around it
+      // A square inside the disc, the body's colour around it: not clipped round, as an SVG
+      // clip-path (or a round picture) would cost the page every map's repaint on every
+      // frame (bench/browser.py (b): about −5 frames/s).
+      const inner = (col.r - Math.max(2, col.r * 0.12)) / Math.SQRT2;
       cv.neurons.forEach((n, j) => {
         const image = el(
           "image",
@@ -171,7 +173,6 @@ export class DiagramMaps {
             width: (2 * inner).toFixed(1),
             height: (2 * inner).toFixed(1),
             preserveAspectRatio: "none",
-            "clip-path": `url(#${CLIP_ID})`,
             "aria-hidden": "true",
             display: "none",
           },
@@ -184,19 +185,26 @@ export class DiagramMaps {
     this.paint();
   }
 
-  /** A new grid: every picture changes (once per grid, never per frame). */
+  /** A new grid: every picture changes (once per grid, never per frame; at most every
+   * MAP_PAINT_MS while grids stream in, the last one always shown). */
   setGrid(grid) {
     this.grid = grid;
-    this.paint();
+    const wait = (this.painted ?? -Infinity) + MAP_PAINT_MS - performance.now();
+    if (wait <= 0) this.paint();
+    else this.timer ??= setTimeout(() => this.paint(), wait);
   }
 
   /** Show or hide the maps (the reader's checkbox). */
   show(on) {
-    this.on = on;
+    animationPrefs.set({ showMaps: on });
     this.paint();
   }
 
   paint() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.painted = performance.now();
+    if (this.input) this.input.checked = this.on;
     const g = this.grid;
     const L = this.topology?.layers.length ?? 0;
     const usable = this.on && g?.kind === "2d" && Array.isArray(g.neurons) && this.fits(g);
