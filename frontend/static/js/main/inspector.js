@@ -11,7 +11,7 @@ import { t } from "../shared/i18n.js";
 import { renderNeuron } from "./inspector-neuron.js";
 import { aligned, element, markWide, paren, refocus, valuesTable } from "./inspector-tex.js";
 import { ParamEdit } from "./param-edit.js";
-import { featureLabel } from "./units.js";
+import { featureLabel, subscript } from "./units.js";
 
 export class Inspector {
   /**
@@ -303,7 +303,7 @@ export class Inspector {
     const x = this.frame.x?.[s.neuron];
     const name = featureLabel(this.topology.data, s.neuron);
     const generic = /^x[₀-₉]*$/.test(name);
-    this.heading(t("inspector.input_title", { i: s.neuron + 1 }) + (generic ? "" : ` · ${name}`));
+    this.heading(t("inspector.input_title", { i: subscript(s.neuron + 1) }) + (generic ? "" : ` · ${name}`));
     this.formula(`a^{(0)}_{${s.neuron + 1}} = x_{${s.neuron + 1}} = ${tex(x)}`);
     // In the data's own units, when the network sees standardized values (house price).
     const sc = this.topology.data?.scaling;

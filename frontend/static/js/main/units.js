@@ -7,7 +7,7 @@ import { fmt } from "../shared/format.js";
 import { has, t } from "../shared/i18n.js";
 
 const SUB = "₀₁₂₃₄₅₆₇₈₉";
-const subscript = (n) => String(n).replace(/\d/g, (d) => SUB[d]);
+export const subscript = (n) => String(n).replace(/\d/g, (d) => SUB[d]);
 
 /**
  * The name of the network's input `i` (0-based): the CSV's column, a named feature, else
