@@ -45,13 +45,13 @@ def _chromium() -> str | None:
     return shutil.which("chromium")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def _wait_healthy(
+def wait_healthy(
     url: str, proc: subprocess.Popen[bytes] | None, log: Path | None = None, timeout: float = 30.0
 ) -> None:
     deadline = time.monotonic() + timeout
@@ -73,30 +73,46 @@ def base_url() -> Iterator[str]:
     """The origin of a real bpviz server (started here unless BPVIZ_E2E_URL is set)."""
     given = os.environ.get("BPVIZ_E2E_URL")
     if given:
-        _wait_healthy(given.rstrip("/"), None)
+        wait_healthy(given.rstrip("/"), None)
         yield given.rstrip("/")
         return
-    port = _free_port()
-    bpviz = Path(sys.executable).parent / "bpviz"
-    cmd = [str(bpviz), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    # The server's output goes to a file: a pipe nobody reads fills up (64 KiB of access
-    # log) and then blocks the server mid-run.
+    port = free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log_path = ARTIFACTS / "server.log"
-    log = log_path.open("wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    log_path.write_bytes(b"")
+    proc = start_server(port, log_path)
     try:
-        _wait_healthy(url, proc, log_path)
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        stop_server(proc)
+
+
+def start_server(
+    port: int, log: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``bpviz serve`` on ``port``, answering ``/healthz``; its output appended to ``log``
+    (a file: a pipe nobody reads fills up with the access log and blocks the server)."""
+    bpviz = Path(sys.executable).parent / "bpviz"
+    cmd = [str(bpviz), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with log.open("ab") as out:  # the server writes to its own copy of the handle
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", proc, log)
+    except RuntimeError:
+        proc.kill()
+        raise
+    return proc
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @pytest.fixture(scope="session")

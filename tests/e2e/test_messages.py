@@ -10,22 +10,17 @@ the header keeps one line, and on return the page says plainly what became of th
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from .conftest import free_port, start_server, stop_server
+
 READY = "() => window.bpviz && window.bpviz.connected && window.bpviz.topologies >= 2 && window.bpviz.frames >= 2"
 IDLE = "() => !window.bpviz.animating"
-ROOT = Path(__file__).resolve().parents[2]
 ENGLISH = re.compile(r"\b(must|should|got|required|Input|Field|the|not|number|cell|row)\b")
 
 
@@ -205,50 +200,15 @@ def test_an_import_error_is_said_in_chinese(new_page: Any, base_url: str, tmp_pa
 # ---------------------------------------------------------------- the server gone
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _serve(port: int, data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
-    bpviz = Path(sys.executable).parent / "bpviz"
-    env = {**os.environ, "BPVIZ_DATA_DIR": str(data_dir)}
-    with log.open("ab") as out:  # the server writes to its own copy of the handle
-        proc = subprocess.Popen(
-            [str(bpviz), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError(f"the server did not start: {log.read_text(errors='replace')[-2000:]}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @pytest.fixture
 def own_server(tmp_path: Path, browser: Any) -> Iterator[dict[str, Any]]:
     """A server of this test's own, to stop and start again on the same port, and
     ``page(locale)``: a page of it (console errors collected in ``errors``)."""
-    info: dict[str, Any] = {"port": _free_port(), "procs": [], "errors": [], "contexts": []}
+    info: dict[str, Any] = {"port": free_port(), "procs": [], "errors": [], "contexts": []}
     info["start"] = lambda name: info["procs"].append(
-        _serve(info["port"], tmp_path / name, tmp_path / "server.log")
+        start_server(
+            info["port"], tmp_path / "server.log", {"BPVIZ_DATA_DIR": str(tmp_path / name)}
+        )
     )
 
     def page(locale: str = "en-US") -> Any:
@@ -265,7 +225,7 @@ def own_server(tmp_path: Path, browser: Any) -> Iterator[dict[str, Any]]:
         context.close()
     for proc in info["procs"]:
         if proc.poll() is None:
-            _stop(proc)
+            stop_server(proc)
     assert not info["errors"], info["errors"]
 
 
@@ -277,7 +237,7 @@ def test_server_gone_and_back(own_server: dict[str, Any], screenshot: Any) -> No
     page.click("[data-step=step]")
     page.wait_for_function("() => window.bpviz.frame.step === 1")
     header = page.eval_on_selector(".topbar", "(h) => h.getBoundingClientRect().height")
-    _stop(own_server["procs"][-1])
+    stop_server(own_server["procs"][-1])
     page.wait_for_selector("#connection[data-status=closed]", timeout=15_000)
     screenshot(page, "messages-03-offline")
     # The header keeps one line: a short status, the long one as its tooltip.
@@ -312,7 +272,7 @@ def test_server_gone_and_back(own_server: dict[str, Any], screenshot: Any) -> No
     page.click("[data-step=step]")
     page.wait_for_function("() => window.bpviz.frame.step === 1")
     page.wait_for_timeout(1000)  # the snapshot of the step
-    _stop(own_server["procs"][-1])
+    stop_server(own_server["procs"][-1])
     page.wait_for_selector("#connection[data-status=closed]", timeout=15_000)
     own_server["start"]("store-b")
     page.wait_for_selector("#connection[data-status=open]", timeout=30_000)
@@ -326,7 +286,7 @@ def test_offline_words_in_chinese(own_server: dict[str, Any]) -> None:
     own_server["start"]("store")
     page = own_server["page"]("zh-CN")
     open_page(page, f"http://127.0.0.1:{own_server['port']}")
-    _stop(own_server["procs"][-1])
+    stop_server(own_server["procs"][-1])
     page.wait_for_selector("#banner-connection:not([hidden])", timeout=15_000)
     assert page.text_content("#connection .label") == "已断开"
     assert "无法连接服务器" in (page.text_content("#banner-connection") or "")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import socket
 import threading
 import time
@@ -116,3 +118,32 @@ class LiveServer:
 def live(settings: Settings) -> Iterator[LiveServer]:
     with LiveServer(settings) as server:
         yield server
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[Any]:
+    """A real ``redis-server`` of this test's own (``stores/conftest.RedisServer``)."""
+    from .stores.conftest import REDIS_SERVER, RedisServer
+
+    if not Path(REDIS_SERVER).exists():
+        pytest.skip("redis-server is not installed (.ci/run installs it)")
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def raw_websocket(port: int) -> socket.socket:
+    """A websocket client on a bare socket: the handshake done, nothing read after it."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        (
+            f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    assert b"101" in sock.recv(1024).split(b"\r\n")[0]
+    return sock

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import os
 import socket
@@ -17,7 +16,7 @@ from websockets.asyncio.client import connect
 from bpviz.server.outbox import OUTBOX_LIMIT
 from bpviz.server.settings import Settings
 
-from .conftest import LiveServer, strict_json
+from .conftest import LiveServer, raw_websocket, strict_json
 
 
 def _wait_for(predicate: Any, timeout: float) -> float:
@@ -26,20 +25,6 @@ def _wait_for(predicate: Any, timeout: float) -> float:
         assert time.monotonic() - start < timeout, "timed out"
         time.sleep(0.05)
     return time.monotonic() - start
-
-
-def _raw_handshake(port: int) -> socket.socket:
-    """A websocket client that completes the handshake and then never reads again."""
-    sock = socket.create_connection(("127.0.0.1", port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall(
-        (
-            f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        ).encode()
-    )
-    assert b"101" in sock.recv(1024).split(b"\r\n")[0]
-    return sock
 
 
 def _play_frame(sock: socket.socket) -> None:
@@ -53,7 +38,7 @@ def _play_frame(sock: socket.socket) -> None:
 @pytest.mark.parametrize("settings", [Settings(ws_ping_interval=0.5, ws_ping_timeout=0.5)])
 def test_a_vanished_client_is_dropped_and_its_session_freed(live: LiveServer) -> None:
     runtime = live.app.state.runtime
-    sock = _raw_handshake(live.port)
+    sock = raw_websocket(live.port)
     _play_frame(sock)  # it plays, and then stops reading and answering pings
     _wait_for(lambda: runtime.session_count == 1, 5)
     freed_after = _wait_for(lambda: runtime.session_count == 0, 15)
@@ -64,7 +49,7 @@ def test_a_vanished_client_is_dropped_and_its_session_freed(live: LiveServer) ->
 
 def test_a_socket_closed_without_a_close_frame_frees_its_session(live: LiveServer) -> None:
     runtime = live.app.state.runtime
-    sock = _raw_handshake(live.port)
+    sock = raw_websocket(live.port)
     _play_frame(sock)
     _wait_for(lambda: runtime.session_count == 1, 5)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")

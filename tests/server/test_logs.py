@@ -5,7 +5,6 @@ or abrupt disconnect, invalid UTF-8 and a client too slow to read log no traceba
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 import os
@@ -19,7 +18,7 @@ from websockets.asyncio.client import connect
 
 from bpviz.server.settings import Settings
 
-from .conftest import LiveServer
+from .conftest import LiveServer, raw_websocket
 
 
 def _wait_for(predicate: Any, timeout: float = 10.0) -> None:
@@ -27,20 +26,6 @@ def _wait_for(predicate: Any, timeout: float = 10.0) -> None:
     while not predicate():
         assert time.monotonic() - start < timeout, "timed out"
         time.sleep(0.02)
-
-
-def _raw(port: int) -> socket.socket:
-    """A websocket client that completes the handshake, on a bare socket."""
-    sock = socket.create_connection(("127.0.0.1", port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall(
-        (
-            f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        ).encode()
-    )
-    assert b"101" in sock.recv(1024).split(b"\r\n")[0]
-    return sock
 
 
 def _frame(payload: bytes, opcode: int = 0x1) -> bytes:
@@ -99,7 +84,7 @@ def test_disconnects_with_replies_still_queued_log_no_traceback(
 
     asyncio.run(run())
     for _ in range(3):  # abrupt: a reset, no close frame, while playing
-        sock = _raw(live.port)
+        sock = raw_websocket(live.port)
         sock.sendall(_frame(json.dumps({"type": "play", "speed": None, "fps": 60}).encode()))
         time.sleep(0.1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
@@ -112,7 +97,7 @@ def test_disconnects_with_replies_still_queued_log_no_traceback(
 def test_invalid_utf8_logs_no_traceback(live: LiveServer, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     runtime = live.app.state.runtime
-    sock = _raw(live.port)
+    sock = raw_websocket(live.port)
     sock.sendall(_frame(b'{"type": "ping", "id": "\xff\xfe"}'))
     _wait_for(lambda: runtime.session_count == 0)
     sock.close()
@@ -126,7 +111,7 @@ def test_a_client_too_slow_is_closed_with_a_reason_and_no_traceback(
 ) -> None:
     caplog.set_level(logging.INFO)
     runtime = live.app.state.runtime
-    sock = _raw(live.port)
+    sock = raw_websocket(live.port)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     config = {"network": {"hidden": [{"units": 64, "activation": "tanh"}] * 3}}
     sock.sendall(_frame(json.dumps({"type": "configure", "config": config}).encode()))

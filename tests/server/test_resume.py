@@ -21,17 +21,17 @@ from bpviz.server.protocol import server_adapter
 from bpviz.server.resume import DEBOUNCE
 from bpviz.server.settings import Settings
 
-from .conftest import LiveServer, free_port, strict_json
+from .conftest import Conn, LiveServer, free_port, strict_json
 
 XOR = {"data": {"name": "xor"}, "network": {"hidden": [{"units": 4, "activation": "tanh"}]}}
 
 
-class Client:
-    """A synchronous websocket client that reads until a message of a given type."""
+class Client(Conn):
+    """``Conn`` (read until a message of a given type) over a real websocket, synchronous."""
 
     def __init__(self, url: str) -> None:
-        self.ws: ClientConnection = connect(url, open_timeout=10, max_size=None).__enter__()
-        self.seen: list[dict[str, Any]] = []
+        super().__init__(connect(url, open_timeout=10, max_size=None).__enter__())
+        self.ws: ClientConnection
         self.hello = self.until("hello")
 
     def send(self, **msg: Any) -> None:
@@ -44,13 +44,7 @@ class Client:
         return msg
 
     def until(self, kind: str, limit: int = 500) -> dict[str, Any]:
-        for _ in range(limit):
-            msg = self.recv()
-            if msg["type"] == kind:
-                return msg
-            if msg["type"] == "error":
-                raise AssertionError(f"error while waiting for {kind!r}: {msg}")
-        raise AssertionError(f"no {kind!r} message")
+        return super().until(kind, limit)
 
     def close(self) -> None:
         self.ws.close()

@@ -13,21 +13,9 @@ import pytest
 from bpviz.server.settings import Settings
 
 from .conftest import LiveServer, free_port
-from .stores.conftest import REDIS_SERVER, RedisServer
+from .stores.conftest import RedisServer
 from .test_resume import XOR, Client, Subprocess, resumed, stepped, weights
 from .test_rooms import ended, follow, followers, owner_with_room
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    if not Path(REDIS_SERVER).exists():
-        pytest.skip("redis-server is not installed (.ci/run installs it)")
-    server = RedisServer(tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
