@@ -53,8 +53,22 @@ def round_significant(a: np.ndarray) -> np.ndarray:
     return result
 
 
+_ROUNDED: dict[float, float | None] = {}  # memo of _float: a frame repeats most scalars
+_ROUNDED_MAX = 1 << 16
+
+
 def _float(v: float) -> float | None:
-    return float(f"{v:.6g}") if math.isfinite(v) else None
+    """``v`` to 6 significant digits (``None`` if not finite), remembered: the
+    hyper-parameters, metrics and counters of a frame are mostly those of the last one."""
+    r = _ROUNDED.get(v, _float)
+    if r is not _float:
+        return r  # type: ignore[return-value]
+    r = float(f"{v:.6g}") if math.isfinite(v) else None
+    if v:  # (0.0 == -0.0 would share an entry; NaN never hits one)
+        if len(_ROUNDED) >= _ROUNDED_MAX:
+            _ROUNDED.clear()
+        _ROUNDED[v] = r
+    return r
 
 
 def _exact(v: float) -> float | None:

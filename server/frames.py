@@ -215,11 +215,11 @@ def _layer(
 
 def fprime_histogram(lt: Any) -> FprimeHistogram | None:
     """The batch's f′(z) histogram: 20 bins over [0, 1] and what falls outside."""
-    if lt is None or lt.fprime is None:
+    counts = None if lt is None else lt.fprime_counts()
+    if counts is None:
         return None
-    return FprimeHistogram(
-        edges=HIST_EDGES, counts=lt.fprime_hist, below=lt.fprime_below, above=lt.fprime_above
-    )
+    hist, below, above = counts
+    return FprimeHistogram(edges=HIST_EDGES, counts=hist, below=below, above=above)
 
 
 def hyper(exp: Experiment) -> dict[str, Any]:

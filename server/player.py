@@ -1,7 +1,8 @@
 """Playing: train continuously and stream frames, each session taking its fair share.
 
-One pass through the loop is one job on the shared worker pool: train for a slice of
-time, then (when a frame is due) build the frame and the grid in the same job — one hop
+One pass through the loop is one job on the shared worker pool (a short one waits its
+turn in the lane, ``bpviz.server.lane``, with other sessions' short ones): train for a
+slice of time, then (when a frame is due) build the frame and the grid in the same job — one hop
 through the pool. A slice is this session's share of a frame interval: with many
 sessions playing they take turns, and each still gets frames at the rate it asked for,
 at fewer steps each. At a fixed ``speed`` the loop sleeps between steps and sends a
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
@@ -38,13 +40,17 @@ T = TypeVar("T")
 
 TRAIN_SHARE = 0.5  # of the CPU when many sessions play; the rest builds and sends frames
 MIN_SLICE = 0.0001  # seconds; a slice always runs at least one step
-GRID_INTERVAL = 0.2  # seconds between decision-boundary grids while playing
+GRID_INTERVAL = 0.2  # seconds between decision-boundary grids while playing (on average)
+GRID_SPREAD = 0.5  # each interval is drawn from GRID_INTERVAL × (1 ± GRID_SPREAD)
+_RANDOM = random.Random()  # the spreads' own: the module's state is left alone
 FAST_PLAY = 50.0  # steps/s above which playing checkpoints sparsely (see core.rewind)
 RATE_WINDOW = 0.5  # seconds over which the steps/s shown in frames is measured
 MAX_HOP = 0.04  # seconds of work one hop may take, frames included (about)
 LATE = 0.25  # a frame later than this share of its interval shrinks the training slices
 SHRINK, GROW = 0.7, 1.1  # how the training share of a late / punctual session changes
 MIN_SHARE = 0.02  # of the fair slice (a slice still runs at least one step)
+CROWD_EVAL = 0.5  # of one session's evaluation budget, shared by all when several play
+LANE_HOP = 0.003  # seconds: a hop expected to be shorter waits its turn in the lane
 
 
 class Host(Protocol):
@@ -58,6 +64,8 @@ class Host(Protocol):
     def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]: ...
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T: ...
+
+    async def run_short(self, fn: Callable[..., T], *args: Any) -> T: ...
 
     async def publish_frame(self, grid: bool) -> None: ...
 
@@ -130,15 +138,15 @@ def play_slice(
 
     With ``playing`` sessions playing, the history's train/test evaluations of this
     slice get their share of the time divided among them (``Experiment.eval_budget`` is
-    a share of the elapsed time, which the sessions share): together they take what one
-    session alone would, not ``playing`` times as much; the frames' metrics come at
-    :func:`metrics_interval`."""
+    a share of the elapsed time, which the sessions share): together they take half of
+    what one session alone would (:data:`CROWD_EVAL`), not ``playing`` times as much;
+    the frames' metrics come at :func:`metrics_interval`."""
     start = time.perf_counter()
     exp = work.exp
     work.metrics_feed.interval = metrics_interval(playing)
     budget = exp.eval_budget
     if budget is not None and playing > 1:
-        exp.eval_budget = budget / playing
+        exp.eval_budget = budget * CROWD_EVAL / playing
     try:
         steps, stopped = work.train(seconds, max_steps, until_loss, fast)
     finally:
@@ -270,14 +278,22 @@ class Player:
                     next_frame - now,
                     factor,
                 )
-                want_frame = now + seconds >= next_frame
-                if not want_frame and factor < 1.0 and target is None and self.speed is None:
-                    # Frames came late: train only in the hop that builds the next frame,
-                    # one hop per frame — a hop of training alone is what the server,
-                    # behind, can least afford.
-                    await asyncio.sleep(next_frame - now - seconds)
+                # many sessions' short hops run in turn (bpviz.server.lane), the rest
+                # as jobs of their own, in parallel where NumPy lets go of the GIL; a
+                # hop in the lane starts after the calls queued before it (``lead``)
+                short = seconds + work.frame_cost() <= LANE_HOP
+                lead = runtime.lane.wait() if short else 0.0
+                want_frame = now + lead + seconds >= next_frame
+                # a hop of training alone, then the frame's: in time for the frame?
+                late = factor < 1.0 or (short and now + 2 * (lead + seconds) >= next_frame)
+                if not want_frame and late and target is None and self.speed is None:
+                    # Frames came late, or the lane is too long for two hops before the
+                    # next frame: train only in the hop that builds it, one hop per
+                    # frame — a hop of training alone is what the server, behind, can
+                    # least afford.
+                    await asyncio.sleep(next_frame - now - seconds - lead)
                     continue
-                result = await host.run(
+                result = await (host.run_short if short else host.run)(
                     play_slice,
                     work,
                     seconds,
@@ -306,7 +322,10 @@ class Player:
                         factor = 1.0
                     next_frame = max(next_frame + interval, now)
                 if result.grid is not None:
-                    next_grid = now + grid_interval(runtime.playing_count)
+                    # at random within ±50 %: a class that pressed play together does not
+                    # build its grids in the same turn of the lane
+                    spread = _RANDOM.uniform(1 - GRID_SPREAD, 1 + GRID_SPREAD)
+                    next_grid = now + grid_interval(runtime.playing_count) * spread
                 if result.stopped is not None or result.diverged:
                     # the step it stopped at, measured, before the state that says why
                     stopped = result.stopped

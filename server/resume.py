@@ -9,7 +9,8 @@ When a snapshot is written:
 
 - after a command that may change the run, once the session is idle for ``DEBOUNCE``
   seconds (a burst of clicks is one write), at once after ``pause``;
-- while playing, at most every ``snapshot_interval`` seconds;
+- while playing, every ``snapshot_interval`` seconds at most (a random 50–100 % of it
+  each time, so that a class's sessions spread their writes);
 - when the session closes (a reload, a dropped connection, the server shutting down);
 - never while the client views a past step (the live end stays the one to come back to).
 
@@ -32,6 +33,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import time
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any
@@ -63,6 +65,10 @@ CLOSE_WAIT = 5.0  # seconds a reconnect waits for the closing session's last sna
 WRITE_TIMEOUT = 10.0  # seconds the last snapshot of a closing session may take
 RETRY = 2.0  # seconds before a snapshot the store could not take is tried again
 ORJSON_PARAMS = 50_000  # parameters up to which a snapshot's exact part goes through orjson
+SPREAD = 0.5  # periodic snapshots come every (SPREAD … 1) × snapshot_interval, at random
+_RANDOM = random.Random()  # the spreads' own: the module's state is left alone
+SHORT_PARAMS = 2_000  # parameters up to which a snapshot is a short call (~1–5 ms)
+SHORT_WRITE = 0.005  # seconds a short snapshot's call may write before hops of its own
 
 _json = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
@@ -148,13 +154,28 @@ def write_for(pieces: Iterator[str], parts: list[str], seconds: float) -> bool:
 async def snapshot(session: Session, skip: tuple[Any, ...] | None = None) -> tuple[Any, str | None]:
     """The session's run as the exact export JSON (``None``: nothing to write), built on
     the worker pool in hops of at most ``jobs.JOB_SLICE`` s (the largest network's run is
-    megabytes of text), with its fingerprint."""
-    fp, head, pieces = await session.run(snapshot_start, session.workspace, skip)
-    if head is None or pieces is None:
+    megabytes of text), with its fingerprint. A small run's snapshot (a few
+    milliseconds) is one short call (``Session.run_short``): among a class playing, it
+    takes its turn in the lane right behind the session's play slice, and no thread
+    fights the lane for the GIL."""
+    parts: list[str] = []
+    exp = session.workspace.experiment
+    short = exp is not None and exp.n_params <= SHORT_PARAMS
+    budget = SHORT_WRITE if short else jobs.JOB_SLICE
+
+    def first() -> tuple[Any, Iterator[str] | None, bool]:
+        start = time.perf_counter()
+        fp, head, pieces = snapshot_start(session.workspace, skip)
+        if head is None or pieces is None:
+            return fp, None, True
+        parts.append(head)
+        return fp, pieces, write_for(pieces, parts, budget - (time.perf_counter() - start))
+
+    fp, pieces, done = await (session.run_short if short else session.run)(first)
+    if pieces is None:
         return fp, None
-    parts = [head]
-    while not await session.run(write_for, pieces, parts, jobs.JOB_SLICE):
-        pass
+    while not done:
+        done = await session.run(write_for, pieces, parts, jobs.JOB_SLICE)
     return fp, parts[0]
 
 
@@ -237,6 +258,8 @@ class SessionRuns:
         self.closing: asyncio.Future[None] | None = None
         self._written: tuple[Any, ...] | None = None
         self._last_write = 0.0
+        self._period = 0.0  # seconds from one write to the next periodic one (_spread)
+        self._spread()
         self._handle: asyncio.TimerHandle | None = None
         self._due_at = 0.0
         self._writing: asyncio.Task[None] | None = None
@@ -300,6 +323,12 @@ class SessionRuns:
 
     # ------------------------------------------------------------------ writing
 
+    def _spread(self) -> None:
+        """Draw the time to the next periodic write: a class that pressed play together
+        does not snapshot together (100 writes in one burst hold every frame back)."""
+        if self.service is not None:
+            self._period = self.service.interval * _RANDOM.uniform(SPREAD, 1.0)
+
     def touch(self, now: bool = False) -> None:
         """The run may have changed (after a command): write it soon (``now``: at once)."""
         if self.token is None or self.closing is not None:
@@ -334,7 +363,7 @@ class SessionRuns:
         if not self.dirty and self._written is None:
             return  # nothing was ever asked of the run: nothing to keep
         playing = session.workspace.view.playing
-        wait = self._last_write + svc.interval - time.monotonic()
+        wait = self._last_write + self._period - time.monotonic()
         if periodic and playing and wait > 0:
             self._schedule(wait)
             return
@@ -356,13 +385,14 @@ class SessionRuns:
             else:
                 self._written = fp
                 self._last_write = time.monotonic()
+                self._spread()
         if self.closing is not None:
             return
         if self._again or self.dirty:
             self._again = False
             self._schedule(retry)
         elif session.workspace.view.playing:
-            self._schedule(svc.interval)
+            self._schedule(self._period)
 
     async def flush(self) -> None:
         """Write the run now if it changed since the last snapshot."""

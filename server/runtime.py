@@ -1,9 +1,11 @@
 """Process-wide state of the server: the worker pools, the live sessions and their memory.
 
 Two pools run CPU work, never the event loop: ``pool`` (``worker_threads``) runs every
-session's slices, each short (see ``bpviz.server.jobs``); ``slow`` (one thread) runs the
-few pieces that cannot be cut into slices — parsing an uploaded CSV, loading one into a
-data set — so they never hold a worker of ``pool``. The memory budgets are kept here:
+session's slices, each short (see ``bpviz.server.jobs``), the shortest of them — many
+sessions' play slices — taken in turn by one of its jobs (``lane``,
+``bpviz.server.lane``); ``slow`` (one thread) runs the few pieces that cannot be cut
+into slices — parsing an uploaded CSV, loading one into a data set — so they never hold
+a worker of ``pool``. The memory budgets are kept here:
 the sum of the live sessions' estimates (``bpviz.server.budget``) against
 ``total_memory_bytes``, and the sessions per client address.
 
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from bpviz.core.experiment.config import default_config
 from bpviz.server import budget
+from bpviz.server.lane import Lane
 from bpviz.server.settings import Settings
 
 if TYPE_CHECKING:
@@ -66,6 +69,7 @@ class Runtime:
         logging.getLogger("uvicorn.error").addFilter(CLIENT_FAULTS)  # (once: a set)
         self._pool: ThreadPoolExecutor | None = None
         self._slow: ThreadPoolExecutor | None = None
+        self.lane = Lane(lambda: self.pool)  # short calls of many sessions, in turn
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
         self._followers: set[str] = set()  # the ids of those in _sessions that follow a room

@@ -73,6 +73,18 @@ if TYPE_CHECKING:
     from .runtime import Runtime
 
 log = logging.getLogger("bpviz.session")
+
+
+async def _held(future: asyncio.Future[T]) -> T:
+    """The result of ``future``; if the caller is cancelled meanwhile, it still waits for
+    the call to end (the session's lock stays held until then) before it gives way."""
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        await asyncio.wait([future])
+        raise
+
+
 T = TypeVar("T")
 
 SLICED_STEPS = 50  # a step/epoch command longer than this trains in slices, like play
@@ -96,6 +108,7 @@ class Session:
         self.jobs = jobs.Jobs(self)
         self.closed = False
         self._lock = asyncio.Lock()
+        self._lane_calls = 0  # calls of this session in the lane, holding the lock
         self._tasks: set[asyncio.Task[None]] = set()
         self.runs = SessionRuns(self)  # the resume token and snapshots (resume.py)
         self.room: OwnerLink | FollowerLink | None = None  # a classroom room (rooms.py)
@@ -122,13 +135,27 @@ class Session:
         cancelled while it runs still holds the lock until it has ended: no two calls of
         one session ever run at once."""
         async with self._lock:
-            loop = asyncio.get_running_loop()
-            future = loop.run_in_executor(self.runtime.pool, fn, *args)
-            try:
-                return await asyncio.shield(future)
-            except asyncio.CancelledError:
-                await asyncio.wait([future])
-                raise
+            future = asyncio.get_running_loop().run_in_executor(self.runtime.pool, fn, *args)
+            return await _held(future)
+
+    async def run_short(self, fn: Callable[..., T], *args: Any) -> T:
+        """Like :meth:`run`, for a call of a few milliseconds at most: it waits its turn
+        in the runtime's lane (``bpviz.server.lane``) with other sessions' short calls.
+
+        While a call of this session is in the lane, the next one queues right behind it
+        without waiting for the lock: the lane runs one call at a time in order, so they
+        still never run at once, and the lock (which keeps :meth:`run` out) is let go
+        when the last of them has ended. A snapshot taken while playing thus waits one
+        turn of the lane, not two, and the play loop's next hop none at all."""
+        if not self._lane_calls:
+            await self._lock.acquire()
+        self._lane_calls += 1
+        try:
+            return await _held(self.runtime.lane.submit(fn, *args))
+        finally:
+            self._lane_calls -= 1
+            if not self._lane_calls:
+                self._lock.release()
 
     async def run_slow(self, fn: Callable[..., T], *args: Any) -> T:
         """Run work that cannot be sliced (and touches no session state: a CSV parse) on

@@ -249,13 +249,24 @@ class LayerTrace:
         :attr:`fprime_above` instead; NaN is not counted. Sigmoid's ``σ' ≤ 0.25`` fills
         bins 0–5 at most, so saturation shows as mass in bin 0.
         """
+        counts = self.fprime_counts()
+        return None if counts is None else counts[0]
+
+    def fprime_counts(self) -> tuple[npt.NDArray[np.int64], int, int] | None:
+        """:attr:`fprime_hist`, :attr:`fprime_below` and :attr:`fprime_above` at once
+        (a frame shows all three; most activations keep ``f'`` within [0, 1], which
+        takes two reductions to see and spares the masks)."""
         fp = self.fprime
         if fp is None:
             return None
         flat = fp.reshape(-1)
-        inside = flat[(flat >= 0.0) & (flat <= 1.0)]
+        if flat.size and flat.min() >= 0.0 and flat.max() <= 1.0:  # (NaN: False)
+            inside, below, above = flat, 0, 0
+        else:
+            inside = flat[(flat >= 0.0) & (flat <= 1.0)]
+            below, above = int(np.count_nonzero(fp < 0.0)), int(np.count_nonzero(fp > 1.0))
         idx = np.minimum((inside * FPRIME_BINS).astype(np.intp), FPRIME_BINS - 1)
-        return np.bincount(idx, minlength=FPRIME_BINS).astype(np.int64)
+        return np.bincount(idx, minlength=FPRIME_BINS).astype(np.int64), below, above
 
     @property
     def fprime_below(self) -> int | None:

@@ -12,6 +12,7 @@ import pytest
 from bpviz.core.experiment import config as core_config
 from bpviz.core.experiment.build import build
 from bpviz.server.player import (
+    CROWD_EVAL,
     LATE,
     MAX_HOP,
     MIN_SHARE,
@@ -84,7 +85,8 @@ def test_many_sessions_playing_share_the_evaluation_budget(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The history's evaluations take a share of the elapsed time: with 100 sessions
-    playing, each slice gets a hundredth of it (all together, what one alone would),
+    playing, each slice gets a two-hundredth of it (all together, half of what one alone
+    would: the frames come first),
     and the experiment's own budget is as before once the slice is done."""
     work = workspace()
     own = work.exp.eval_budget
@@ -99,7 +101,8 @@ def test_many_sessions_playing_share_the_evaluation_budget(
     monkeypatch.setattr(work, "train", spy)
     play_slice(work, 10.0, 2, None, True, frame=False, grid=False, playing=100)
     play_slice(work, 10.0, 2, None, True, frame=False, grid=False)
-    assert seen == [pytest.approx(own / 100), own]
+    assert seen == [pytest.approx(own * CROWD_EVAL / 100), own]
+    assert CROWD_EVAL == 0.5
     assert work.exp.eval_budget == own
     # the frames' metrics (train and test sets evaluated) likewise come less often
     assert metrics_interval(1) == metrics_interval(10) < metrics_interval(100)
@@ -133,6 +136,7 @@ class FakeSession:
         self.frames: list[str] = []
         self.states: list[str | None] = []
         self.hops = 0
+        self.short_hops = 0  # of them, in the lane
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         return asyncio.get_running_loop().create_task(coro)
@@ -140,6 +144,10 @@ class FakeSession:
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         self.hops += 1
         return fn(*args)
+
+    async def run_short(self, fn: Callable[..., T], *args: Any) -> T:
+        self.short_hops += 1
+        return await self.run(fn, *args)
 
     async def publish_frame(self, grid: bool) -> None:
         self.frames.append(self.workspace.frame_text())

@@ -1,0 +1,120 @@
+"""The lane: many sessions' short calls, run one after another in one job of the pool.
+
+A class of 100 playing a small network asks for ~2,000 play slices a second, each a
+fraction of a millisecond. As a pool job each, they cost a hop through the pool apiece
+(a future, a thread woken, a wake-up of the event loop) and, with two worker threads,
+a fight over the GIL between two threads running Python: together more than the slices
+themselves. The lane runs them in turn on one worker instead: calls queue here, and one
+pool job at a time takes them in order for up to :data:`TURN` seconds, handing the
+results back to the event loop in batches (every :data:`HAND_BACK` seconds, so a frame
+built early in a turn is not held until it ends). The pool's other threads stay free for
+everything else (a step, a gradient check, a large network's slices), which still goes
+to the pool directly.
+
+Only short calls belong here (the player sends a slice when its measured cost is under
+``player.LANE_HOP``): a long one would hold every other call of the lane behind it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+TURN = 0.02  # seconds one pool job runs calls of the lane before it makes room
+HAND_BACK = 0.002  # seconds between batches of results handed back to the event loop
+COST_WEIGHT = 0.02  # of the newest call in the moving average of a call's cost
+
+_Call = tuple[Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any]"]
+_Done = tuple["asyncio.Future[Any]", Any, BaseException | None]
+
+
+class Lane:
+    """A FIFO of calls run in turn by at most one job of ``pool()`` at a time."""
+
+    def __init__(self, pool: Callable[[], Executor]) -> None:
+        self._pool = pool
+        self._queue: collections.deque[_Call] = collections.deque()
+        self._busy = False  # a job is taking calls (read and written on the event loop)
+        self._cost = 0.0  # seconds a call takes, a moving average
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    def wait(self) -> float:
+        """Seconds a call queued now would wait for its turn, as things go."""
+        return len(self._queue) * self._cost
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Queue ``fn(*args)``; its future is resolved on the event loop once it ran."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.append((fn, args, future))
+        if not self._busy:
+            self._start(loop)
+        return future
+
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._busy = True
+        try:
+            job = loop.run_in_executor(self._pool(), self._take, loop)
+        except RuntimeError as exc:  # the pool is shut down: the server is stopping
+            self._busy = False
+            self._fail(exc)
+            return
+        job.add_done_callback(lambda _: self._ended(loop))
+
+    def _ended(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The job ended (its turn is over, or the queue ran dry): calls queued since,
+        or left over, get the next job."""
+        self._busy = False
+        if self._queue:
+            self._start(loop)
+
+    def _fail(self, exc: BaseException) -> None:
+        while self._queue:
+            _, _, future = self._queue.popleft()
+            if not future.done():
+                future.set_exception(exc)
+
+    def _take(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On a worker thread: run queued calls in order for up to :data:`TURN` seconds."""
+        queue = self._queue
+        start = handed = time.perf_counter()
+        done: list[_Done] = []
+        try:
+            while queue:
+                fn, args, future = queue.popleft()
+                began = time.perf_counter()
+                try:
+                    done.append((future, fn(*args), None))
+                except BaseException as exc:  # handed to the caller, like the pool does
+                    done.append((future, None, exc))
+                now = time.perf_counter()
+                self._cost += COST_WEIGHT * (now - began - self._cost)
+                if now - handed >= HAND_BACK:
+                    loop.call_soon_threadsafe(_resolve, done)
+                    done, handed = [], now
+                    time.sleep(0)  # the GIL to the event loop, now woken, to send them
+                if now - start >= TURN:
+                    break
+        finally:
+            if done:
+                with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                    loop.call_soon_threadsafe(_resolve, done)
+
+
+def _resolve(done: list[_Done]) -> None:
+    for future, result, exc in done:
+        if future.done():  # (a future is never cancelled: callers shield it)
+            continue
+        if exc is None:
+            future.set_result(result)
+        else:
+            future.set_exception(exc)

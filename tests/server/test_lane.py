@@ -1,0 +1,156 @@
+"""The lane: short calls of many sessions run in turn by one pool job at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from bpviz.server import lane as lane_module
+from bpviz.server.lane import Lane
+from bpviz.server.session import Session
+
+
+@pytest.fixture
+def pool() -> Any:
+    with ThreadPoolExecutor(max_workers=2) as executor:
+        yield executor
+
+
+def test_calls_run_in_order_one_at_a_time_with_their_results_and_errors(pool: Any) -> None:
+    lane = Lane(lambda: pool)
+    running = 0
+    overlaps: list[int] = []
+    order: list[int] = []
+
+    def call(i: int) -> int:
+        nonlocal running
+        running += 1
+        overlaps.append(running)
+        time.sleep(0.001)
+        order.append(i)
+        running -= 1
+        if i == 7:
+            raise ValueError("seven")
+        return i * i
+
+    async def main() -> list[Any]:
+        futures = [lane.submit(call, i) for i in range(20)]
+        return await asyncio.gather(*futures, return_exceptions=True)
+
+    results = asyncio.run(main())
+    assert order == list(range(20))
+    assert set(overlaps) == {1}  # never two at once
+    assert isinstance(results[7], ValueError)
+    assert [r for i, r in enumerate(results) if i != 7] == [i * i for i in range(20) if i != 7]
+
+
+def test_a_turn_ends_and_the_next_job_takes_the_rest(
+    pool: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With turns as short as they go, every call is a job of its own: none is lost."""
+    monkeypatch.setattr(lane_module, "TURN", 0.0)
+    lane = Lane(lambda: pool)
+    jobs: list[int] = []
+    take = lane._take
+
+    def counting(loop: Any) -> None:
+        jobs.append(len(lane))
+        take(loop)
+
+    monkeypatch.setattr(lane, "_take", counting)
+
+    async def main() -> list[int]:
+        return await asyncio.gather(*(lane.submit(lambda i=i: i) for i in range(10)))
+
+    assert asyncio.run(main()) == list(range(10))
+    assert len(jobs) == 10
+
+
+def test_results_are_handed_back_while_the_turn_goes_on(
+    pool: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A frame built early in a turn goes out before the turn ends: the second call
+    waits (on its thread) until the event loop has seen the first one's result."""
+    monkeypatch.setattr(lane_module, "HAND_BACK", 0.0)
+    lane = Lane(lambda: pool)
+    seen = threading.Event()
+
+    async def main() -> bool:
+        first = lane.submit(lambda: 1)
+        second = lane.submit(seen.wait, 5.0)
+        await first
+        seen.set()
+        return await second
+
+    assert asyncio.run(main()) is True
+
+
+def test_wait_estimates_the_queue_ahead(pool: Any) -> None:
+    lane = Lane(lambda: pool)
+    gate = threading.Event()
+
+    async def main() -> tuple[float, float]:
+        futures = [lane.submit(time.sleep, 0.002) for _ in range(20)]
+        await asyncio.gather(*futures)
+        idle = lane.wait()
+        futures = [lane.submit(gate.wait, 5.0)] + [lane.submit(time.sleep, 0) for _ in range(10)]
+        await asyncio.sleep(0.05)
+        busy = lane.wait()
+        gate.set()
+        await asyncio.gather(*futures)
+        return idle, busy
+
+    idle, busy = asyncio.run(main())
+    assert idle == 0.0
+    assert busy > 0.0  # ten calls queued behind one, at the cost seen so far
+
+
+def test_a_shut_down_pool_fails_the_calls_rather_than_losing_them() -> None:
+    executor = ThreadPoolExecutor(max_workers=1)
+    executor.shutdown()
+    lane = Lane(lambda: executor)
+
+    async def main() -> None:
+        await lane.submit(lambda: 1)
+
+    with pytest.raises(RuntimeError):
+        asyncio.run(main())
+
+
+def test_a_session_s_short_calls_queue_behind_each_other_and_keep_its_other_calls_out(
+    pool: Any,
+) -> None:
+    """``Session.run_short``: a second short call of a session queues right behind the
+    first without waiting for the lock; a pool call (``run``) of that session waits
+    until both have ended; the lock is free afterwards."""
+    events: list[str] = []
+    gate = threading.Event()
+
+    async def main() -> None:
+        runtime = SimpleNamespace(lane=Lane(lambda: pool), pool=pool)
+        session = SimpleNamespace(_lock=asyncio.Lock(), _lane_calls=0, runtime=runtime)
+
+        def record(name: str, wait: bool = False) -> None:
+            if wait:
+                gate.wait(5.0)
+            events.append(name)
+
+        first = asyncio.create_task(Session.run_short(session, record, "short 1", True))  # type: ignore[arg-type]
+        await asyncio.sleep(0.01)
+        other = asyncio.create_task(Session.run(session, record, "pool"))  # type: ignore[arg-type]
+        await asyncio.sleep(0.01)
+        second = asyncio.create_task(Session.run_short(session, record, "short 2"))  # type: ignore[arg-type]
+        await asyncio.sleep(0.01)
+        assert session._lane_calls == 2 and session._lock.locked()
+        gate.set()
+        await asyncio.gather(first, second, other)
+        assert session._lane_calls == 0 and not session._lock.locked()
+
+    asyncio.run(main())
+    assert events == ["short 1", "short 2", "pool"]
