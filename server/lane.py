@@ -1,4 +1,5 @@
-"""The lane: many sessions' short calls, run one after another in one job of the pool.
+"""The lane: many sessions' short calls, run one after another in one job of the pool;
+and :class:`Hops`, where a session's CPU work runs (the pool, the lane, the slow thread).
 
 A class of 100 playing a small network asks for ~2,000 play slices a second, each a
 fraction of a millisecond. As a pool job each, they cost a hop through the pool apiece
@@ -23,7 +24,10 @@ import contextlib
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
 
 T = TypeVar("T")
 
@@ -118,3 +122,56 @@ def _resolve(done: list[_Done]) -> None:
             future.set_result(result)
         else:
             future.set_exception(exc)
+
+
+async def _held(future: asyncio.Future[T]) -> T:
+    """The result of ``future``; if the caller is cancelled meanwhile, it still waits for
+    the call to end (the session's lock stays held until then) before it gives way."""
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        await asyncio.wait([future])
+        raise
+
+
+class Hops:
+    """Where a session's CPU work runs: never on the event loop, and one call at a time
+    for the session (its lock), on the runtime's pool, in its lane, or on its slow
+    thread."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._lock = asyncio.Lock()
+        self._lane_calls = 0  # calls of this session in the lane, holding the lock
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run CPU work on the worker pool, one call at a time for this session. A call
+        cancelled while it runs still holds the lock until it has ended: no two calls of
+        one session ever run at once."""
+        async with self._lock:
+            future = asyncio.get_running_loop().run_in_executor(self.runtime.pool, fn, *args)
+            return await _held(future)
+
+    async def run_short(self, fn: Callable[..., T], *args: Any) -> T:
+        """Like :meth:`run`, for a call of a few milliseconds at most: it waits its turn
+        in the runtime's lane with other sessions' short calls.
+
+        While a call of this session is in the lane, the next one queues right behind it
+        without waiting for the lock: the lane runs one call at a time in order, so they
+        still never run at once, and the lock (which keeps :meth:`run` out) is let go
+        when the last of them has ended. A snapshot taken while playing thus waits one
+        turn of the lane, not two, and the play loop's next hop none at all."""
+        if not self._lane_calls:
+            await self._lock.acquire()
+        self._lane_calls += 1
+        try:
+            return await _held(self.runtime.lane.submit(fn, *args))
+        finally:
+            self._lane_calls -= 1
+            if not self._lane_calls:
+                self._lock.release()
+
+    async def run_slow(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run work that cannot be sliced (and touches no session state: a CSV parse) on
+        the runtime's one slow thread, so that it never holds a worker of the pool."""
+        return await asyncio.get_running_loop().run_in_executor(self.runtime.slow, fn, *args)

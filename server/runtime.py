@@ -19,9 +19,11 @@ session first (:meth:`Runtime.to_session`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import ctypes.util
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 # What a follower costs (bytes): its connection, session object and bounded subscription —
 # bench/rooms.py measures 50–70 KiB of server memory per follower.
 FOLLOWER_MEMORY = 96 * 1024
+WORKER_NICE = 5  # the worker threads' nice value: the event loop's thread comes first
 
 
 class ClientFaults(logging.Filter):
@@ -90,7 +93,9 @@ class Runtime:
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(
-                    max_workers=self.settings.worker_threads, thread_name_prefix="bpviz-worker"
+                    max_workers=self.settings.worker_threads,
+                    thread_name_prefix="bpviz-worker",
+                    initializer=_lower_priority,
                 )
             return self._pool
 
@@ -267,6 +272,13 @@ class Runtime:
         for pool in pools:
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _lower_priority() -> None:
+    """A worker thread yields the CPU to the event loop's (Linux: ``nice`` is per thread):
+    with every core busy training, a ping or a frame still goes out at once."""
+    with contextlib.suppress(OSError, AttributeError):  # no such call, or not allowed
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICE)
 
 
 def _load_trim() -> Callable[[int], int] | None:

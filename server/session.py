@@ -2,8 +2,8 @@
 
 Concurrency, in one place:
 - every call into the experiment runs on the runtime's worker pool, one at a time per
-  session (``self._lock``), never on the event loop: the :class:`Workspace` does that
-  work, frames and their encoding included;
+  session (:class:`~bpviz.server.lane.Hops`), never on the event loop: the
+  :class:`Workspace` does that work, frames and their encoding included;
 - playing (:class:`Player`) trains in slices of at most ``slice_seconds`` and publishes
   at most ``fps`` frames per second;
 - outgoing messages go through an :class:`Outbox`: control messages queue (bounded),
@@ -18,8 +18,8 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from bpviz.core.engine.edits import ParamError
 
 from . import encode, jobs, rooms
+from .lane import Hops
 from .outbox import Outbox, Text
 from .player import Player, frame_texts
 from .protocol import (
@@ -75,27 +76,16 @@ if TYPE_CHECKING:
 log = logging.getLogger("bpviz.session")
 
 
-async def _held(future: asyncio.Future[T]) -> T:
-    """The result of ``future``; if the caller is cancelled meanwhile, it still waits for
-    the call to end (the session's lock stays held until then) before it gives way."""
-    try:
-        return await asyncio.shield(future)
-    except asyncio.CancelledError:
-        await asyncio.wait([future])
-        raise
-
-
-T = TypeVar("T")
-
 SLICED_STEPS = 50  # a step/epoch command longer than this trains in slices, like play
 
 
-class Session:
-    """A learner's experiment, driven by one websocket."""
+class Session(Hops):
+    """A learner's experiment, driven by one websocket; its CPU work runs off the event
+    loop through :class:`Hops` (``run``, ``run_short``, ``run_slow``)."""
 
     def __init__(self, runtime: Runtime, websocket: WebSocket) -> None:
+        super().__init__(runtime)
         self.id = secrets.token_hex(6)
-        self.runtime = runtime
         self.settings = runtime.settings
         self.websocket = websocket
         self.address = websocket.client.host if websocket.client else "?"
@@ -107,8 +97,6 @@ class Session:
         self.player = Player(self)
         self.jobs = jobs.Jobs(self)
         self.closed = False
-        self._lock = asyncio.Lock()
-        self._lane_calls = 0  # calls of this session in the lane, holding the lock
         self._tasks: set[asyncio.Task[None]] = set()
         self.runs = SessionRuns(self)  # the resume token and snapshots (resume.py)
         self.room: OwnerLink | FollowerLink | None = None  # a classroom room (rooms.py)
@@ -129,38 +117,6 @@ class Session:
 
         task.add_done_callback(done)
         return task
-
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run CPU work on the worker pool, one call at a time for this session. A call
-        cancelled while it runs still holds the lock until it has ended: no two calls of
-        one session ever run at once."""
-        async with self._lock:
-            future = asyncio.get_running_loop().run_in_executor(self.runtime.pool, fn, *args)
-            return await _held(future)
-
-    async def run_short(self, fn: Callable[..., T], *args: Any) -> T:
-        """Like :meth:`run`, for a call of a few milliseconds at most: it waits its turn
-        in the runtime's lane (``bpviz.server.lane``) with other sessions' short calls.
-
-        While a call of this session is in the lane, the next one queues right behind it
-        without waiting for the lock: the lane runs one call at a time in order, so they
-        still never run at once, and the lock (which keeps :meth:`run` out) is let go
-        when the last of them has ended. A snapshot taken while playing thus waits one
-        turn of the lane, not two, and the play loop's next hop none at all."""
-        if not self._lane_calls:
-            await self._lock.acquire()
-        self._lane_calls += 1
-        try:
-            return await _held(self.runtime.lane.submit(fn, *args))
-        finally:
-            self._lane_calls -= 1
-            if not self._lane_calls:
-                self._lock.release()
-
-    async def run_slow(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run work that cannot be sliced (and touches no session state: a CSV parse) on
-        the runtime's one slow thread, so that it never holds a worker of the pool."""
-        return await asyncio.get_running_loop().run_in_executor(self.runtime.slow, fn, *args)
 
     async def _sender(self) -> None:
         ws = self.websocket

@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from bpviz.server import lane as lane_module
-from bpviz.server.lane import Lane
-from bpviz.server.session import Session
+from bpviz.server.lane import Hops, Lane
 
 
 @pytest.fixture
@@ -126,7 +125,7 @@ def test_a_shut_down_pool_fails_the_calls_rather_than_losing_them() -> None:
 def test_a_session_s_short_calls_queue_behind_each_other_and_keep_its_other_calls_out(
     pool: Any,
 ) -> None:
-    """``Session.run_short``: a second short call of a session queues right behind the
+    """``Hops.run_short`` (a session's): a second short call of a session queues right behind the
     first without waiting for the lock; a pool call (``run``) of that session waits
     until both have ended; the lock is free afterwards."""
     events: list[str] = []
@@ -134,18 +133,18 @@ def test_a_session_s_short_calls_queue_behind_each_other_and_keep_its_other_call
 
     async def main() -> None:
         runtime = SimpleNamespace(lane=Lane(lambda: pool), pool=pool)
-        session = SimpleNamespace(_lock=asyncio.Lock(), _lane_calls=0, runtime=runtime)
+        session = Hops(runtime)  # type: ignore[arg-type]
 
         def record(name: str, wait: bool = False) -> None:
             if wait:
                 gate.wait(5.0)
             events.append(name)
 
-        first = asyncio.create_task(Session.run_short(session, record, "short 1", True))  # type: ignore[arg-type]
+        first = asyncio.create_task(session.run_short(record, "short 1", True))
         await asyncio.sleep(0.01)
-        other = asyncio.create_task(Session.run(session, record, "pool"))  # type: ignore[arg-type]
+        other = asyncio.create_task(session.run(record, "pool"))
         await asyncio.sleep(0.01)
-        second = asyncio.create_task(Session.run_short(session, record, "short 2"))  # type: ignore[arg-type]
+        second = asyncio.create_task(session.run_short(record, "short 2"))
         await asyncio.sleep(0.01)
         assert session._lane_calls == 2 and session._lock.locked()
         gate.set()
@@ -154,3 +153,23 @@ def test_a_session_s_short_calls_queue_behind_each_other_and_keep_its_other_call
 
     asyncio.run(main())
     assert events == ["short 1", "short 2", "pool"]
+
+
+def test_the_worker_threads_yield_the_cpu_to_the_event_loop() -> None:
+    """The pool's threads run at a lower priority (a higher nice value) than the event
+    loop's thread, which keeps the one it had."""
+    import os
+
+    from bpviz.server.runtime import WORKER_NICE, Runtime
+    from bpviz.server.settings import Settings
+
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    runtime = Runtime(Settings())
+    try:
+        theirs = runtime.pool.submit(
+            lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        ).result()
+    finally:
+        runtime.shutdown()
+    assert theirs == max(mine, WORKER_NICE)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine
