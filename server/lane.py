@@ -47,6 +47,9 @@ class Lane:
         self._queue: collections.deque[_Call] = collections.deque()
         self._busy = False  # a job is taking calls (read and written on the event loop)
         self._cost = 0.0  # seconds a call takes, a moving average
+        # The training factor (``player.adapt``) of every session playing in the lane:
+        # one for all, so that they share the lane's time evenly.
+        self.factor = 1.0
 
     def __len__(self) -> int:
         return len(self._queue)

@@ -1,14 +1,20 @@
 """Playing: train continuously and stream frames, each session taking its fair share.
 
-One pass through the loop is one job on the shared worker pool (a short one waits its
-turn in the lane, ``bpviz.server.lane``, with other sessions' short ones): train for a
-slice of time, then (when a frame is due) build the frame and the grid in the same job — one hop
+One pass through the loop is one job on the shared worker pool: train for a slice of
+time, then (when a frame is due) build the frame and the grid in the same job — one hop
 through the pool. A slice is this session's share of a frame interval: with many
 sessions playing they take turns, and each still gets frames at the rate it asked for,
 at fewer steps each. At a fixed ``speed`` the loop sleeps between steps and sends a
 frame when one is due. Frames come first: when a session's frames come late because
 others play too, it trains less per turn, down to one step in the hop that builds its
 frame (:func:`adapt`), until they are on time again.
+
+Among several sessions, a hop expected to take less than :data:`LANE_HOP` (a small
+network's slice and frame) waits its turn in the runtime's lane
+(``bpviz.server.lane``) instead of being a pool job of its own. There each session
+trains only in the hop that builds its frame, and all of them use the lane's one
+training factor, so a class shares the CPU evenly. A hop of training alone would take
+other sessions' turns.
 
 No hop holds a worker much longer than :data:`MAX_HOP`: a frame that would not fit in
 the slice that trained (a large network's frame, with its evaluation of the train and
@@ -271,26 +277,29 @@ class Player:
                         stopped = stop_reason
                         break
                     owed = left if owed is None else min(owed, left)
-                seconds = slice_seconds(
-                    interval,
-                    runtime.playing_count,
-                    host.settings.slice_seconds,
-                    next_frame - now,
-                    factor,
-                )
                 # many sessions' short hops run in turn (bpviz.server.lane), the rest
-                # as jobs of their own, in parallel where NumPy lets go of the GIL; a
-                # hop in the lane starts after the calls queued before it (``lead``)
-                short = seconds + work.frame_cost() <= LANE_HOP
-                lead = runtime.lane.wait() if short else 0.0
+                # as jobs of their own, in parallel where NumPy lets go of the GIL. The
+                # lane's sessions share one training factor, so that their turns are
+                # fair; a hop in the lane starts after the calls queued before it (lead)
+                lane = runtime.lane
+                slices = (interval, runtime.playing_count, host.settings.slice_seconds)
+                seconds = slice_seconds(*slices, next_frame - now, lane.factor)
+                short = runtime.playing_count > 1 and seconds + work.frame_cost() <= LANE_HOP
+                if not short:
+                    seconds = slice_seconds(*slices, next_frame - now, factor)
+                lead = lane.wait() if short else 0.0
                 want_frame = now + lead + seconds >= next_frame
-                # a hop of training alone, then the frame's: in time for the frame?
-                late = factor < 1.0 or (short and now + 2 * (lead + seconds) >= next_frame)
-                if not want_frame and late and target is None and self.speed is None:
-                    # Frames came late, or the lane is too long for two hops before the
-                    # next frame: train only in the hop that builds it, one hop per
-                    # frame — a hop of training alone is what the server, behind, can
-                    # least afford.
+                if (
+                    not want_frame
+                    and (short or factor < 1.0)
+                    and target is None
+                    and self.speed is None
+                ):
+                    # Frames came late, or hops take turns in the lane: train only in the
+                    # hop that builds the next frame, one hop per frame. A hop of training
+                    # alone is what the server, behind, can least afford; in the lane it
+                    # would also take other sessions' turns (each gets its fair slice,
+                    # ``slice_seconds``, in its frame's hop, and no more).
                     await asyncio.sleep(next_frame - now - seconds - lead)
                     continue
                 result = await (host.run_short if short else host.run)(
@@ -316,7 +325,9 @@ class Player:
                     now = time.monotonic()
                 host.put_frame(result.frame, result.grid)
                 if result.frame is not None:
-                    if self.speed is None and runtime.playing_count > 1:
+                    if short and self.speed is None:
+                        lane.factor = adapt(lane.factor, now - next_frame, interval)
+                    elif self.speed is None and runtime.playing_count > 1:
                         factor = adapt(factor, now - next_frame, interval)
                     else:  # alone, a late frame is the machine's doing, not other sessions'
                         factor = 1.0

@@ -40,7 +40,8 @@ class Workspace:
     Attributes:
         memory: the session's memory estimate (bytes; ``bpviz.server.budget``), which the
             runtime adds up against ``total_memory_bytes``.
-        costs: seconds the last ``frame``, ``metrics`` and ``grid`` took to build (an
+        costs: CPU seconds (of the thread: what waiting for the GIL or a core does not
+            inflate) the last ``frame``, ``metrics`` and ``grid`` took to build (an
             exponential average).
     """
 
@@ -65,7 +66,7 @@ class Workspace:
 
     def _measured(self, key: str, start: float) -> None:
         cost = self.costs[key]
-        took = time.perf_counter() - start
+        took = time.thread_time() - start
         self.costs[key] = took if cost == 0.0 else cost + COST_DECAY * (took - cost)
 
     # ------------------------------------------------------------------ memory
@@ -286,7 +287,7 @@ class Workspace:
         if self.unfinished:
             self.finish()
         if self.metrics_due():
-            start = time.perf_counter()
+            start = time.thread_time()
             self.metrics_feed.refresh(self.exp, self.view.playing)
             self._measured("metrics", start)
 
@@ -302,7 +303,7 @@ class Workspace:
         exp = self.exp
         view = self.view
         self.refresh_metrics()
-        start = time.perf_counter()
+        start = time.thread_time()
         frame = frames.frame(
             exp,
             view,
@@ -320,7 +321,7 @@ class Workspace:
         if not self.view.grids:
             return None
         s = self.settings
-        start = time.perf_counter()
+        start = time.thread_time()
         grid = frames.grid(self.exp, s.grid_resolution, s.thumb_resolution)
         text = None if grid is None else encode.message(grid, binary=self.view.binary)
         self._measured("grid", start)

@@ -119,3 +119,33 @@ def test_an_exported_run_larger_than_a_message_can_be_imported(live: LiveServer)
             assert ws.close_code == 1009
 
     asyncio.run(run())
+
+
+def test_a_class_playing_as_fast_as_possible_shares_the_training_fairly(
+    live: LiveServer,
+) -> None:
+    """Eight sessions of a small network playing "as fast as possible" take turns in the
+    lane (``bpviz.server.lane``), each training its fair slice (one training factor for
+    all of them) in the hop that builds its frame: none trains many times more than
+    another. A session training in hops of its own there once took 5,000 steps/s while
+    five others, their frames late, got one step a frame: 100 times less."""
+
+    async def one(url: str) -> float:
+        async with connect(url) as ws:
+            await ws.send(json.dumps({"type": "options", "frames": "json"}))
+            await ws.send(json.dumps({"type": "play", "speed": None, "fps": 30}))
+            steps: list[tuple[float, int]] = []
+            end = time.monotonic() + 4.0
+            while time.monotonic() < end:
+                msg = strict_json(await asyncio.wait_for(ws.recv(), 5))
+                if msg["type"] == "frame" and time.monotonic() > end - 3.0:
+                    steps.append((time.monotonic(), msg["step"]))
+            (t0, s0), (t1, s1) = steps[0], steps[-1]
+            return (s1 - s0) / (t1 - t0)
+
+    async def run() -> list[float]:
+        return list(await asyncio.gather(*(one(live.url) for _ in range(8))))
+
+    rates = asyncio.run(run())
+    assert min(rates) > 0
+    assert max(rates) / min(rates) < 8, rates  # (loose: CI machines are shared and noisy)
