@@ -80,7 +80,8 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1)
     # Seconds a snapshot of a session is kept after its last write.
     snapshot_ttl: float = Field(default=24 * 3600.0, gt=0)
-    # Seconds between snapshots of a playing session (also written on pause and shutdown).
+    # Seconds between snapshots of a playing session at most (each time a random 50–100 %
+    # of it; also written on pause and shutdown).
     snapshot_interval: float = Field(default=3.0, gt=0)
 
     @field_validator("allowed_hosts", "trusted_proxies", mode="before")
