@@ -51,6 +51,12 @@ export class ExamplePicker {
     const batch = frame.batch ?? [];
     this.box.hidden = batch.length <= 1;
     this.select.disabled = Boolean(frame.playing);
+    if (frame.playing && !this.select.options.length) {
+      // playing from the start: nothing listed yet (the list waits for a pause)
+      const o = document.createElement("option");
+      o.textContent = "—";
+      this.select.replaceChildren(o);
+    }
     if (this.box.hidden || frame.playing) return;
     const key = `${frame.step}|${batch.join(",")}`;
     if (key !== this.key) {
