@@ -54,7 +54,7 @@ def round_significant(a: np.ndarray) -> np.ndarray:
 
 
 _ROUNDED: dict[float, float | None] = {}  # memo of _float: a frame repeats most scalars
-_ROUNDED_MAX = 1 << 16
+_ROUNDED_MAX = 1 << 12  # (the repeated ones come back right after a clear)
 
 
 def _float(v: float) -> float | None:
