@@ -42,13 +42,25 @@ def round_significant(a: np.ndarray) -> np.ndarray:
     a = np.asarray(a, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         mag = np.abs(a)
-        exp10 = np.floor(np.log10(mag, where=mag > 0, out=np.zeros_like(a)))
-        scale = np.power(10.0, (_DIGITS - 1) - exp10)
-        out = np.round(a * scale) / scale
-    # tiny or huge magnitudes, where the scale itself over- or underflows: keep as is
-    bad = ~np.isfinite(out) | (mag < 1e-290) | (mag > 1e290)
-    if bad.any():
-        out = np.where(bad, a, out)
+        scale = np.log10(mag)  # (a zero: −∞, then a scale of ∞; it is kept below)
+        np.floor(scale, out=scale)
+        np.subtract(_DIGITS - 1, scale, out=scale)
+        np.power(10.0, scale, out=scale)
+        out = a * scale
+        np.round(out, out=out)
+        np.divide(out, scale, out=out)
+    # Zeros, non-finite values and tiny magnitudes, where the scale overflows, are kept
+    # as they are. From 10⁶ on, the scale (10⁻¹, 10⁻², …) is not exact in binary and the
+    # division can land one bit off the 6-digit number (26279000000.000004): those few
+    # are rounded through their decimal text, like the scalars. (Few NumPy calls: the
+    # arrays of a frame are small, and each call costs more than its elements.)
+    ok = mag >= 1e-290
+    ok &= mag < 1e6
+    if not ok.all():
+        out = np.where(ok, out, a)
+        if np.fmax.reduce(mag, axis=None) >= 1e6:  # (NaN ignored)
+            big = np.flatnonzero(np.isfinite(mag) & (mag >= 1e6))
+            out.flat[big] = [float(f"{v:.6g}") for v in a.flat[big].tolist()]
     result: np.ndarray = out
     return result
 
@@ -69,6 +81,9 @@ def _float(v: float) -> float | None:
             _ROUNDED.clear()
         _ROUNDED[v] = r
     return r
+
+
+float6 = _float  # for the packers of known layouts (``framepack``)
 
 
 def _exact(v: float) -> float | None:
@@ -241,7 +256,7 @@ class _Packing:
         self.path: list[str | int] = []
 
     def take(self, key: str | int, a: np.ndarray) -> None:
-        self.arrays.append(a.ravel())
+        self.arrays.append(a)
         self.index.append([[*self.path, key], list(a.shape)])
 
 
@@ -342,20 +357,26 @@ def pack(obj: Any, rounded: bool = True) -> bytes:
     """
     p = _Packing(rounded)
     skeleton = _pack_value(obj, p)
-    kind, data = FLOAT32, b""
-    if p.arrays:
-        r = np.concatenate(p.arrays).astype(np.float64, copy=False)
-        if rounded:
-            r = round_significant(r)
-        mag = np.abs(r)  # NaN compares False: a non-finite value fits either type
-        if (
-            not rounded
-            or (((mag > 0) & (mag < _F32_TINY)) | ((mag > _F32_MAX) & (mag < np.inf))).any()
-        ):
-            kind, data = FLOAT64, r.astype("<f8").tobytes()
-        else:
-            data = r.astype("<f4").tobytes()
-    head = _json({"message": skeleton, "arrays": p.index})
+    kind, data = float_block(p.arrays, rounded) if p.arrays else (FLOAT32, b"")
+    return binary(_json({"message": skeleton, "arrays": p.index}), kind, data)
+
+
+def float_block(arrays: list[np.ndarray], rounded: bool) -> tuple[int, bytes]:
+    """The numbers of a binary message: ``arrays`` (float, any shapes) one after the
+    other, row-major, rounded to 6 significant digits (``rounded``) — float32, or
+    float64 when a value lies beyond float32's normal range or when exact — and the
+    number type that says which."""
+    r = np.concatenate(arrays, axis=None).astype(np.float64, copy=False)
+    if rounded:
+        r = round_significant(r)
+    mag = np.abs(r)  # NaN compares False: a non-finite value fits either type
+    if not rounded or (((mag > 0) & (mag < _F32_TINY)) | ((mag > _F32_MAX) & (mag < np.inf))).any():
+        return FLOAT64, r.astype("<f8").tobytes()
+    return FLOAT32, r.astype("<f4").tobytes()
+
+
+def binary(head: bytes, kind: int, data: bytes) -> bytes:
+    """A binary message from its JSON part and its numbers (:func:`float_block`)."""
     pad = b" " * (-(_HEADER.size + len(head)) % 8)
     return _HEADER.pack(BINARY_VERSION, kind, 0, len(head)) + head + pad + data
 

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 TRAIN_SHARE = 0.5  # of the CPU when many sessions play; the rest builds and sends frames
-MIN_SLICE = 0.0001  # seconds; a slice always runs at least one step
+MIN_SLICE = 0.00001  # seconds, less than any step: a slice always runs one step at least
 GRID_INTERVAL = 0.2  # seconds between decision-boundary grids while playing (on average)
 GRID_SPREAD = 0.5  # each interval is drawn from GRID_INTERVAL × (1 ± GRID_SPREAD)
 _RANDOM = random.Random()  # the spreads' own: the module's state is left alone

@@ -260,13 +260,17 @@ class LayerTrace:
         if fp is None:
             return None
         flat = fp.reshape(-1)
-        if flat.size and flat.min() >= 0.0 and flat.max() <= 1.0:  # (NaN: False)
+        # (the reductions as ufunc calls: a frame asks for this on every layer, and the
+        # arrays are small; NaN compares False)
+        if flat.size and np.minimum.reduce(flat) >= 0.0 and np.maximum.reduce(flat) <= 1.0:
             inside, below, above = flat, 0, 0
         else:
             inside = flat[(flat >= 0.0) & (flat <= 1.0)]
             below, above = int(np.count_nonzero(fp < 0.0)), int(np.count_nonzero(fp > 1.0))
-        idx = np.minimum((inside * FPRIME_BINS).astype(np.intp), FPRIME_BINS - 1)
-        return np.bincount(idx, minlength=FPRIME_BINS).astype(np.int64), below, above
+        idx = (inside * FPRIME_BINS).astype(np.intp)
+        np.minimum(idx, FPRIME_BINS - 1, out=idx)
+        counts = np.bincount(idx, minlength=FPRIME_BINS).astype(np.int64, copy=False)
+        return counts, below, above
 
     @property
     def fprime_below(self) -> int | None:
@@ -293,7 +297,7 @@ class LayerTrace:
         if fp is None:
             return None
         limit = DEAD_THRESHOLD * get_activation(self.activation).der_max
-        peak = np.abs(fp).max(axis=0) if fp.shape[0] else np.zeros(fp.shape[1])
+        peak = np.maximum.reduce(np.abs(fp), axis=0) if fp.shape[0] else np.zeros(fp.shape[1])
         dead: npt.NDArray[np.bool_] = peak < limit
         return dead
 

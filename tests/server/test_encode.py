@@ -17,6 +17,17 @@ def test_arrays_round_trip_with_six_significant_digits() -> None:
     assert out["W"][1] == [1e12, 3.0]
 
 
+def test_large_numbers_have_six_digits_not_one_bit_off() -> None:
+    """From 10⁶ on, rounding by a scale of 10⁻ᵏ (inexact in binary) can land a bit off
+    the 6-digit number: the text must be that number's shortest form, as for scalars."""
+    values = [26279000000.00001, -5.48746e31, 1234567.8, 999999.5, 1.7e308, 123456.7]
+    text = dumps({"v": np.array(values), "s": values})
+    assert text == (
+        '{"v":[26279000000.0,-5.48746e+31,1234570.0,1000000.0,1.7e+308,123457.0],'
+        '"s":[26279000000.0,-5.48746e+31,1234570.0,1000000.0,1.7e+308,123457.0]}'
+    )
+
+
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
 def test_non_finite_numbers_become_null(bad: float) -> None:
     text = dumps({"loss": bad, "v": np.array([1.0, bad]), "m": np.array([[bad]])})
