@@ -32,7 +32,6 @@ MAX_STEPS_PER_COMMAND = 100_000  # training steps one `step` command may ask for
 SCALING_BUDGET = 1.5  # seconds of gradcheck_scaling measurements
 SCALING_EXAMPLES = 16
 COST_DECAY = 0.3  # weight of the newest measurement in :attr:`Workspace.costs`
-TIME_EVERY = 4  # frames: one in this many is timed for :attr:`Workspace.costs`
 
 
 class Workspace:
@@ -58,7 +57,6 @@ class Workspace:
         self.batch_sizes: set[int] = set()
         self.costs = {"frame": 0.0, "metrics": 0.0, "grid": 0.0}
         self.unfinished = False  # a command ended: the next frame first calls finish()
-        self._frames = 0  # frames built (one in TIME_EVERY is timed)
 
     @property
     def exp(self) -> Experiment:
@@ -66,18 +64,7 @@ class Workspace:
         assert self.experiment is not None
         return self.experiment
 
-    def _clock(self) -> float | None:
-        """The thread's CPU time, to measure a frame: one frame in :data:`TIME_EVERY` (a
-        system call each time, which a class's 2,000 frames a second feel), and every
-        frame until there is a measure."""
-        self._frames += 1
-        if self._frames % TIME_EVERY and self.costs["frame"]:
-            return None
-        return time.thread_time()
-
-    def _measured(self, key: str, start: float | None) -> None:
-        if start is None:
-            return
+    def _measured(self, key: str, start: float) -> None:
         cost = self.costs[key]
         took = time.thread_time() - start
         self.costs[key] = took if cost == 0.0 else cost + COST_DECAY * (took - cost)
@@ -316,7 +303,7 @@ class Workspace:
         exp = self.exp
         view = self.view
         self.refresh_metrics()
-        start = self._clock()
+        start = time.thread_time()
         frame = frames.frame(
             exp,
             view,

@@ -16,7 +16,7 @@ from bpviz.server.frames import HistoryFeed, View
 from bpviz.server.messages import Frame, FrameLayer
 from bpviz.server.protocol import server_adapter
 from bpviz.server.settings import Settings
-from bpviz.server.workspace import TIME_EVERY, Workspace
+from bpviz.server.workspace import Workspace
 
 from .conftest import strict_json
 
@@ -143,15 +143,3 @@ def test_the_workspace_packs_binary_frames_by_their_layout_and_exact_ones_by_the
     exact = work.frame_text()
     assert isinstance(exact, bytes) and exact[1] == encode.FLOAT64  # every digit
     assert strict_json(encode.dumps(encode.unpack(exact), rounded=False))["step"] == 1
-
-
-def test_a_frame_is_timed_one_in_a_few_once_measured() -> None:
-    work = Workspace(Settings())
-    work.adopt(build(core_config.validate({})))
-    work.exp.step()
-    work.frame_text()
-    first = work.costs["frame"]
-    assert first > 0.0
-    clocks = [work._clock() for _ in range(40)]
-    timed = [c for c in clocks if c is not None]
-    assert len(timed) == 40 // TIME_EVERY
