@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         before = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)
+        app.state.runtime.pin_loop()  # (this is the event loop's thread)
         try:
             async with open_stores(app.state.runtime):  # snapshots and rooms (resume.py)
                 yield

@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     # Server processes on this port: set by `bpviz serve --workers N` for each of them
     # (without Redis, rooms and runs are per process; see docs/deploy.md).
     workers: int = Field(default=1, ge=1)
+    # The CPU (an index among those the process may use) its event loop and lane share:
+    # set by `bpviz serve` for each process (the Nth process: N−1); -1 = no CPU of its own.
+    cpu: int = Field(default=-1, ge=-1)
     # Seconds a snapshot of a session is kept after its last write.
     snapshot_ttl: float = Field(default=24 * 3600.0, gt=0)
     # Seconds between snapshots of a playing session at most (each time a random 50–100 %

@@ -54,8 +54,11 @@ def serve(
     ``ValueError``."""
     import uvicorn
 
-    settings = settings_with(allowed_hosts, trusted_proxies)
     os.environ["BPVIZ_WORKERS"] = str(workers)  # each process knows it has siblings
+    if workers > 1 and not reuse_port_supported():  # uvicorn's workers: all alike
+        os.environ["BPVIZ_CPU"] = "-1"
+    os.environ.setdefault("BPVIZ_CPU", "0")  # (Runtime.pin_loop; -1 in the environment: off)
+    settings = settings_with(allowed_hosts, trusted_proxies)
     if not is_loopback(host):
         print(startup_notice(host, port, settings), file=sys.stderr, flush=True)
     if workers > 1 and settings.redis_url is None:
@@ -150,12 +153,15 @@ def bind(host: str, port: int, share: bool = True) -> socket.socket:
 class Worker:
     """One worker process and the socket it serves."""
 
-    def __init__(self, host: str, port: int, log_level: str) -> None:
+    def __init__(self, host: str, port: int, log_level: str, index: int = 0) -> None:
         self.sock = bind(host, port)
         fd = self.sock.fileno()
         cmd = [sys.executable, "-m", "bpviz.server.workers", "--fd", str(fd)]
         cmd += ["--log-level", log_level, "--parent", str(os.getpid())]
-        self.proc = subprocess.Popen(cmd, pass_fds=(fd,))
+        env = dict(os.environ)
+        if env.get("BPVIZ_CPU") != "-1":  # the Nth worker's event loop on the Nth CPU
+            env["BPVIZ_CPU"] = str(index)
+        self.proc = subprocess.Popen(cmd, pass_fds=(fd,), env=env)
         self.started = time.monotonic()
         self.sock.close()  # the worker holds it now: once it exits, no connection waits on it
 
@@ -183,8 +189,8 @@ def supervise(host: str, port: int, workers: int, log_level: str) -> int:
     previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
     pool: list[Worker] = []
     try:
-        for _ in range(workers):
-            pool.append(Worker(host, port, log_level))
+        for i in range(workers):
+            pool.append(Worker(host, port, log_level, i))
         pids = ", ".join(str(w.pid) for w in pool)
         print(
             f"bpviz: {workers} worker processes on {host}:{port} (pids {pids}); "
@@ -212,7 +218,7 @@ def supervise(host: str, port: int, workers: int, log_level: str) -> int:
                     file=sys.stderr,
                     flush=True,
                 )
-                pool[i] = Worker(host, port, log_level)
+                pool[i] = Worker(host, port, log_level, i)
         return 0
     finally:
         _stop_all(pool)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -158,8 +159,6 @@ def test_a_session_s_short_calls_queue_behind_each_other_and_keep_its_other_call
 def test_the_worker_threads_yield_the_cpu_to_the_event_loop() -> None:
     """The pool's threads run at a lower priority (a higher nice value) than the event
     loop's thread, which keeps the one it had."""
-    import os
-
     from bpviz.server.runtime import WORKER_NICE, Runtime
     from bpviz.server.settings import Settings
 
@@ -173,3 +172,36 @@ def test_the_worker_threads_yield_the_cpu_to_the_event_loop() -> None:
         runtime.shutdown()
     assert theirs == max(mine, WORKER_NICE)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="needs a system that pins threads to CPUs, with two CPUs at least",
+)
+@pytest.mark.parametrize("cpu", [1, -1])
+def test_the_event_loop_and_the_lane_share_a_cpu_and_the_pool_keeps_them_all(cpu: int) -> None:
+    """``Runtime.pin_loop`` on the event loop's thread (here a thread of the test's own,
+    so that the test process stays unpinned): that thread and the lane's run on the
+    ``cpu``-th CPU, the worker pool's threads on every CPU; ``cpu`` −1 pins nothing."""
+    from bpviz.server.runtime import Runtime
+    from bpviz.server.settings import Settings
+
+    every = os.sched_getaffinity(0)
+    seen: dict[str, set[int]] = {}
+
+    def event_loop_thread() -> None:
+        runtime = Runtime(Settings(cpu=cpu))
+        try:
+            runtime.pin_loop()
+            seen["loop"] = os.sched_getaffinity(0)
+            seen["lane"] = runtime.lane_thread.submit(os.sched_getaffinity, 0).result()
+            seen["pool"] = runtime.pool.submit(os.sched_getaffinity, 0).result()
+        finally:
+            runtime.shutdown()
+
+    thread = threading.Thread(target=event_loop_thread)
+    thread.start()
+    thread.join()
+    mine = {sorted(every)[cpu]} if cpu >= 0 else every
+    assert seen == {"loop": mine, "lane": mine, "pool": every}
+    assert os.sched_getaffinity(0) == every

@@ -106,6 +106,9 @@ def test_two_workers_share_the_port_and_stop_on_sigterm(served: Served) -> None:
         assert len(pids) == 2 and served.proc.pid not in pids, served.output()
         assert healthz(served.port)["pid"] in pids
         assert healthz(served.port, host="bpviz.test")["status"] == "ok"  # --allowed-host
+        if len(os.sched_getaffinity(0)) >= 2:  # each worker's event loop on a CPU of its own
+            loops = [os.sched_getaffinity(pid) for pid in sorted(pids)]  # (pid: main thread)
+            assert all(len(cpus) == 1 for cpus in loops) and loops[0] != loops[1]
         served.proc.send_signal(signal.SIGTERM)
         assert served.proc.wait(timeout=40) == 0, served.output()
         for ws, _ in sockets:  # every websocket was closed by its worker
