@@ -1,16 +1,16 @@
-"""The lane: many sessions' short calls, run one after another in one job of the pool;
+"""The lane: many sessions' short calls, run one after another by one job at a time;
 and :class:`Hops`, where a session's CPU work runs (the pool, the lane, the slow thread).
 
 A class of 100 playing a small network asks for ~2,000 play slices a second, each a
 fraction of a millisecond. As a pool job each, they cost a hop through the pool apiece
 (a future, a thread woken, a wake-up of the event loop) and, with two worker threads,
 a fight over the GIL between two threads running Python: together more than the slices
-themselves. The lane runs them in turn on one worker instead: calls queue here, and one
-pool job at a time takes them in order for up to :data:`TURN` seconds, handing the
-results back to the event loop in batches (every :data:`HAND_BACK` seconds, so a frame
-built early in a turn is not held until it ends). The pool's other threads stay free for
-everything else (a step, a gradient check, a large network's slices), which still goes
-to the pool directly.
+themselves. The lane runs them in turn on one thread instead (the runtime's lane thread,
+on the event loop's CPU): calls queue here, and one job at a time takes them in order for
+up to :data:`TURN` seconds, handing the results back to the event loop in batches (every
+:data:`HAND_BACK` seconds, so a frame built early in a turn is not held until it ends).
+The pool's threads stay free for everything else (a step, a gradient check, a large
+network's slices), which still goes to the pool directly.
 
 Only short calls belong here (the player sends a slice when its measured cost is under
 ``player.LANE_HOP``): a long one would hold every other call of the lane behind it.
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-TURN = 0.02  # seconds one pool job runs calls of the lane before it makes room
+TURN = 0.02  # seconds one job runs calls of the lane before it makes room
 HAND_BACK = 0.002  # seconds between batches of results handed back to the event loop
 COST_WEIGHT = 0.02  # of the newest call in the moving average of a call's cost
 
@@ -40,7 +40,8 @@ _Done = tuple["asyncio.Future[Any]", Any, BaseException | None]
 
 
 class Lane:
-    """A FIFO of calls run in turn by at most one job of ``pool()`` at a time."""
+    """A FIFO of calls run in turn by at most one job of ``pool()`` (the runtime's lane
+    thread) at a time."""
 
     def __init__(self, pool: Callable[[], Executor]) -> None:
         self._pool = pool

@@ -1,13 +1,14 @@
 """Process-wide state of the server: the worker pools, the live sessions and their memory.
 
-Two pools run CPU work, never the event loop: ``pool`` (``worker_threads``) runs every
-session's slices, each short (see ``bpviz.server.jobs``), the shortest of them — many
-sessions' play slices — taken in turn by one of its jobs (``lane``,
-``bpviz.server.lane``); ``slow`` (one thread) runs the few pieces that cannot be cut
-into slices — parsing an uploaded CSV, loading one into a data set — so they never hold
-a worker of ``pool``. The memory budgets are kept here:
-the sum of the live sessions' estimates (``bpviz.server.budget``) against
-``total_memory_bytes``, and the sessions per client address.
+Threads run CPU work, never the event loop: ``pool`` (``worker_threads``) runs every
+session's slices, each short (see ``bpviz.server.jobs``); the shortest of them — many
+sessions' play slices — are taken in turn by the lane's one thread (``lane``,
+``bpviz.server.lane``), which shares the event loop's CPU (:meth:`Runtime.pin_loop`);
+``slow`` (one thread) runs the few pieces that cannot be cut into slices — parsing an
+uploaded CSV, loading one into a data set — so they never hold a worker of ``pool``.
+The memory budgets are kept here: the sum of the live sessions' estimates
+(``bpviz.server.budget``) against ``total_memory_bytes``, and the sessions per client
+address.
 
 Admission counts two kinds of connection apart: a session with a run of its own counts
 toward ``max_sessions``; a room's follower (no experiment: ``bpviz.server.rooms``)

@@ -57,6 +57,14 @@ class Conn:
         raise AssertionError(f"no {kind!r} message")
 
 
+@pytest.fixture(autouse=True)
+def no_cpu_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`bpviz serve` (as some tests call it) writes ``BPVIZ_CPU`` to the environment, and
+    an app served with it keeps its event loop's thread on one CPU: none in this test
+    process, then (restored after each test). Servers started as processes pin theirs."""
+    monkeypatch.setenv("BPVIZ_CPU", "-1")
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data")
