@@ -96,14 +96,10 @@ def _layer(i: int, layer: dict[str, Any], arrays: list[np.ndarray], index: list[
     if not layer.keys() <= _LAYER_KEYS:
         raise _LayoutError
     out = dict(layer)
-    append, place = arrays.append, index.append
     for key in _LAYER_ARRAYS:
         a = layer.get(key)
         if a is not None:
-            if type(a) is not _NDARRAY or a.dtype.kind != "f" or not a.ndim:
-                raise _LayoutError
-            append(a)
-            place([["layers", i, key], list(a.shape)])
+            _take(arrays, index, ["layers", i, key], a)
             out[key] = None
     num = encode.float6
     dead = layer.get("dead_fraction")

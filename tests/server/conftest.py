@@ -16,13 +16,49 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
+from bpviz.core.experiment import config as core_config
+from bpviz.core.experiment.build import build
+from bpviz.server import frames
 from bpviz.server.app import create_app
+from bpviz.server.frames import HistoryFeed, View
+from bpviz.server.messages import Frame
 from bpviz.server.protocol import server_adapter
 from bpviz.server.settings import Settings
 
 
 def _no_constants(token: str) -> Any:
     raise AssertionError(f"bare {token} token in a message")
+
+
+def frames_of(config: dict[str, Any]) -> list[Frame]:
+    """Frames of ``config``'s experiment: before any step, phase by phase, after 20
+    steps, while playing (a history reset, then increments of one and of several points,
+    then one with nothing new and no metrics) and with the whole history again."""
+    exp = build(core_config.validate(config))
+    view = View()
+    feed = HistoryFeed()
+    rewind = {"first": 0, "last": 3, "count": 4}
+
+    def frame() -> Frame:
+        return frames.frame(exp, view, feed.next(exp), exp.metrics(), rewind)
+
+    out = [frame()]
+    for _ in range(len(exp.phases())):
+        exp.step_phase()
+        out.append(frame())
+    for _ in range(20):
+        exp.step()
+    out.append(frame())
+    view.playing, view.steps_per_second = True, 1234.5
+    for steps in (1, 1, 7):
+        for _ in range(steps):
+            exp.step()
+        out.append(frame())
+    out.append(frames.frame(exp, view, None, None, rewind))  # nothing new, no metrics
+    view.playing, view.viewing = False, 3  # (as after a seek) with the whole history
+    feed.restart()
+    out.append(frame())
+    return out
 
 
 def strict_json(text: str) -> Any:

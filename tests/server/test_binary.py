@@ -18,14 +18,12 @@ from fastapi.testclient import TestClient
 from bpviz.core.experiment import config as core_config
 from bpviz.core.experiment.build import build
 from bpviz.server import encode, frames
-from bpviz.server.frames import HistoryFeed, View
 from bpviz.server.protocol import server_adapter
 
-from .conftest import strict_json
+from .conftest import frames_of, strict_json
 
 ROOT = Path(__file__).resolve().parents[2]
 WIRE_JS = ROOT / "frontend" / "static" / "js" / "shared" / "wire.js"
-RANGE = {"first": 0, "last": 0, "count": 1}
 DIGITS = {
     "data": {"name": "digits"},
     "network": {"hidden": [{"units": 32, "activation": "relu"}], "loss": "softmax_ce"},
@@ -54,23 +52,12 @@ def round6(value: Any) -> Any:
 
 
 def messages(config: dict[str, Any]) -> list[Any]:
-    """Frames (before any step, mid-step, after steps, while playing) and the grid."""
+    """Frames (``frames_of``: before any step, mid-step, after steps, while playing) and
+    the grid."""
+    out: list[Any] = frames_of(config)
     exp = build(core_config.validate(config))
-    view = View()
-    feed = HistoryFeed()
-
-    def frame() -> Any:
-        return frames.frame(exp, view, feed.next(exp), exp.metrics(), RANGE)
-
-    out = [frame()]
-    for _ in range(4):
-        exp.step_phase()
-    out.append(frame())
     for _ in range(20):
         exp.step()
-    out.append(frame())
-    view.playing = True
-    out.append(frame())
     grid = frames.grid(exp, 12, 6)
     if grid is not None:
         out.append(grid)
@@ -151,7 +138,7 @@ def test_a_malformed_binary_message_is_refused() -> None:
 
 
 def test_binary_frames_are_smaller_for_a_larger_network() -> None:
-    frame = messages(DIGITS)[2]
+    frame = next(m for m in messages(DIGITS) if m.step > 1 and not m.playing)  # 20 steps on
     assert len(encode.pack(frame)) < 0.7 * len(encode.dumps(frame).encode())
 
 

@@ -4,23 +4,19 @@ through ``encode.pack``."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pytest
 
 from bpviz.core.experiment import config as core_config
 from bpviz.core.experiment.build import build
-from bpviz.server import encode, framepack, frames
-from bpviz.server.frames import HistoryFeed, View
+from bpviz.server import encode, framepack
 from bpviz.server.messages import Frame, FrameLayer
 from bpviz.server.protocol import server_adapter
 from bpviz.server.settings import Settings
 from bpviz.server.workspace import Workspace
 
-from .conftest import strict_json
+from .conftest import frames_of, strict_json
 
-RANGE = {"first": 0, "last": 3, "count": 4}
 CONFIGS = {
     "default": {},
     "xor relu": {
@@ -45,35 +41,6 @@ CONFIGS = {
         }
     },
 }
-
-
-def frames_of(config: dict[str, Any]) -> list[Frame]:
-    """Frames before any step, phase by phase, after steps, while playing (a history
-    reset, then increments of one and of several points) and with the whole history."""
-    exp = build(core_config.validate(config))
-    view = View()
-    feed = HistoryFeed()
-
-    def frame() -> Frame:
-        return frames.frame(exp, view, feed.next(exp), exp.metrics(), RANGE)
-
-    out = [frame()]
-    for _ in range(len(exp.phases())):
-        exp.step_phase()
-        out.append(frame())
-    for _ in range(20):
-        exp.step()
-    out.append(frame())
-    view.playing, view.steps_per_second = True, 1234.5
-    for steps in (1, 1, 7):
-        for _ in range(steps):
-            exp.step()
-        out.append(frame())
-    out.append(frames.frame(exp, view, None, None, RANGE))  # nothing new, no metrics
-    view.playing, view.viewing = False, 3  # (as after a seek) with the whole history
-    feed.restart()
-    out.append(frame())
-    return out
 
 
 @pytest.mark.parametrize("name", CONFIGS)
