@@ -193,3 +193,23 @@ def test_lab_state_lives_in_the_url(new_page: Any, base_url: str, screenshot: An
         page.evaluate("() => window.bpvizLab.side('b').topology.config.network.init") == "he_normal"
     )
     screenshot(page, "lab-04-custom-zh")
+
+
+def test_lab_on_a_phone_stacks_the_two_sides(new_page: Any, base_url: str, screenshot: Any) -> None:
+    """Under 600 px the two sides stand one above the other at full width, at a height of
+    their own, with nothing scrolling sideways."""
+    page = new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{base_url}/lab")
+    wait_ready(page)
+    m = page.evaluate(
+        """() => { const box = (s) => { const r = document.querySelector(s).getBoundingClientRect();
+                     return {l: r.left, r: r.right, t: r.top, b: r.bottom, h: r.height}; };
+             return {scroll: document.documentElement.scrollWidth, a: box('#side-a'), b: box('#side-b')}; }"""
+    )
+    assert m["scroll"] <= 390, f"sideways scrolling: {m['scroll']}"
+    a, b = m["a"], m["b"]
+    assert b["t"] >= a["b"], f"the sides are not stacked: {a} {b}"
+    for side in (a, b):
+        assert side["l"] >= 0 and side["r"] <= 390.5 and side["r"] - side["l"] >= 350, side
+        assert side["h"] >= 450, f"a side is squashed: {side}"
+    screenshot(page, "lab-phone-390x844", full_page=True)

@@ -112,6 +112,54 @@ def test_the_page_fits_every_room(new_page: Any, base_url: str, room: str, scree
     assert_labels_apart(page, f"{room} presenting")
 
 
+PHONES = {"phone 390x844": (390, 844), "small phone 360x640": (360, 640)}
+
+
+@pytest.mark.parametrize("phone", list(PHONES))
+def test_a_phone_scrolls_one_column(
+    new_page: Any, base_url: str, phone: str, screenshot: Any
+) -> None:
+    """A student's phone: the page scrolls as one column, nothing sideways; the header's
+    controls wrap unclipped, the diagram is on screen at a usable size, and the inspector
+    under it comes into view when a neuron is clicked."""
+    w, h = PHONES[phone]
+    for locale in ("en-US", "zh-CN"):
+        label = f"{phone} {locale}"
+        page = new_page(locale=locale, viewport={"width": w, "height": h})
+        open_page(page, base_url)
+        m = page.evaluate(MEASURE)
+        assert m["scrollWidth"] <= w, f"{label}: sideways scrolling ({m['scrollWidth']} > {w})"
+        for c in m["controls"]:
+            assert c["l"] >= 0 and c["r"] <= w + 0.5 and c["t"] >= 0, (
+                f"{label}: {c['name']} is clipped"
+            )
+            assert c["w"] > 8 and c["h"] > 8, f"{label}: {c['name']} is squashed: {c}"
+        assert overlapping_pairs(m["controls"], "name") == [], f"{label}: header controls overlap"
+        net, insp = m["network"], m["inspector"]
+        assert net["w"] >= w - 40 and net["h"] >= 300, f"{label}: the diagram is too small: {net}"
+        assert min(net["b"], h) - max(net["t"], 0) >= 200, (
+            f"{label}: the diagram is off screen: {net}"
+        )
+        assert insp["l"] >= 0 and insp["r"] <= w + 0.5 and insp["t"] >= net["b"], (
+            f"{label}: the inspector is not under the diagram: {insp}"
+        )
+        assert_labels_apart(page, label)
+        screenshot(page, f"layout-{w}x{h}-phone-{locale[:2]}")
+        page.click("#network .neuron[data-layer='1'][data-neuron='0']")
+        page.wait_for_timeout(400)
+        top, bottom = page.evaluate(
+            "() => { const r = document.querySelector('#panel-inspector').getBoundingClientRect();"
+            " return [r.top, r.bottom]; }"
+        )
+        assert min(bottom, h) - max(top, 0) >= 150, f"{label}: the inspector is not shown: {top}"
+    page.keyboard.press("p")
+    page.wait_for_function("() => document.body.classList.contains('present')")
+    page.wait_for_timeout(300)
+    m = page.evaluate(MEASURE)
+    assert m["scrollWidth"] <= w, f"{phone} presenting: sideways scrolling"
+    assert overlapping_pairs(m["controls"], "name") == [], f"{phone} presenting: controls overlap"
+
+
 def test_settings_drawer_on_a_narrow_screen(new_page: Any, base_url: str) -> None:
     page = new_page(viewport={"width": 1024, "height": 768})
     open_page(page, base_url)

@@ -148,6 +148,7 @@ async function main() {
     onSelect: (s) => {
       const same = JSON.stringify(s) === JSON.stringify(network.selection);
       select(same ? null : s);
+      if (!same) window.dispatchEvent(new CustomEvent("bpviz:selected")); // present.js shows the inspector
     },
   });
   const timeline = new Timeline($("#timeline"), {

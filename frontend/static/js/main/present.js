@@ -83,6 +83,13 @@ export class Presentation {
     this.moved = null; // a chart card moved beside the diagram, and where it came from
     this.toggle.addEventListener("click", () => this.set(!this.on));
     this.menu.addEventListener("change", () => this.set(true, this.menu.value));
+    // On a phone the inspector sits under the diagram: a tap on a neuron or an edge brings it
+    // into view when it is wholly off screen (elsewhere it is beside the diagram: no scroll).
+    window.addEventListener("bpviz:selected", () => {
+      const panel = $("#panel-inspector");
+      const r = panel.getBoundingClientRect();
+      if (r.height && (r.top >= innerHeight || r.bottom <= 0)) panel.scrollIntoView({ block: "nearest" });
+    });
     window.addEventListener("bpviz:inspect", () => {
       if (this.on && this.panel !== "inspector") this.set(true, "inspector");
       $("#panel-inspector")?.scrollIntoView({ block: "nearest" });
