@@ -23,6 +23,7 @@ ROOMS = {
     "tablet landscape 1024x768": (1024, 768),
     "1280x720 at 125%": (1024, 576),
     "1280x720 at 150%": (853, 480),
+    "large monitor 2560x1440": (2560, 1440),
 }
 
 # Where the page's boxes are, measured in the page: header controls, the diagram, the inspector.
@@ -201,7 +202,7 @@ def timeline_one_row(page: Any) -> None:
     assert overlapping_pairs(boxes, "text") == []
 
 
-@pytest.mark.parametrize("size", [(1280, 720), (1024, 768), (853, 480)])
+@pytest.mark.parametrize("size", [(1280, 720), (1024, 768), (853, 480), (2560, 1440)])
 def test_any_depth_lays_out_without_overlap(
     new_page: Any, base_url: str, size: tuple[int, int], screenshot: Any
 ) -> None:

@@ -6,7 +6,7 @@
 import { COLORS, SIZES } from "../shared/constants.js";
 import { divergingFast as diverging, fmt, maxAbs } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
-import { drawsEdges, edgeLine, MAIN_DIAGRAM, neuronCenter, PRESENT_DIAGRAM } from "../shared/network-layout.js";
+import { diagramStyle, drawsEdges, edgeLine, MAIN_DIAGRAM, neuronCenter, PRESENT_DIAGRAM } from "../shared/network-layout.js";
 import { el, setAttr, setText } from "../shared/svg.js";
 import { animationPrefs, PhaseAnimator, phasesBetween, phaseItem } from "./network-animation.js";
 import { buildDiagram } from "./network-build.js";
@@ -60,7 +60,7 @@ export class NetworkView {
   resize(force = false) {
     const w = Math.round(this.canvas.clientWidth);
     const h = Math.round(this.canvas.clientHeight);
-    const style = document.body.classList.contains("present") ? PRESENT_DIAGRAM : MAIN_DIAGRAM;
+    const style = diagramStyle(w, h, document.body.classList.contains("present"));
     if (w < 50 || h < 50 || (!force && w === this.size.w && h === this.size.h && style === this.style)) return;
     this.size = { w, h };
     this.style = style;

@@ -40,6 +40,37 @@ export const PRESENT_DIAGRAM = {
   outLabel: { regression: 78, binary: 78, multiclass: 104 },
 };
 
+/**
+ * A large canvas (a 1440p monitor, a 4K screen at 150 %): the main diagram with everything
+ * 1.4 times larger — neurons, type, margins — as if drawn on a canvas that much smaller and
+ * zoomed; below `LARGE_CANVAS` the main diagram stays as it is.
+ */
+export const LARGE_DIAGRAM = scaled(MAIN_DIAGRAM, 1.4);
+export const LARGE_CANVAS = { w: 1500, h: 880 };
+
+/** The diagram style for a canvas of `w`×`h` px, in presentation mode or not. */
+export function diagramStyle(w, h, present) {
+  if (present) return PRESENT_DIAGRAM;
+  return w >= LARGE_CANVAS.w && h >= LARGE_CANVAS.h ? LARGE_DIAGRAM : MAIN_DIAGRAM;
+}
+
+function scaled(style, k) {
+  const by = (v) => Math.round(v * k * 10) / 10;
+  const each = (o) => Object.fromEntries(Object.entries(o).map(([key, v]) => [key, by(v)]));
+  return {
+    ...style,
+    margin: each(style.margin),
+    rows: style.rows.map(by),
+    maxSpacing: by(style.maxSpacing),
+    radius: { ...style.radius, min: by(style.radius.min), max: by(style.radius.max) },
+    valueMinRadius: by(style.valueMinRadius),
+    font: each(style.font),
+    halo: by(style.halo),
+    loss: each(style.loss),
+    outLabel: each(style.outLabel),
+  };
+}
+
 /** The lab's small diagrams: dots with a radius per column; a wide layer as a bar. */
 export const LAB_DIAGRAM = {
   margin: { top: 18, bottom: 16, left: 16, right: 16 },
