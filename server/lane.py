@@ -134,8 +134,16 @@ async def _held(future: asyncio.Future[T]) -> T:
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
+        # Nobody takes the result now: an error the call ends with (say, the session's
+        # workspace released while it ran) is dropped, not logged as "never retrieved".
+        future.add_done_callback(_drop)
         await asyncio.wait([future])
         raise
+
+
+def _drop(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 class Hops:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import threading
 import time
@@ -154,6 +155,40 @@ def test_a_session_s_short_calls_queue_behind_each_other_and_keep_its_other_call
 
     asyncio.run(main())
     assert events == ["short 1", "short 2", "pool"]
+
+
+@pytest.mark.parametrize("where", ["lane", "pool"])
+def test_a_call_left_by_its_cancelled_caller_fails_quietly(pool: Any, where: str) -> None:
+    """A session closing cancels its caller while a call runs; the call then fails (its
+    workspace is gone). The caller still waits for it to end, and its error is dropped:
+    no "Future exception was never retrieved" from the event loop."""
+    reported: list[str] = []
+    gate = threading.Event()
+
+    def doomed() -> None:
+        gate.wait(5.0)
+        raise AssertionError("the workspace was released")
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_exception_handler(
+            lambda _loop, context: reported.append(context["message"])
+        )
+        runtime = SimpleNamespace(lane=Lane(lambda: pool), pool=pool)
+        hops = Hops(runtime)  # type: ignore[arg-type]
+        run = hops.run_short if where == "lane" else hops.run
+        caller = asyncio.create_task(run(doomed))
+        await asyncio.sleep(0.02)
+        caller.cancel()
+        await asyncio.sleep(0.02)
+        assert not caller.done()  # it waits for the call to end
+        gate.set()
+        with pytest.raises(asyncio.CancelledError):
+            await caller
+        assert not hops._lock.locked()
+
+    asyncio.run(main())
+    gc.collect()  # an unretrieved exception is reported when its future is collected
+    assert reported == []
 
 
 def test_the_worker_threads_yield_the_cpu_to_the_event_loop() -> None:
