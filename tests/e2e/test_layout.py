@@ -172,6 +172,15 @@ def test_settings_drawer_on_a_narrow_screen(new_page: Any, base_url: str) -> Non
     page.keyboard.press("Escape")
     page.wait_for_selector("#ctl-config-data-name", state="hidden")
     assert page.get_attribute("#controls-toggle", "aria-expanded") == "false"
+    # From the keyboard: the first setting takes the focus; the drawer's ✕ closes it and
+    # gives the focus back to ☰ (on a phone the open drawer covers ☰).
+    page.focus("#controls-toggle")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement.id === 'ctl-config-data-name'")
+    page.click("#controls-close")
+    page.wait_for_selector("#ctl-config-data-name", state="hidden")
+    assert page.evaluate("() => document.activeElement.id") == "controls-toggle"
+    assert page.get_attribute("#controls-toggle", "aria-expanded") == "false"
 
 
 def hidden(depth: int) -> str:

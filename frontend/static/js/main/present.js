@@ -57,9 +57,16 @@ function initDrawer() {
     body.classList.toggle("controls-open", open);
     toggle.setAttribute("aria-expanded", String(open));
     sidebar.inert = DRAWER.matches && !open;
-    if (open) sidebar.querySelector("select, input, button")?.focus();
+    // The first setting takes the focus once the drawer is drawn (two frames on: while its
+    // visibility transition starts, an element inside takes none).
+    const first = () => sidebar.querySelector(":is(select, input, button):not(#controls-close)")?.focus();
+    if (open) requestAnimationFrame(() => requestAnimationFrame(first));
   };
   toggle.addEventListener("click", () => setOpen(!body.classList.contains("controls-open")));
+  $("#controls-close").addEventListener("click", () => {
+    setOpen(false);
+    toggle.focus();
+  });
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && body.classList.contains("controls-open") && DRAWER.matches) {
       setOpen(false);
