@@ -211,7 +211,7 @@ def timeline_one_row(page: Any) -> None:
     assert overlapping_pairs(boxes, "text") == []
 
 
-@pytest.mark.parametrize("size", [(1280, 720), (1024, 768), (853, 480), (2560, 1440)])
+@pytest.mark.parametrize("size", [(1280, 720), (1024, 768), (853, 480), (2560, 1440), (390, 844)])
 def test_any_depth_lays_out_without_overlap(
     new_page: Any, base_url: str, size: tuple[int, int], screenshot: Any
 ) -> None:

@@ -48,8 +48,24 @@ export const PRESENT_DIAGRAM = {
 export const LARGE_DIAGRAM = scaled(MAIN_DIAGRAM, 1.4);
 export const LARGE_CANVAS = { w: 1500, h: 880 };
 
+/**
+ * A narrow canvas (a phone held upright): the main diagram with a smaller loss box, target
+ * label and left margin, so that the network keeps most of the width (at 374 px the main
+ * diagram's right margin alone takes half of it) and its neurons room for their values.
+ */
+export const NARROW_DIAGRAM = {
+  ...MAIN_DIAGRAM,
+  margin: { ...MAIN_DIAGRAM.margin, left: 40 },
+  font: { ...MAIN_DIAGRAM.font, lossTitle: 12, lossValue: 15, lossName: 10.5 },
+  halo: 12,
+  loss: { w: 82, h: 58 },
+  outLabel: { regression: 50, binary: 46, multiclass: 66 },
+};
+export const NARROW_CANVAS = 520; // px wide, below which NARROW_DIAGRAM is drawn
+
 /** The diagram style for a canvas of `w`×`h` px, in presentation mode or not. */
 export function diagramStyle(w, h, present) {
+  if (w < NARROW_CANVAS) return NARROW_DIAGRAM; // presenting too: a phone has no room for its type
   if (present) return PRESENT_DIAGRAM;
   return w >= LARGE_CANVAS.w && h >= LARGE_CANVAS.h ? LARGE_DIAGRAM : MAIN_DIAGRAM;
 }
