@@ -53,5 +53,5 @@ def test_engine_bit_for_bit(now: dict[str, Any], i: int) -> None:
 def test_protocol_transcript(now: dict[str, Any]) -> None:
     new = now["protocol"]
     assert len(new) == len(GOLDEN["protocol"])
-    for i, (old, now) in enumerate(zip(GOLDEN["protocol"], new, strict=True)):
-        _same(old, now, f"[{i}] {old['cmd']}")
+    for i, (old, got) in enumerate(zip(GOLDEN["protocol"], new, strict=True)):
+        _same(old, got, f"[{i}] {old['cmd']}")
