@@ -118,6 +118,23 @@ class SnapshotStore(abc.ABC):
         """Release the connection and threads; the store is not used afterwards."""
 
 
+def _wal(conn: sqlite3.Connection, wait: float) -> None:
+    """Put the file in WAL mode, unless it is already (the mode lives in the file). The
+    switch takes the file's exclusive lock and, while another connection opens the same
+    new file, fails at once with "database is locked" without SQLite's busy wait: it is
+    tried again for up to ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
+
+
 class SqliteSnapshotStore(SnapshotStore):
     """Snapshots in one SQLite file, shared safely by several processes.
 
@@ -175,7 +192,7 @@ class SqliteSnapshotStore(SnapshotStore):
             conn = sqlite3.connect(self.path, isolation_level=None)
             try:
                 conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
-                conn.execute("PRAGMA journal_mode = WAL")
+                _wal(conn, self._busy_ms / 1000)
                 conn.execute("PRAGMA synchronous = NORMAL")
                 conn.execute(
                     "CREATE TABLE IF NOT EXISTS snapshots ("
