@@ -49,8 +49,10 @@ class Lane:
         self._busy = False  # a job is taking calls (read and written on the event loop)
         self._cost = 0.0  # seconds a call takes, a moving average
         # The training factor (``player.adapt``) of every session playing in the lane:
-        # one for all, so that they share the lane's time evenly.
+        # one for all, so that they share the lane's time evenly; and when it last changed
+        # (``time.monotonic()``): sessions playing outside the lane meanwhile use it too.
         self.factor = 1.0
+        self.adapted = -float("inf")
 
     def __len__(self) -> int:
         return len(self._queue)

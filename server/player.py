@@ -57,6 +57,7 @@ SHRINK, GROW = 0.7, 1.1  # how the training share of a late / punctual session c
 MIN_SHARE = 0.02  # of the fair slice (a slice still runs at least one step)
 CROWD_EVAL = 0.5  # of one session's evaluation budget, shared by all when several play
 LANE_HOP = 0.003  # seconds: a hop expected to be shorter waits its turn in the lane
+LANE_IN_USE = 1.0  # seconds since the lane's factor last changed: sessions play in it
 
 
 class Host(Protocol):
@@ -281,17 +282,24 @@ class Player:
                 # as jobs of their own, in parallel where NumPy lets go of the GIL. The
                 # lane's sessions share one training factor, so that their turns are
                 # fair; a hop in the lane starts after the calls queued before it (lead)
+                # A session outside the lane while others play in it (its frame costs a
+                # little more than theirs, say) keeps to their factor and to one hop per
+                # frame too: on a thread of the pool, beside the lane's, it would
+                # otherwise train between its frames, many times more than they do.
                 lane = runtime.lane
+                crowd = runtime.playing_count > 1
                 slices = (interval, runtime.playing_count, host.settings.slice_seconds)
                 seconds = slice_seconds(*slices, next_frame - now, lane.factor)
-                short = runtime.playing_count > 1 and seconds + work.frame_cost() <= LANE_HOP
+                short = crowd and seconds + work.frame_cost() <= LANE_HOP
+                in_lane = short or (crowd and now - lane.adapted < LANE_IN_USE)
                 if not short:
-                    seconds = slice_seconds(*slices, next_frame - now, factor)
+                    own = min(factor, lane.factor) if in_lane else factor
+                    seconds = slice_seconds(*slices, next_frame - now, own)
                 lead = lane.wait() if short else 0.0
                 want_frame = now + lead + seconds >= next_frame
                 if (
                     not want_frame
-                    and (short or factor < 1.0)
+                    and (in_lane or factor < 1.0)
                     and target is None
                     and self.speed is None
                 ):
@@ -327,6 +335,7 @@ class Player:
                 if result.frame is not None:
                     if short and self.speed is None:
                         lane.factor = adapt(lane.factor, now - next_frame, interval)
+                        lane.adapted = now
                     elif self.speed is None and runtime.playing_count > 1:
                         factor = adapt(factor, now - next_frame, interval)
                     else:  # alone, a late frame is the machine's doing, not other sessions'

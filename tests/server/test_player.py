@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -13,6 +14,7 @@ from bpviz.core.experiment import config as core_config
 from bpviz.core.experiment.build import build
 from bpviz.server.player import (
     CROWD_EVAL,
+    LANE_HOP,
     LATE,
     MAX_HOP,
     MIN_SHARE,
@@ -233,3 +235,48 @@ def test_playing_ends_on_a_measured_point() -> None:
     points = exp.history_since(0, None)["points"]
     assert points["step"][-1] == exp.steps_done and points["train_loss"][-1] is not None
     host.runtime.shutdown()
+
+
+def test_a_session_outside_the_lane_keeps_to_the_lane_s_share() -> None:
+    """A session whose hops are too long for the lane (its frame costs a little more than
+    the others'), playing while others take turns in the lane, trains only in the hop that
+    builds each frame, at no more than the lane's training factor, like them. On a thread of
+    the pool it once trained between its frames too, at its own factor: 1,330 steps/s against
+    the lane's ~100 (a CI run of the fairness test)."""
+    host = FakeSession()
+    work = host.workspace
+    runtime = host.runtime
+    seen: list[float] = []
+    train = work.train
+
+    def spy(seconds: float, *args: Any) -> Any:
+        seen.append(seconds)
+        return train(seconds, *args)
+
+    work.train = spy  # type: ignore[method-assign]
+
+    async def go(lane_in_use: bool) -> None:
+        for _ in range(7):  # seven other sessions play
+            runtime.playing_started()
+        runtime.lane.factor = 0.2
+        runtime.lane.adapted = time.monotonic() if lane_in_use else -float("inf")
+        # too long for the lane, short enough for a hop
+        work.frame_cost = lambda: 2 * LANE_HOP  # type: ignore[method-assign]
+        player = Player(host)
+        player.pace(None, 20)
+        player.play(None)
+        await asyncio.sleep(0.5)
+        await player.stop()
+        for _ in range(7):
+            runtime.playing_ended()
+
+    asyncio.run(go(lane_in_use=True))
+    assert host.short_hops == 0
+    assert 5 <= host.hops <= 12  # one hop a frame (20 frames/s for 0.5 s)
+    fair = slice_seconds(1 / 20, 8, host.settings.slice_seconds, 1.0)
+    assert max(seen) <= 0.2 * fair * 1.0001
+    # the lane unused for a while: the session plays on its own, hops between frames too
+    host.hops, seen[:] = 0, []
+    asyncio.run(go(lane_in_use=False))
+    assert host.hops > 20 and max(seen) == pytest.approx(fair)
+    runtime.shutdown()
