@@ -213,3 +213,36 @@ def test_lab_on_a_phone_stacks_the_two_sides(new_page: Any, base_url: str, scree
         assert side["l"] >= 0 and side["r"] <= 390.5 and side["r"] - side["l"] >= 350, side
         assert side["h"] >= 450, f"a side is squashed: {side}"
     screenshot(page, "lab-phone-390x844", full_page=True)
+
+
+DROP_ONE_STEP = """(() => {
+    // the first `step` the page sends is lost on its way (as if its socket dropped)
+    const send = WebSocket.prototype.send;
+    window.droppedSteps = 0;
+    WebSocket.prototype.send = function (data) {
+        if (typeof data === "string" && data.includes('"type":"step"') && window.droppedSteps === 0) {
+            window.droppedSteps += 1;
+            return;
+        }
+        return send.call(this, data);
+    };
+})()"""
+
+
+def test_lab_a_side_that_missed_a_tick_catches_up(new_page: Any, base_url: str) -> None:
+    """When one side's `step` is lost (its socket reconnecting, its answer late), the two
+    sides part by a tick; the next step brings the side behind to the same step as the other,
+    so the lab is in lock-step again (a CI run once ended a play at steps [350, 400])."""
+    page = new_page()
+    page.add_init_script(DROP_ONE_STEP)
+    page.goto(f"{base_url}/lab")
+    wait_ready(page)
+    page.evaluate(
+        "async () => { (await import('/static/js/lab/constants.js')).LAB_TIMINGS.replyTimeoutMs = 300; }"
+    )
+    page.click("#lab-step-10")
+    page.wait_for_function("() => window.droppedSteps === 1 && window.bpvizLab.steps.includes(10)")
+    page.wait_for_timeout(600)  # the lost step's answer times out
+    assert sorted(page.evaluate("() => window.bpvizLab.steps")) == [0, 10]
+    page.click("#lab-step")
+    page.wait_for_function("() => window.bpvizLab.steps.every((s) => s === 11)", timeout=10_000)

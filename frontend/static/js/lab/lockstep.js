@@ -1,12 +1,15 @@
-// Two sessions in lock-step. The lab does not use the server's `play`: it sends the same
-// `step` (count k) to both sockets, waits until both have answered, then sends the next,
-// so the two networks are always at the same step and play at the same fixed speed.
+// Two sessions in lock-step. The lab does not use the server's `play`: it sends each socket
+// a `step` to the same target step, waits until both have answered, then sends the next,
+// so the two networks are always at the same step and play at the same fixed speed. The
+// target is counted from the sides' own frames: a side that missed a tick (its socket was
+// reconnecting, its answer timed out) catches up on the next one.
 import { LAB_TIMINGS } from "./constants.js";
 
 export class Lockstep {
   /**
    * `sides`: [{transport, isDiverged: () => bool}, …]; `onChange(playing)` when play starts
-   * or stops. Replies are counted per side: a `frame` or an `error` answers a command.
+   * or stops. Replies are counted per side: an `error`, or a `frame` of a session no longer
+   * playing, answers a command (a burst of more than 50 steps sends frames while it runs).
    */
   constructor(sides, { onChange }) {
     this.sides = sides;
@@ -14,11 +17,13 @@ export class Lockstep {
     this.playing = false;
     this.speed = 50;
     this.waiters = sides.map(() => null);
+    this.at = sides.map(() => 0); // each side's step, as its latest frame says
     this.runId = 0;
     sides.forEach((side, i) => {
       const answer = (msg) => {
+        if (msg.type === "frame" && Number.isInteger(msg.step)) this.at[i] = msg.step;
         const w = this.waiters[i];
-        if (!w || (w.want === "frame" && msg.type !== "frame" && msg.type !== "error")) return;
+        if (!w || (msg.type === "frame" && msg.playing)) return;
         this.waiters[i] = null;
         w.resolve(msg);
       };
@@ -32,13 +37,13 @@ export class Lockstep {
     const waits = this.sides.map((side, i) => {
       if (skipDiverged && side.isDiverged()) return Promise.resolve(null);
       const msg = typeof message === "function" ? message(i) : message;
+      if (msg === null) return Promise.resolve(null);
       return new Promise((resolve) => {
         const timer = setTimeout(() => {
           this.waiters[i] = null;
           resolve(null);
         }, LAB_TIMINGS.replyTimeoutMs);
         this.waiters[i] = {
-          want: "frame",
           resolve: (m) => {
             clearTimeout(timer);
             resolve(m);
@@ -54,9 +59,19 @@ export class Lockstep {
     return Promise.all(waits);
   }
 
-  /** One full step (or `count` steps) on both sides. */
+  /**
+   * One full step (or `count` steps) on both sides: each side steps to `count` past the
+   * side furthest on (a side behind takes the steps it missed too, up to the protocol's
+   * 1000 a command).
+   */
   step(count = 1) {
-    return this.both({ type: "step", unit: "step", count }, { skipDiverged: true });
+    const live = this.sides.map((side, i) => (side.isDiverged() ? null : this.at[i])).filter((s) => s !== null);
+    const target = Math.max(0, ...live) + count;
+    const message = (i) => {
+      const n = Math.min(target - this.at[i], 1000);
+      return n > 0 ? { type: "step", unit: "step", count: n } : null;
+    };
+    return this.both(message, { skipDiverged: true });
   }
 
   /** Rebuild both sides (`configs[i]` per side), stopping play first. */
@@ -101,7 +116,9 @@ export class Lockstep {
     this.playing = false;
     this.runId += 1;
     this.onChange(false);
-    // Let the tick in flight land, so the next command starts from a settled state.
+    // Let the tick in flight land, so the next command starts from a settled state; a side
+    // that missed a tick catches up, so that the paused lab shows both at one step.
     while (this.waiters.some(Boolean)) await new Promise((r) => setTimeout(r, 10));
+    await this.step(0);
   }
 }
