@@ -132,14 +132,18 @@ def _resolve(done: list[_Done]) -> None:
 
 async def _held(future: asyncio.Future[T]) -> T:
     """The result of ``future``; if the caller is cancelled meanwhile, it still waits for
-    the call to end (the session's lock stays held until then) before it gives way."""
+    the call to end (the session's lock stays held until then) before it gives way, even
+    when cancelled again while it waits (a task awaiting the caller, itself cancelled,
+    cancels it once more)."""
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
-        # Nobody takes the result now: an error the call ends with (say, the session's
-        # workspace released while it ran) is dropped, not logged as "never retrieved".
+        # Nobody takes the result now: an error the call ends with is dropped, not logged
+        # as "never retrieved".
         future.add_done_callback(_drop)
-        await asyncio.wait([future])
+        while not future.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([future])
         raise
 
 

@@ -98,6 +98,7 @@ class Session(Hops):
         self.jobs = jobs.Jobs(self)
         self.closed = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._releasing: asyncio.Task[None] | None = None  # close(): after a running call
         self.runs = SessionRuns(self)  # the resume token and snapshots (resume.py)
         self.room: OwnerLink | FollowerLink | None = None  # a classroom room (rooms.py)
 
@@ -268,13 +269,24 @@ class Session(Hops):
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        last = self.runs.closing  # the run's last snapshot, still being written?
+        if self._lock.locked():  # a call still runs (its caller was cancelled): after it
+            self._releasing = asyncio.get_running_loop().create_task(self._release())
+        else:
+            self._release_now()
+        reason = self.close_reason or "connection closed"
+        log.info("session %s closed after %.1f s (%s)", self.id, self.age, reason)
+
+    async def _release(self) -> None:
+        async with self._lock:  # held by the call until it has ended (lane._held)
+            self._release_now()
+
+    def _release_now(self) -> None:
+        """Let go of the experiment, once the run's last snapshot is written."""
+        last = self.runs.closing  # still being written?
         if last is not None and not last.done():
             last.add_done_callback(lambda _: setattr(self.workspace, "experiment", None))
         else:
             self.workspace.experiment = None
-        reason = self.close_reason or "connection closed"
-        log.info("session %s closed after %.1f s (%s)", self.id, self.age, reason)
 
     @property
     def age(self) -> float:

@@ -159,9 +159,10 @@ def test_a_session_s_short_calls_queue_behind_each_other_and_keep_its_other_call
 
 @pytest.mark.parametrize("where", ["lane", "pool"])
 def test_a_call_left_by_its_cancelled_caller_fails_quietly(pool: Any, where: str) -> None:
-    """A session closing cancels its caller while a call runs; the call then fails (its
-    workspace is gone). The caller still waits for it to end, and its error is dropped:
-    no "Future exception was never retrieved" from the event loop."""
+    """A session closing cancels its caller while a call runs; the call then fails. The
+    caller still waits for it to end, holding the session's lock, however often it is
+    cancelled, and its error is dropped: no "Future exception was never retrieved" from
+    the event loop."""
     reported: list[str] = []
     gate = threading.Event()
 
@@ -181,6 +182,9 @@ def test_a_call_left_by_its_cancelled_caller_fails_quietly(pool: Any, where: str
         caller.cancel()
         await asyncio.sleep(0.02)
         assert not caller.done()  # it waits for the call to end
+        caller.cancel()  # (a task awaiting it, cancelled in turn, cancels it again)
+        await asyncio.sleep(0.02)
+        assert not caller.done() and hops._lock.locked()
         gate.set()
         with pytest.raises(asyncio.CancelledError):
             await caller
