@@ -13,7 +13,7 @@ import { ConnectionWatch } from "./connection.js";
 import { Controls } from "./controls.js";
 import { CsvFlow } from "./csv-flow.js";
 import { fitLessonKeys } from "./exercise.js";
-import { LatestPerFrame } from "./frame-queue.js";
+import { FrameDisplay } from "./frame-display.js";
 import { GradcheckPanel } from "./gradcheck-view.js";
 import { Inspector } from "./inspector.js";
 import { LessonMenu, LessonTools } from "./lessons.js";
@@ -199,7 +199,7 @@ async function main() {
   const rewind = new RewindBar({
     root: $("#rewind"),
     onSeek: (step) => {
-      pending.flush();
+      display.flush();
       if (session.playing && step !== null) transport.send({ type: "pause" }); // dragging back stops Play
       transport.send({ type: "seek", step });
     },
@@ -313,30 +313,8 @@ async function main() {
   const updateStatus = () => status.update(session.frame, charts.history, session.topology);
 
   // ---------------------------------------------------------------- messages
-  // The newest frame and grid are applied at the next animation frame (frame-queue.js). A
-  // frame's history increment is taken at once, so a frame not drawn loses no points.
-  const pending = new LatestPerFrame(({ frame, grid }) => {
-    if (frame) applyFrame(frame);
-    if (grid) output.update(grid);
-    if (grid) network.setGrid(grid);
-  });
-  const applyFrame = (frame) => {
-    session.frame = frame;
-    session.frames += 1;
-    session.playing = frame.playing;
-    session.diverged = frame.diverged;
-    network.update(frame);
-    timeline.update(frame);
-    inspector.update(frame);
-    charts.update(frame);
-    output.updateFrame(frame);
-    lessons.update(frame);
-    rewind.update(frame);
-    metrics.update(frame);
-    playback.setPlaying(frame.playing, frame.diverged);
-    banners.setDiverged(frame.diverged);
-    updateStatus();
-  };
+  // Frames, grids and play states go to the views through frame-display.js.
+  const display = new FrameDisplay(session, { network, timeline, inspector, charts, output, lessons, rewind, metrics, playback, banners, stop }, updateStatus);
 
   transport.onStatus((status) => {
     banners.setConnection(status);
@@ -354,7 +332,7 @@ async function main() {
     transport.send({ type: "configure", config });
   });
   transport.on("topology", (topo) => {
-    pending.flush(); // frames and grids still waiting belong to the old network
+    display.flush(); // frames and grids still waiting belong to the old network
     session.topology = topo;
     session.topologies += 1;
     session.goodConfig = structuredClone(topo.config);
@@ -378,22 +356,9 @@ async function main() {
     keepRunHash(toHash(state)); // at once: a reload before the address is written is not a new link
     writeHash();
   });
-  transport.on("frame", (frame) => {
-    charts.receive(frame);
-    pending.put("frame", frame);
-  });
-  transport.on("grid", (grid) => pending.put("grid", grid));
-  transport.on("state", (msg) => {
-    pending.flush();
-    session.playing = msg.playing;
-    session.diverged = msg.diverged;
-    playback.setPlaying(msg.playing, msg.diverged);
-    if (msg.playing && "speed" in msg) playback.setSpeed(msg.speed); // the speed in force
-    banners.setDiverged(msg.diverged);
-    if (session.frame) timeline.update({ ...session.frame, playing: msg.playing, diverged: msg.diverged });
-    if (session.frame) rewind.update({ ...session.frame, playing: msg.playing });
-    if (msg.stopped) stop.showStopped(msg.stopped, session.frame?.step ?? null);
-  });
+  transport.on("frame", (frame) => display.frame(frame));
+  transport.on("grid", (grid) => display.grid(grid));
+  transport.on("state", (msg) => display.state(msg));
   transport.on("csv_info", (msg) => csvFlow.info(msg));
   transport.on("gradcheck", (msg) => gradcheck.setResult(msg.result));
   transport.on("gradcheck_scaling", (msg) => gradcheck.setScaling(msg.points));
