@@ -225,7 +225,7 @@ def fprime_histogram(lt: Any) -> FprimeHistogram | None:
 def hyper(exp: Experiment) -> dict[str, Any]:
     """The hyper-parameters of the step the trace holds (a step shown after a rewind
     shows its own); before any step, the current training settings, in the same shape."""
-    used = getattr(exp.trace, "hyper", None)  # bridge until Trace.hyper lands (engine)
+    used = None if exp.trace is None else exp.trace.hyper
     if used is not None:
         out: dict[str, Any] = used.to_dict()
         return out
