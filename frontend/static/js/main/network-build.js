@@ -4,6 +4,7 @@ import { COLORS } from "../shared/constants.js";
 import { bundleLabelSpan, bundlePoints, drawsEdges, edgeLine, layoutNetwork } from "../shared/network-layout.js";
 import { el } from "../shared/svg.js";
 import { featureLabel } from "./units.js";
+import { valueWriter } from "./value-fit.js";
 
 /**
  * Build the diagram of `topology` into `svg` (emptied first) at `w`×`h` px in `style`
@@ -11,7 +12,8 @@ import { featureLabel } from "./units.js";
  * room for one. Returns the layout (`geo`), the layer groups (`groups`), per column its band,
  * titles, neurons and side labels (`columns`), per weight layer its lines or bundle
  * (`edgeLayers`), the loss box (`loss`) and the inputs' names (`inputNames`: the left margin
- * widens for long ones, up to a fifth of the width).
+ * widens for long ones, up to a fifth of the width) and the writer of the neurons' printed
+ * values (`fitValue(text, label)`, value-fit.js).
  */
 export function buildDiagram(svg, topology, w, h, style, { showDelta = false } = {}) {
   svg.replaceChildren();
@@ -49,7 +51,7 @@ export function buildDiagram(svg, topology, w, h, style, { showDelta = false } =
   const columns = geo.columns.map((col, c) => buildColumn(groups, col, c, L, h, geo, style, showDelta));
   const edgeLayers = topology.layers.map((_, i) => buildEdges(groups, geo, i + 1, style));
   const loss = buildLoss(groups, geo, style);
-  return { geo, groups, columns, edgeLayers, loss, inputNames };
+  return { geo, groups, columns, edgeLayers, loss, inputNames, fitValue: valueWriter(svg, style) };
 }
 
 function buildColumn(groups, col, c, L, height, geo, style, showDelta) {
@@ -103,6 +105,7 @@ function buildColumn(groups, col, c, L, height, geo, style, showDelta) {
       body = el("circle", { class: "body", cx: col.x, cy: y, r: col.r }, ng);
       if (col.r >= style.valueMinRadius) {
         text = el("text", { class: "value", x: col.x, y: y + font.value * 0.35, "text-anchor": "middle", "font-size": font.value }, ng);
+        text.bpCircle = { r: col.r, cy: y };
       }
       if (showDelta && c > 0 && deltaRoom) {
         delta = el("text", { class: "delta-value", x: col.x, y: y + col.r + font.delta * 0.95, "text-anchor": "middle", "font-size": font.delta }, groups.labels);

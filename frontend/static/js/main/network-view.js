@@ -93,7 +93,7 @@ export class NetworkView {
     const topo = this.topology;
     if (!topo || !this.size.w) return;
     const built = buildDiagram(this.svg, topo, this.size.w, this.size.h, this.style, { showDelta: animationPrefs.showDelta });
-    Object.assign(this, { geo: built.geo, columns: built.columns, edgeLayers: built.edgeLayers, loss: built.loss });
+    Object.assign(this, { geo: built.geo, columns: built.columns, edgeLayers: built.edgeLayers, loss: built.loss, fitValue: built.fitValue });
     const { edges: gEdges, trails: gTrails, pulses: gPulses, overlay: gOverlay } = built.groups;
     Object.assign(this, { gEdges, gTrails, gPulses, gOverlay, inputsBuilt: built.inputNames.join("\n") });
     this.maps.build(built);
@@ -262,7 +262,7 @@ export class NetworkView {
   }
 
   setValueText(text, v, tNorm) {
-    setText(text, Number.isFinite(v) ? fmt(v, 2) : "");
+    this.fitValue(text, Number.isFinite(v) ? fmt(v, 2) : "");
     setAttr(text, "fill", Math.abs(tNorm) > 0.55 ? "#ffffff" : COLORS.ink);
   }
 
