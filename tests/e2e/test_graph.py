@@ -3,7 +3,7 @@
 Type an expression, step it forward and backward, read the gradients beside their
 finite-difference checks; a parse error points at its character; a neuron link opens
 that neuron's graph and goes back; the Chinese page speaks Chinese; the page fits a
-projector and a tablet. The fixtures (tests/e2e/conftest.py) fail a test whose page asked
+projector and a tablet, and a phone, where the graph flows down. The fixtures (tests/e2e/conftest.py) fail a test whose page asked
 for anything outside the server or logged an error.
 """
 
@@ -249,4 +249,59 @@ def test_the_page_fits_without_sideways_scrolling(
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     box = page.locator("#graph-canvas svg").bounding_box()
     assert box["width"] <= width  # the drawing is on the screen
+    assert page.get_attribute("#graph-canvas", "data-flow") != "down"  # left to right
     page.screenshot(path=str(SHOTS / f"graph-{width}x{height}.png"))
+
+
+PHONES = {"phone 390x844": (390, 844), "small phone 360x640": (360, 640)}
+
+# The page's width, and every box that scrolls sideways (its content wider than it).
+SIDEWAYS = """() => ({page: document.documentElement.scrollWidth,
+  boxes: [...document.querySelectorAll('*')].filter((el) => {
+    const x = getComputedStyle(el).overflowX;
+    return (x === 'auto' || x === 'scroll') && el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1;
+  }).map((el) => `${el.id || el.className}: ${el.scrollWidth} > ${el.clientWidth}`)})"""
+
+
+@pytest.mark.parametrize("phone", list(PHONES))
+def test_a_phone_shows_the_graph_without_sideways_scrolling(
+    new_page: Any, base_url: str, phone: str, screenshot: Any
+) -> None:
+    """On a phone the graph flows down, as wide as the screen: nothing scrolls sideways (the
+    page, the graph's box, the tables), the drawing keeps nearly its size, and a step brings
+    its node into view under the step buttons, which stay at hand."""
+    w, h = PHONES[phone]
+    for locale in ("en-US", "zh-CN"):
+        label = f"{phone} {locale}"
+        page = new_page(locale=locale, viewport={"width": w, "height": h})
+        open_graph(page, base_url)
+        page.wait_for_selector("#paths-table tbody tr")
+        m = page.evaluate(SIDEWAYS)
+        assert m["page"] <= w and m["boxes"] == [], f"{label}: sideways scrolling: {m}"
+        assert page.get_attribute("#graph-canvas", "data-flow") == "down", label
+        canvas = page.locator("#graph-canvas").bounding_box()
+        svg = page.locator("#graph-canvas svg").bounding_box()
+        assert canvas["x"] <= svg["x"] and svg["x"] + svg["width"] <= canvas["x"] + canvas["width"]
+        assert svg["height"] <= canvas["height"] + 0.5, f"{label}: the graph's box scrolls"
+        drawn = page.evaluate("document.querySelector('#graph-canvas svg').viewBox.baseVal.width")
+        assert svg["width"] / drawn >= 0.9, (
+            f"{label}: the graph is shrunk to {svg['width'] / drawn}"
+        )
+        # Forward to the loss, at the bottom of the graph: it comes into view.
+        forward = page.evaluate("bpvizGraph.report.steps.filter(s => s.phase === 'forward').length")
+        for k in range(forward):
+            page.click("#g-forward")
+            page.wait_for_function(f"() => window.bpvizGraph.cursor === {k + 1}")
+        page.wait_for_timeout(900)  # the smooth scroll
+        out = page.evaluate("bpvizGraph.report.graph.output")
+        node = page.locator(f'#graph-canvas .gnode[data-node="{out}"] .body').bounding_box()
+        bar = page.locator(".graph-toolbar").bounding_box()
+        assert bar["y"] >= -0.5 and bar["y"] + bar["height"] <= node["y"] + 0.5, (
+            f"{label}: the loss node is under the step buttons: {node}, {bar}"
+        )
+        assert node["y"] + node["height"] <= h, f"{label}: the loss node is off screen: {node}"
+        screenshot(page, f"graph-{w}x{h}-forward-{locale[:2]}")
+        page.click("#g-all")
+        page.wait_for_function("() => window.bpvizGraph.cursor === window.bpvizGraph.total")
+        m = page.evaluate(SIDEWAYS)
+        assert m["page"] <= w and m["boxes"] == [], f"{label}, all steps: sideways scrolling: {m}"

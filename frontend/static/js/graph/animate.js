@@ -1,6 +1,6 @@
 // One step's animation, driven by requestAnimationFrame, in the network view's language:
-// forward — pulses run along the edges into the node being computed (left → right);
-// backward — pulses run from the consumers back into the node (right → left), as strong
+// forward — pulses run along the edges into the node being computed (from the leaves);
+// backward — pulses run from the consumers back into the node (from the loss), as strong
 // as the share of the gradient each edge carries; the output's backward step is a ping.
 import { COLORS, TIMINGS } from "../shared/constants.js";
 import { SVG_NS } from "../shared/svg.js";

@@ -1,6 +1,8 @@
 // Where each node of an op graph goes: columns by depth (the loss on the right, every
 // node just left of its first consumer), rows ordered and relaxed so that a node sits
-// level with its largest input and near its consumers, and the edges as curves.
+// level with its largest input and near its consumers, and the edges as curves. On a
+// narrow screen (a phone) the same order flows down instead: the columns become levels
+// from the leaves at the top to the loss at the bottom, the rows places side by side.
 // Pure geometry: no DOM, no numbers of the graph.
 
 export const GEOMETRY = {
@@ -12,7 +14,12 @@ export const GEOMETRY = {
   minColGap: 28, // … when the canvas is narrow
   minColumn: 70, // the value and gradient texts need about this much
   margin: { top: 34, right: 28, bottom: 48, left: 28 },
-  slotOffset: 7, // the two inputs of an operator end apart on its left side
+  slotOffset: 7, // the two inputs of an operator end apart on its left side (on top, flowing down)
+  // Flowing down, a node is a card: its name above the body, its value and gradient below
+  // (the view's texts), as wide as its body or the texts; cards side by side, levels apart.
+  card: { above: 20, below: 38, gap: 10 },
+  levelGap: 22,
+  downMargin: { top: 16, right: 16, bottom: 12, left: 16 }, // room for the glow at the edges
 };
 
 /** The drawn shape of a node: "circle" (operators), "box" (leaves, constants) or "pill". */
@@ -30,11 +37,12 @@ function widthOf(shape, text) {
 /**
  * The layout of `graph` (the server's graph: nodes with inputs, the output last).
  * `texts[i]` is what node i shows inside (its name or its op symbol).
- * The gap between columns shrinks (down to GEOMETRY.minColGap) to fit `fitWidth`.
+ * `flow` "across" (left to right): the gap between columns shrinks (down to
+ * GEOMETRY.minColGap) to fit `fitWidth`; "down" (top to bottom): `fitWidth` is not used.
  * Returns {nodes: [{id, col, x, y, w, h, shape}], edges: [{from, to, slot, d, x1, y1, x2, y2}],
- * width, height}.
+ * width, height, flow}.
  */
-export function layoutGraph(graph, ops, texts, fitWidth = Infinity) {
+export function layoutGraph(graph, ops, texts, fitWidth = Infinity, flow = "across") {
   const nodes = graph.nodes;
   const n = nodes.length;
   const consumers = nodes.map(() => []);
@@ -65,10 +73,15 @@ export function layoutGraph(graph, ops, texts, fitWidth = Infinity) {
   for (let i = 0; i < n; i += 1) columns[col[i]].push(i);
   for (const c of columns) c.sort((a, b) => rank[a] - rank[b]);
 
-  // Rows: start evenly spaced, then a few sweeps pull each node level with its neighbours.
-  const gap = GEOMETRY.rowGap;
+  const shapes = nodes.map((node) => shapeOf(node, ops));
+  const widths = nodes.map((node, i) => widthOf(shapes[i], texts[i]));
+  const cardWidth = (i) => Math.max(GEOMETRY.minColumn, widths[i]);
+  // Rows (across) or places in a level (down): start evenly spaced, then a few sweeps pull
+  // each node level with its neighbours. `y` is that position, across or down.
+  const down = flow === "down";
+  const gaps = columns.map((c) => (down ? Math.max(...c.map(cardWidth)) + GEOMETRY.card.gap : GEOMETRY.rowGap));
   const y = new Array(n).fill(0);
-  for (const c of columns) c.forEach((i, k) => (y[i] = (k - (c.length - 1) / 2) * gap));
+  columns.forEach((c, j) => c.forEach((i, k) => (y[i] = (k - (c.length - 1) / 2) * gaps[j])));
   const mean = (ids) => ids.reduce((s, i) => s + y[i], 0) / ids.length;
   // Going right, a node follows its largest input (a chain of sums stays on one row);
   // inputs of equal size share it (a product sits between its two leaves).
@@ -93,7 +106,7 @@ export function layoutGraph(graph, ops, texts, fitWidth = Infinity) {
     columns[c] = order.map((k) => ids[k]);
     const placed = place(
       order.map((k) => want[k]),
-      gap,
+      gaps[c],
       order.map((k) => size[ids[k]] ** 2),
     );
     columns[c].forEach((i, k) => (y[i] = placed[k]));
@@ -103,9 +116,9 @@ export function layoutGraph(graph, ops, texts, fitWidth = Infinity) {
     for (let c = 1; c <= depth; c += 1) sweep(c, spine);
   }
 
+  if (down) return flowDown(nodes, columns, col, y, shapes, widths, cardWidth);
+
   // Coordinates.
-  const shapes = nodes.map((node) => shapeOf(node, ops));
-  const widths = nodes.map((node, i) => widthOf(shapes[i], texts[i]));
   const colWidth = columns.map((c) => Math.max(GEOMETRY.minColumn, ...c.map((i) => widths[i])));
   const m = GEOMETRY.margin;
   const used = colWidth.reduce((a, b) => a + b, 0) + m.left + m.right;
@@ -147,7 +160,53 @@ export function layoutGraph(graph, ops, texts, fitWidth = Infinity) {
     edges,
     width: x - colGap + m.right,
     height: bottom - top + m.top + m.bottom + 36,
+    flow: "across",
   };
+}
+
+/**
+ * The coordinates flowing down: one level per column, each under the one before, as tall as
+ * its tallest body with the names above and the values below; `place[i]` is node i's place
+ * across. An edge leaves under its input's card and ends above its consumer's name.
+ */
+function flowDown(nodes, columns, col, place, shapes, widths, cardWidth) {
+  const { card, levelGap, downMargin: m, radius, boxHeight, slotOffset } = GEOMETRY;
+  const heights = shapes.map((shape) => (shape === "circle" ? 2 * radius : boxHeight));
+  const named = nodes.map((node) => node.op !== "leaf" && node.op !== "const"); // the view names these
+  let top = m.top;
+  const levelY = columns.map((ids) => {
+    const above = ids.some((i) => named[i]) ? card.above : 0;
+    const body = Math.max(...ids.map((i) => heights[i]));
+    const y = top + above + body / 2;
+    top += above + body + card.below + levelGap;
+    return y;
+  });
+  const left = Math.min(...nodes.map((_, i) => place[i] - cardWidth(i) / 2));
+  const right = Math.max(...nodes.map((_, i) => place[i] + cardWidth(i) / 2));
+  const laid = nodes.map((node, i) => ({
+    id: i,
+    col: col[i],
+    x: place[i] - left + m.left,
+    y: levelY[col[i]],
+    w: widths[i],
+    h: heights[i],
+    shape: shapes[i],
+  }));
+  const edges = [];
+  for (const node of nodes) {
+    const b = laid[node.id];
+    node.inputs.forEach((i, slot) => {
+      const a = laid[i];
+      const off = node.inputs.length > 1 ? (slot - (node.inputs.length - 1) / 2) * 2 * slotOffset : 0;
+      const x1 = a.x;
+      const y1 = a.y + a.h / 2 + card.below;
+      const x2 = b.x + off;
+      const y2 = b.y - b.h / 2 - (named[node.id] ? card.above : 2);
+      const k = Math.max(12, (y2 - y1) / 2);
+      edges.push({ from: i, to: node.id, slot, x1, y1, x2, y2, d: `M${x1},${y1} C${x1},${y1 + k} ${x2},${y2 - k} ${x2},${y2}` });
+    });
+  }
+  return { nodes: laid, edges, width: right - left + m.left + m.right, height: top - levelGap + m.bottom, flow: "down" };
 }
 
 /**

@@ -2,7 +2,7 @@
 // expansion sums against the multiplications backprop does, and both as the network
 // grows deeper, on a log scale. Every count is the server's exact one (/api/graph/paths).
 import { COLORS } from "../shared/constants.js";
-import { language, t } from "../shared/i18n.js";
+import { has, language, t } from "../shared/i18n.js";
 import { countLog, countText, refusedText } from "./words.js";
 
 const DEEPEST = 10; // hidden layers in the table of growing depth
@@ -97,6 +97,13 @@ export class PathsPanel {
     for (const key of ["network", "paths", "naive", "backprop", "bars"]) {
       const th = document.createElement("th");
       th.textContent = t(`graph.paths_${key}`);
+      if (has(`graph.paths_${key}_short`)) {
+        // Both headings; a phone shows the short one (graph.css), the long one on hover.
+        th.title = th.textContent;
+        const long = Object.assign(document.createElement("span"), { className: "long", textContent: th.title });
+        const short = Object.assign(document.createElement("span"), { className: "short", textContent: t(`graph.paths_${key}_short`) });
+        th.replaceChildren(long, short);
+      }
       th.className = key === "network" || key === "bars" ? "" : "num";
       if (key === "naive" || key === "backprop") {
         const swatch = document.createElement("span");

@@ -3,6 +3,8 @@
 // has reached it; its glow is ∂L/∂node (blue −, orange +, stronger for a larger |∂L/∂node|,
 // scaled by the largest anywhere) once the backward pass has; an edge carries the
 // gradient flowing back along it and the local derivative ∂consumer/∂input as its label.
+// The graph flows left to right while that fits the canvas at MIN_SCALE; on a narrower one
+// (a phone) it flows down, as wide as the canvas, and the canvas grows to its height.
 import { COLORS } from "../shared/constants.js";
 import { diverging, fmt } from "../shared/format.js";
 import { el, setAttr, setText } from "../shared/svg.js";
@@ -11,6 +13,7 @@ import { opSymbol } from "./words.js";
 
 const MIN_SCALE = 0.62; // below this the canvas scrolls instead of shrinking further
 const MAX_SCALE = 1.35;
+const MAX_DOWN_SCALE = 1; // flowing down, the drawing is as wide as the canvas, up to its own size
 const CONST_FILL = "#f1f3f5"; // constants are not variables: no value colour
 
 export class GraphView {
@@ -20,6 +23,7 @@ export class GraphView {
     this.svg = null;
     this.report = null;
     this.selected = null;
+    this.progress = null; // the last one rendered, for a rebuild
     new ResizeObserver(() => this.fit()).observe(container);
   }
 
@@ -32,6 +36,7 @@ export class GraphView {
   /** Build the elements for `report.graph`; `names[i]` is node i's display name. */
   setGraph(report, ops, names, labels) {
     this.clear();
+    this.args = [report, ops, names, labels];
     const graph = report.graph;
     this.report = report;
     this.names = names;
@@ -40,8 +45,10 @@ export class GraphView {
       if (n.op === "upstream") return n.name ?? "L";
       return opSymbol(ops, n.op);
     });
-    const geo = layoutGraph(graph, ops, inside, this.container.clientWidth - 8);
+    this.inside = inside;
+    const geo = this.layoutToFit();
     this.geo = geo;
+    this.container.dataset.flow = geo.flow;
     const svg = el("svg", { class: "graph-svg", viewBox: `0 0 ${geo.width} ${geo.height}`, role: "img" });
     svg.setAttribute("aria-label", labels.aria);
     this.container.appendChild(svg);
@@ -54,7 +61,7 @@ export class GraphView {
     this.edges = geo.edges.map((e) => {
       const path = el("path", { class: "gedge pending", d: e.d }, gEdges);
       const len = path.getTotalLength();
-      const p = path.getPointAtLength(len * 0.62);
+      const p = path.getPointAtLength(len * (geo.flow === "down" ? 0.5 : 0.62));
       const label = el("g", { class: "elabel", transform: `translate(${p.x.toFixed(1)},${p.y.toFixed(1)})` }, gLabels);
       const rect = el("rect", { x: -19, y: -9, width: 38, height: 18, rx: 9 }, label);
       const text = el("text", { "text-anchor": "middle", y: 4.5 }, label);
@@ -92,17 +99,37 @@ export class GraphView {
     this.fit();
   }
 
-  /** Scale the drawing to the canvas (within limits; past them the canvas scrolls). */
+  /** The layout across (left to right) while it fits the canvas at MIN_SCALE, else down if narrower. */
+  layoutToFit() {
+    const [report, ops] = this.args;
+    const width = this.container.clientWidth - 8;
+    const across = layoutGraph(report.graph, ops, this.inside, width);
+    if (across.width * MIN_SCALE <= width) return across;
+    const down = layoutGraph(report.graph, ops, this.inside, width, "down");
+    return down.width < across.width ? down : across;
+  }
+
+  /**
+   * Scale the drawing to the canvas: across, within limits (past them the canvas scrolls);
+   * down, to its width. A canvas resized past what suits the flow is drawn again.
+   */
   fit() {
     if (!this.svg || !this.geo) return;
+    if (this.layoutToFit().flow !== this.geo.flow) {
+      this.setGraph(...this.args);
+      if (this.progress) this.render(this.progress);
+      return;
+    }
     const box = this.container.getBoundingClientRect();
-    const s = Math.max(MIN_SCALE, Math.min(MAX_SCALE, (box.width - 4) / this.geo.width, (box.height - 4) / this.geo.height));
+    const width = (box.width - 4) / this.geo.width;
+    const s = this.geo.flow === "down" ? Math.min(MAX_DOWN_SCALE, width) : Math.max(MIN_SCALE, Math.min(MAX_SCALE, width, (box.height - 4) / this.geo.height));
     this.svg.setAttribute("width", Math.floor(this.geo.width * s));
     this.svg.setAttribute("height", Math.floor(this.geo.height * s));
   }
 
   /** Show the graph as the steps so far left it (see stepper.progress). */
   render(progress) {
+    this.progress = progress;
     if (!this.svg) return;
     const { valueKnown, gradKnown, active, phase, blamed } = progress;
     const nodes = this.report.graph.nodes;
@@ -181,9 +208,10 @@ export class GraphView {
     return this.geo?.nodes[id] ?? null;
   }
 
-  /** Keep node `id` in view when the canvas scrolls. */
+  /** Keep node `id` in view: the canvas scrolls across, the page down. */
   reveal(id) {
     const v = this.nodes?.[id];
+    if (v && this.geo.flow === "down") v.group.scrollIntoView({ block: "nearest", behavior: "smooth" });
     if (!v || this.container.scrollWidth <= this.container.clientWidth + 2) return;
     const scale = Number(this.svg.getAttribute("width")) / this.geo.width;
     const x = v.g.x * scale;
