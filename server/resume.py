@@ -15,7 +15,8 @@ When a snapshot is written:
 - never while the client views a past step (the live end stays the one to come back to).
 
 The export and its JSON encoding run on the worker pool (a session job, under the
-session's lock, between play slices); the event loop only hands the text to the store.
+session's lock, between play slices; ``snapshot_text.py``); the event loop only hands
+the text to the store.
 So ``kill -9`` of the server loses at most the last ``snapshot_interval`` seconds of a
 playing run, and nothing of an idle one older than ``DEBOUNCE``.
 
@@ -31,18 +32,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Coroutine
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
-from . import encode, jobs
 from .messages import Notice
 from .settings import Settings
+from .snapshot_text import fingerprint, restore, snapshot
 from .stores import (
     SnapshotStore,
     StoreError,
@@ -56,7 +54,6 @@ from .stores import (
 if TYPE_CHECKING:
     from .runtime import Runtime
     from .session import Session
-    from .workspace import Workspace
 
 log = logging.getLogger("bpviz.resume")
 
@@ -64,13 +61,8 @@ DEBOUNCE = 0.2  # seconds of quiet after a command before its snapshot is writte
 CLOSE_WAIT = 5.0  # seconds a reconnect waits for the closing session's last snapshot
 WRITE_TIMEOUT = 10.0  # seconds the last snapshot of a closing session may take
 RETRY = 2.0  # seconds before a snapshot the store could not take is tried again
-ORJSON_PARAMS = 50_000  # parameters up to which a snapshot's exact part goes through orjson
 SPREAD = 0.5  # periodic snapshots come every (SPREAD … 1) × snapshot_interval, at random
 _RANDOM = random.Random()  # the spreads' own: the module's state is left alone
-SHORT_PARAMS = 2_000  # parameters up to which a snapshot is a short call (~1–5 ms)
-SHORT_WRITE = 0.005  # seconds a short snapshot's call may write before hops of its own
-
-_json = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 NOTICES = {
     "resume_unknown": "the run to resume was not found (expired or unknown); this is a new run",
@@ -84,110 +76,6 @@ def notice(code: str, detail: str | None = None) -> Notice:
     """The ``notice`` of ``code`` (the page shows its own words for the code)."""
     message = NOTICES[code] + (f" ({detail})" if detail else "")
     return Notice(type="notice", code=code, message=message)
-
-
-# ---------------------------------------------------------------- worker side
-
-
-def fingerprint(work: Workspace) -> tuple[Any, ...] | None:
-    """What changes when the run does (``None``: nothing to write: no run, or the client
-    views a past step)."""
-    exp = work.experiment
-    if exp is None or work.view.viewing is not None:
-        return None
-    return (id(exp), exp.steps_done, exp.cursor, id(exp.config), exp.diverged)
-
-
-def snapshot_start(
-    work: Workspace, skip: tuple[Any, ...] | None = None
-) -> tuple[Any, str | None, Iterator[str] | None]:
-    """The first hop of a snapshot: the run exported now (one consistent state) with its
-    fingerprint; its exact part as text, and the readable weights as pieces of text to
-    write in slices. Nothing (``None``) when there is no run to write or it is the one
-    written last (``skip``).
-
-    Exact: the config, history and training state keep every bit; the readable
-    ``weights`` and ``batchnorm``, which an import replaces with the exact state, keep 6
-    significant digits as in an ``export``."""
-    fp = fingerprint(work)
-    if fp is None or fp == skip:
-        return fp, None, None
-    run = work.export_snapshot()
-    weights = run.pop("weights")
-    batchnorm = run.pop("batchnorm")
-    exact = exact_json(run, small=work.exp.n_params <= ORJSON_PARAMS)
-    head = f'{exact[:-1]},"batchnorm":{encode.dumps(batchnorm)},"weights":'
-    return fp, head, jobs.dumps_pieces(weights)
-
-
-def exact_json(obj: Any, small: bool = True) -> str:
-    """``obj`` as exact JSON (every float's shortest round-trip digits, a non-finite one
-    as ``null``): what ``encode.jsonable(obj, rounded=False)`` then a JSON encoder write,
-    parsed back to the same values. ``small``: orjson writes the lists of floats (the
-    history) natively, without a walk in Python — a fifth of the time; whatever it
-    refuses (an integer beyond 64 bits, a key that is not a string) and a large run
-    (whose base64 state orjson would hold at ~14 bytes a character) take the walk."""
-    if small:
-        with contextlib.suppress(orjson.JSONEncodeError):
-            return orjson.dumps(obj, default=_exact_default).decode()
-    return _json.encode(encode.jsonable(obj, rounded=False))
-
-
-def _exact_default(value: Any) -> Any:
-    """What orjson does not write itself (NumPy arrays and scalars…), as plain values."""
-    return encode.jsonable(value, rounded=False)
-
-
-def write_for(pieces: Iterator[str], parts: list[str], seconds: float) -> bool:
-    """Append pieces of text for about ``seconds``; True when all are written — then
-    ``parts`` holds the whole text, closed and joined here, off the event loop."""
-    deadline = time.perf_counter() + seconds
-    for piece in pieces:
-        parts.append(piece)
-        if time.perf_counter() >= deadline:
-            return False
-    parts.append("}")
-    parts[:] = ["".join(parts)]
-    return True
-
-
-async def snapshot(session: Session, skip: tuple[Any, ...] | None = None) -> tuple[Any, str | None]:
-    """The session's run as the exact export JSON (``None``: nothing to write), built on
-    the worker pool in hops of at most ``jobs.JOB_SLICE`` s (the largest network's run is
-    megabytes of text), with its fingerprint. A small run's snapshot (a few
-    milliseconds) is one short call (``Session.run_short``): among a class playing, it
-    takes its turn in the lane right behind the session's play slice, and no thread
-    fights the lane for the GIL."""
-    parts: list[str] = []
-    exp = session.workspace.experiment
-    short = exp is not None and exp.n_params <= SHORT_PARAMS
-    budget = SHORT_WRITE if short else jobs.JOB_SLICE
-
-    def first() -> tuple[Any, Iterator[str] | None, bool]:
-        start = time.perf_counter()
-        fp, head, pieces = snapshot_start(session.workspace, skip)
-        if head is None or pieces is None:
-            return fp, None, True
-        parts.append(head)
-        return fp, pieces, write_for(pieces, parts, budget - (time.perf_counter() - start))
-
-    fp, pieces, done = await (session.run_short if short else session.run)(first)
-    if pieces is None:
-        return fp, None
-    while not done:
-        done = await session.run(write_for, pieces, parts, jobs.JOB_SLICE)
-    return fp, parts[0]
-
-
-async def restore(session: Session, text: str) -> None:
-    """Make the run of a snapshot the session's, within its memory budget like an
-    ``import`` (raises what an import raises; on an error nothing changes)."""
-    work = session.workspace
-    run = await session.run(json.loads, text)
-    parsed, needed = await session.run(work.parse_run, run)
-    session.runtime.check_memory(session, needed.total, "run.config")
-    await session.run(work.import_run, run, parsed)
-    work.view.focus = 0
 
 
 # ---------------------------------------------------------------- this process

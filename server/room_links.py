@@ -8,11 +8,10 @@
   bounded, coalescing subscription straight to its websocket, so a slow follower gets
   the newest frame only and slows nobody.
 
-History for late followers: frames carry history *increments*, so a follower that joins
-late (or dropped frames) would miss points. When the follower count grows, the owner
-builds one ``frame`` carrying the whole history (thinned, like any reset) up to its last
-frame, shared as kind ``frame_full``: it is never coalesced with the increments that
-follow it, so every follower's chart is whole again within ``RESYNC_INTERVAL``.
+History for late followers: when the follower count grows, the owner shares one
+``frame`` carrying the whole history (``room_resync.py``), kind ``frame_full``, never
+coalesced with the increments that follow it: every follower's chart is whole again
+within ``RESYNC_INTERVAL``.
 """
 
 from __future__ import annotations
@@ -23,12 +22,12 @@ import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from starlette.websockets import WebSocketDisconnect
 
-from . import encode, frames
+from . import encode
 from .messages import Room
 from .protocol import Copy, Options, Ping, RoomJoin, RoomLeave
+from .room_resync import resync_frame_text
 from .stores import (
     RoomBroker,
     RoomMessage,
@@ -48,7 +47,6 @@ from .stores.subscription import (
 
 if TYPE_CHECKING:
     from .session import Session
-    from .workspace import Workspace
 
 
 KIND_RUN = "run"  # the owner's snapshot token (server side only: never sent to a client)
@@ -94,35 +92,6 @@ async def finish(coro: Coroutine[Any, Any, Any]) -> None:
 def _quiet(task: asyncio.Task[Any]) -> None:
     if not task.cancelled():
         task.exception()  # retrieved: a broker fault here is reported by the broker itself
-
-
-# ---------------------------------------------------------------- worker side
-
-
-def resync_frame_text(work: Workspace) -> str | None:
-    """A ``frame`` as the owner's client last saw it, but carrying the whole history up to
-    that frame (thinned to ``frames.RESET_POINTS``); ``None`` when the owner's next frame
-    resends the whole history anyway, or there is no run."""
-    exp = work.experiment
-    feed = work.history_feed
-    if exp is None or feed.generation is None:
-        return None
-    inc = exp.history_since(0, None)
-    if inc["generation"] != feed.generation:
-        return None
-    points = inc["points"]
-    seqs = np.asarray(points.pop("seq", []))
-    n = int(np.count_nonzero(seqs <= feed.seq)) if seqs.size else len(points["step"])
-    keep = np.arange(n)
-    if n > frames.RESET_POINTS:
-        keep = np.unique(np.linspace(0, n - 1, frames.RESET_POINTS).round().astype(int))
-    history = {"reset": True, "stride": inc["stride"]}
-    history |= {k: [v[i] for i in keep] for k, v in points.items()}
-    metrics = work.metrics_feed.last
-    if metrics is None:
-        metrics = exp.metrics()
-    message = frames.frame(exp, work.view, history, metrics, work.rewind_range())
-    return encode.dumps(message)
 
 
 # ---------------------------------------------------------------- the owner

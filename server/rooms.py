@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING
 from . import encode, frames
 from .messages import State
 from .protocol import ClientMessage, Copy, RoomClose, RoomJoin, RoomLeave, RoomOpen
-from .resume import restore, snapshot
 from .room_links import (
     FOLLOWER_COMMANDS,
     KIND_RUN,
@@ -40,9 +39,10 @@ from .room_links import (
     FollowerLink,
     OwnerLink,
     Rooms,
-    resync_frame_text,
 )
+from .room_resync import resync_frame_text
 from .runtime import FOLLOWER_MEMORY
+from .snapshot_text import restore, snapshot
 from .stores import (
     InvalidRoomCodeError,
     RoomExistsError,

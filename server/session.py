@@ -1,4 +1,5 @@
 """One websocket session: parse each message, dispatch it, answer; see ``docs/protocol.md``.
+What each command does is ``commands.py``'s.
 
 Concurrency, in one place:
 - every call into the experiment runs on the runtime's worker pool, one at a time per
@@ -27,56 +28,32 @@ from pydantic import ValidationError
 from bpviz.core.engine.edits import ParamError
 
 from . import encode, jobs, rooms
+from .commands import dispatch
 from .lane import Hops
 from .outbox import Outbox, Text
 from .player import Player, frame_texts
 from .protocol import (
     PROTOCOL_VERSION,
-    ClientMessage,
-    CommandError,
-    Configure,
-    Copy,
     CsvInspect,
     Error,
-    Export,
-    Focus,
-    GradCheck,
-    GradCheckScaling,
     Hello,
     Import,
-    Inspect,
     Message,
-    Options,
-    Pause,
     Ping,
-    Play,
-    Pong,
-    Reset,
-    RoomClose,
-    RoomJoin,
-    RoomLeave,
-    RoomOpen,
-    Seek,
-    SetParam,
-    SetTraining,
     State,
-    Step,
     StopReason,
     client_adapter,
     error_of,
     invalid_message,
 )
 from .resume import SessionRuns
-from .workspace import MAX_STEPS_PER_COMMAND, Workspace
+from .workspace import Workspace
 
 if TYPE_CHECKING:
     from .room_links import FollowerLink, OwnerLink
     from .runtime import Runtime
 
 log = logging.getLogger("bpviz.session")
-
-
-SLICED_STEPS = 50  # a step/epoch command longer than this trains in slices, like play
 
 
 class Session(Hops):
@@ -319,114 +296,7 @@ class Session(Hops):
         if not isinstance(msg, Ping):
             await self.jobs.cancel()  # a new command cancels a gradcheck, an export…
         try:
-            await self._dispatch(msg)
+            await dispatch(self, msg)
         except Exception as exc:
             self.report(exc, type(msg).__name__, "csv" if isinstance(msg, CsvInspect) else None)
         return True
-
-    async def _dispatch(self, msg: ClientMessage) -> None:
-        work = self.workspace
-        if rooms.refuses(self, msg):  # a follower is read-only
-            return
-        match msg:
-            case Configure(config=config):
-                await self.player.stop()
-                await jobs.configure(self, config)
-            case Reset():
-                await self.player.stop()
-                await self.run(work.reset)
-                await self.publish_all()
-            case SetTraining(training=patch):
-                await jobs.set_training(self, patch)
-                self.send_state()
-            case SetParam(layer=layer, param=param, index=index, value=value):
-                await self.run(work.set_param, layer, param, index, value)
-                await self.publish_frame(grid=True)
-            case Step(unit=unit, count=count):
-                await self._step(unit, count)
-            case Play(speed=speed, fps=fps, until=until):
-                self.player.pace(speed, fps)
-                if await self._diverged():
-                    return
-                self.player.play(until)
-                self.send_state()
-            case Pause():
-                await self.player.pause()
-                self.send_state()
-                await self.publish_frame(grid=True)
-            case Focus(example=example):
-                work.view.focus = example
-                await self.publish_frame(grid=False)
-            case Inspect(layer=layer, neuron=neuron):
-                text = await self.run(work.inspect_text, layer, neuron)
-                if text is None:
-                    self.send_error("bad_message", f"no neuron {neuron} in layer {layer}", "neuron")
-                else:
-                    self.outbox.put(text)
-                    self.share("inspect", text)
-            case GradCheck(max_examples=n):
-                self.jobs.start("gradcheck", lambda job: jobs.gradcheck(self, job, n))
-            case GradCheckScaling():
-                self.jobs.start("gradcheck_scaling", lambda job: jobs.gradcheck_scaling(self, job))
-            case CsvInspect(name=name, text=text, data=data):
-                await jobs.csv_inspect(self, name, text, data)
-            case Seek(step=step):
-                await self.player.stop()
-                await self.run(work.seek, step)
-                await self.publish_frame(grid=True)
-            case Export():
-                self.jobs.start("export", lambda job: jobs.export(self, job))
-            case Import(run=run):
-                await self.player.stop()
-                await jobs.import_run(self, run)
-            case Options():
-                view = work.view  # the options named (none named: all to their defaults)
-                named = msg.model_fields_set - {"type"} or set(Options.model_fields)
-                if "grids" in named:
-                    view.grids = msg.grids
-                if "exact" in named:
-                    view.exact = msg.exact
-                if "frames" in named:
-                    view.binary = msg.frames == "binary"
-                self.send_state()
-            case Ping(id=ident):
-                self.send(Pong(type="pong", id=ident))
-            case RoomOpen() | RoomJoin() | RoomLeave() | RoomClose() | Copy():
-                await rooms.handle(self, msg)
-        if not isinstance(msg, Ping | Export | Inspect | GradCheck | GradCheckScaling | Focus):
-            self.runs.touch(now=isinstance(msg, Pause))  # a snapshot of the run soon
-
-    async def _diverged(self) -> bool:
-        """Go on from the step shown (after a rewind); a diverged run refuses to train."""
-        work = self.workspace
-        if work.view.viewing is not None:
-            await self.run(work.branch)
-        if work.exp.diverged:
-            self.send_error("diverged", "the run diverged; reset it to go on")
-            return True
-        return False
-
-    async def _step(self, unit: str, count: int) -> None:
-        await self.player.stop()
-        if await self._diverged():
-            return
-        exp = self.workspace.exp
-        steps = exp.steps_to_epoch_end(count) if unit == "epoch" else count
-        if unit in ("step", "epoch") and steps > SLICED_STEPS:
-            if steps > MAX_STEPS_PER_COMMAND:
-                message = (
-                    f"that is {steps:,} training steps in one command (the limit is "
-                    f"{MAX_STEPS_PER_COMMAND:,}); use play instead"
-                )
-                limit = MAX_STEPS_PER_COMMAND
-                error = CommandError(message, "count", "too_much_work", steps=steps, max=limit)
-                self.report(error, "step")
-                return
-            self.player.run_steps(steps)  # in slices like play, so pause can stop them
-            self.send_state()
-            return
-        before = exp.steps_done
-        left = count
-        while left and not self.closed:  # slices, so other sessions run between
-            left = await self.run(self.workspace.advance, unit, left)
-        await self.publish_frame(grid=exp.steps_done != before)

@@ -27,6 +27,7 @@ from .activations import FloatArray
 from .batches import Batches
 from .network import Network
 from .optimizers import Hyper, Optimizer, make_optimizer
+from .state import load_state, take_state
 from .trace import StepHyper, Trace
 from .update import Update
 
@@ -184,30 +185,14 @@ class Stepper:
         return 0.0 if epoch == 0 else epoch - 1 + self.batches.progress
 
     def get_state(self) -> dict[str, Any]:
-        """The exact training state at the last step boundary, as copies.
-
-        ``{"steps_done", "current_epoch", "perm" (the epoch's order, ``(N,)``; shared,
-        never changed in place), "pos", "order_rng", "dropout_rng" (bit-generator states),
-        "params" ``(P,)``, "bn" (:meth:`Network.get_bn_state`), "optimizer"
-        (:meth:`Optimizer.get_state`), "diverged"}``. In the middle of a step (after
-        :meth:`step_phase`) it is the state before that step began: loading it and
-        running one step gives exactly the numbers of finishing the step.
+        """The exact training state at the last step boundary, as copies (its keys:
+        :mod:`.state`). In the middle of a step (after :meth:`step_phase`) it is the state
+        before that step began: loading it and running one step gives exactly the numbers
+        of finishing the step.
         """
         if self._cursor != 0 and self._start is not None:
             return self._start
-        return self._boundary_state()
-
-    def _boundary_state(self) -> dict[str, Any]:
-        net = self.network
-        return {
-            "steps_done": self.steps_done,
-            **self.batches.get_state(),
-            "dropout_rng": net.rng.bit_generator.state,
-            "params": net.params.copy(),
-            "bn": net.get_bn_state(),
-            "optimizer": self.optimizer.get_state(),
-            "diverged": self._diverged,
-        }
+        return take_state(self)
 
     def set_state(self, state: Mapping[str, Any]) -> None:
         """Load what :meth:`get_state` returned; the cursor is at a step boundary, with no
@@ -215,18 +200,7 @@ class Stepper:
 
         Raises ``ValueError`` on shapes that do not fit this network or data.
         """
-        net = self.network
-        params = np.asarray(state["params"], dtype=net.dtype)
-        if params.shape != net.params.shape:
-            raise ValueError(f"params: expected {net.params.shape}, got {params.shape}")
-        perm, pos = Batches.check_state(state, self.batches.n)
-        if not np.isfinite(params).all():
-            raise ValueError("params must be finite")
-        self.optimizer.set_state(state["optimizer"])
-        net.set_bn_state(state["bn"])
-        self.batches.set_state(state, perm, pos)
-        net.rng.bit_generator.state = state["dropout_rng"]
-        np.copyto(net.params, params)
+        load_state(self, state)
         self.steps_done = int(state["steps_done"])
         self._diverged = bool(state.get("diverged", False))
         self._clear_step()
@@ -299,7 +273,7 @@ class Stepper:
         phase = self._phases[c]
         L = self.network.n_layers
         if c == 0:
-            self._start = self._boundary_state()
+            self._start = take_state(self)
             self._begin_step()
         trace = self._trace
         assert trace is not None

@@ -4,9 +4,8 @@
 :class:`RunFile` is the format, checked in one place: an imported run is parsed by it
 (every counter, array and string in range, with a field path when not), its config by
 :func:`~.config.validate`, and its experiment comes from the one build path. Every
-refusal is a :class:`RunError` (``invalid_run`` on the websocket) naming the field, with
-``params`` (``reason`` says which check refused it: :data:`RUN_REASONS`) and every
-problem as a :class:`~.errors.FieldError` with its own code and params; or a
+refusal is a :class:`~.run_errors.RunError` naming the field, with every problem and
+the check that refused it (``run_errors.py``; importable from here too); or a
 :class:`~.config.ConfigError` for the config itself.
 """
 
@@ -35,6 +34,7 @@ from .config import Config, to_dict, validate
 from .errors import FieldError, coded_error, field_errors
 from .experiment import Experiment
 from .fields import Choice, Flag, Text, to_int
+from .run_errors import RUN_REASONS, RunError, reasons_table, refused
 
 __all__ = [
     "RUN_FORMAT",
@@ -57,70 +57,6 @@ MAX_DIM = 10_000_000  # one side of a packed array
 
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT), BeforeValidator(to_int)]
 Dim = Annotated[int, Field(ge=0, le=MAX_DIM), BeforeValidator(to_int)]
-
-
-RUN_REASONS: dict[str, str] = {
-    "format": "the file does not have the run format (the problems say where and why)",
-    "array": "a packed array is not base64 of an array of its dtype and shape",
-    "hash": "the CSV's text does not match its hash",
-    "rng": "a random generator's state is not JSON",
-    "data": "the CSV it carries is refused by the loader (the problem has its code)",
-    "mismatch": "weights, state, BatchNorm statistics or history do not fit its network",
-}
-"""What ``RunError.params["reason"]`` (and an ``invalid_run`` problem's) may be."""
-
-
-def reasons_table() -> str:
-    """The table of :data:`RUN_REASONS` in docs/config.md."""
-    lines = ["| reason | when |", "|---|---|"]
-    lines += [f"| `{reason}` | {when} |" for reason, when in RUN_REASONS.items()]
-    return "\n".join(lines) + "\n"
-
-
-class RunError(ValueError):
-    """An imported run is malformed; ``field`` names where (``run.state.pos`` …), and
-    ``problems`` lists every problem found (the first is ``field``'s), each a
-    :class:`FieldError` with its code and params (``invalid_run`` with a ``reason`` for
-    the checks of this module, a config error's code for a value out of range, a
-    loader's code for the CSV it carries).
-
-    Attributes:
-        code: ``"invalid_run"``.
-        params: ``{"field", "reason"}`` (:data:`RUN_REASONS`) and, for a problem of
-            this module, its ``detail``.
-    """
-
-    code = "invalid_run"
-
-    def __init__(
-        self,
-        message: str,
-        field: str | None = None,
-        problems: list[FieldError] | None = None,
-        reason: str = "format",
-        **params: Any,
-    ) -> None:
-        super().__init__(message)
-        self.field = field
-        self.params: dict[str, Any] = {"field": field or "run", "reason": reason, **params}
-        self.problems = problems or [
-            FieldError(field or "run", message, "invalid_run", dict(self.params))
-        ]
-
-    @property
-    def message(self) -> str:
-        return str(self)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready ``{"code", "message", "field", "params", "problems": [FieldError
-        dicts]}``, to send as it is."""
-        return {
-            "code": self.code,
-            "message": str(self),
-            "field": self.field,
-            "params": dict(self.params),
-            "problems": [p.to_dict() for p in self.problems],
-        }
 
 
 class _Part(BaseModel):
@@ -267,14 +203,6 @@ class RunFile(_Part):
     data_csv: CsvData | None = None
 
 
-def _refused(message: str, field: str, errors: list[FieldError]) -> RunError:
-    """The RunError of the problems pydantic found; its reason is the first problem's
-    when that is one of this module's checks, else ``format``."""
-    first = errors[0]
-    reason = first.params.get("reason", "format") if first.code == "invalid_run" else "format"
-    return RunError(message, field, errors, reason=reason, count=len(errors))
-
-
 def parse_run(run: object) -> RunFile:
     """``run`` checked as a :class:`RunFile`; raises :class:`RunError` naming the first
     bad field (``run.<path>``), with every problem in its message."""
@@ -283,7 +211,7 @@ def parse_run(run: object) -> RunFile:
     except ValidationError as exc:
         errors = field_errors(exc, "run", RunFile)
         message = "; ".join(f"{e.field}: {e.message}" for e in errors)
-        raise _refused(message, errors[0].field, errors) from None
+        raise refused(message, errors[0].field, errors) from None
 
 
 def run_csv(run: object) -> CsvFile | None:
@@ -296,7 +224,7 @@ def run_csv(run: object) -> CsvFile | None:
     except ValidationError as exc:
         errors = field_errors(exc, "run.data_csv", CsvData)
         message = "; ".join(e.message for e in errors)
-        raise _refused(message, "run.data_csv", errors) from None
+        raise refused(message, "run.data_csv", errors) from None
 
 
 def current_config(exp: Experiment) -> Config:

@@ -3,6 +3,7 @@
 - :mod:`.parse`: a typed expression → :class:`~.ops.Graph` (safe: no ``eval``).
 - :mod:`.rules`: each op's value and local derivatives side by side.
 - :mod:`.ops`: the graph; ``forward``, ``backward``, ``steps``, finite differences.
+- :mod:`.gradcheck`: a leaf's finite difference beside its backprop gradient.
 - :mod:`.neuron`: the graph of one neuron of a network and its path to the loss.
 - :mod:`.paths`: naive chain-rule paths against backprop's multiplications.
 - :mod:`.report`: one JSON-ready answer for the page.

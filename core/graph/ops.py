@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from numbers import Real
 from typing import Any
 
+from . import gradcheck
 from .errors import EvalError
 from .records import GradCheck, Step, Term
 from .records import finite_or_none as _num
@@ -163,6 +164,11 @@ class Graph:
         if self._state < 1:
             return {}
         return {name: float(self.nodes[i].value or 0.0) for name, i in self._leaf_ids.items()}
+
+    @property
+    def differentiated(self) -> bool:
+        """Whether :meth:`backward` has run since the last successful :meth:`forward`."""
+        return self._state >= 2
 
     @property
     def leaves(self) -> list[str]:
@@ -322,57 +328,10 @@ class Graph:
         return steps
 
     # ------------------------------------------------------------------ checking
-    def _objective(self, leaves: Mapping[str, float]) -> float:
-        """The output's value at ``leaves`` without touching the nodes' state.
-
-        With an ``upstream`` output the objective is its first-order part ``∂L/∂a · a``
-        (the layers above are known only through their gradient).
-        """
-        vals: list[float] = []
-        for node in self.nodes:
-            if node.op == "leaf":
-                v = leaves[str(node.name)]
-            elif node.op == "const":
-                v = float(node.fixed or 0.0)
-            elif node.op == "upstream":
-                v = float(node.upstream_grad or 0.0) * vals[node.inputs[0]]
-            else:
-                v = OPS[node.op].value([vals[i] for i in node.inputs])
-            if not math.isfinite(v):
-                raise DomainError("overflow", "the value is too large for a float")
-            vals.append(v)
-        return vals[-1]
-
     def finite_difference(self, leaf: str, h: float | None = None) -> GradCheck:
-        """Central difference of the output w.r.t. ``leaf`` beside its analytic gradient.
-
-        Args:
-            leaf: a leaf name.
-            h: the step (default ``1e-6 · max(1, |x|)``).
-        """
-        if leaf not in self._leaf_ids:
-            raise EvalError("unknown_leaf", f"no leaf named {leaf!r}", None, {"name": leaf})
-        if self._state < 2:
-            self.backward()
-        i = self._leaf_ids[leaf]
-        values = self.leaf_values()
-        x = values[leaf]
-        step = 1e-6 * max(1.0, abs(x)) if h is None else float(h)
-        analytic = float(self.nodes[i].grad or 0.0)
-        try:
-            up = self._objective({**values, leaf: x + step})
-            down = self._objective({**values, leaf: x - step})
-        except DomainError as e:
-            return GradCheck(
-                leaf, i, analytic, None, None, step, {"code": e.code, "message": e.message}
-            )
-        numeric = (up - down) / (2.0 * step)
-        if not math.isfinite(numeric):
-            err = {"code": "overflow", "message": "the finite difference overflowed"}
-            return GradCheck(leaf, i, analytic, None, None, step, err)
-        denom = abs(analytic) + abs(numeric)
-        rel = 0.0 if denom == 0.0 else abs(analytic - numeric) / denom
-        return GradCheck(leaf, i, analytic, numeric, rel, step)
+        """Central difference of the output w.r.t. ``leaf`` beside its analytic gradient
+        (:func:`.gradcheck.finite_difference`: step ``h``, default ``1e-6 · max(1, |x|)``)."""
+        return gradcheck.finite_difference(self, leaf, h)
 
     def check_gradients(self, h: float | None = None) -> list[GradCheck]:
         """:meth:`finite_difference` for every leaf, in leaf order."""

@@ -340,12 +340,12 @@ def test_a_snapshot_is_built_off_the_event_loop_in_slices(
     from bpviz.core.experiment import config as core_config
     from bpviz.core.experiment.build import build
     from bpviz.core.experiment.runs import import_run
-    from bpviz.server import jobs, resume
+    from bpviz.server import jobs, snapshot_text
     from bpviz.server.workspace import Workspace
 
     monkeypatch.setattr(jobs, "JOB_SLICE", 0.0)
     if not short:
-        monkeypatch.setattr(resume, "SHORT_PARAMS", 0)
+        monkeypatch.setattr(snapshot_text, "SHORT_PARAMS", 0)
     work = Workspace(Settings())
     work.adopt(build(core_config.validate(XOR)))
     for _ in range(5):
@@ -369,11 +369,11 @@ def test_a_snapshot_is_built_off_the_event_loop_in_slices(
     shorts: list[Any] = []
 
     async def main() -> tuple[int, Any, str | None]:
-        fp, text = await resume.snapshot(Host())  # type: ignore[arg-type]
+        fp, text = await snapshot_text.snapshot(Host())  # type: ignore[arg-type]
         return threading.get_ident(), fp, text
 
     loop_thread, fp, text = asyncio.run(main())
-    assert text is not None and fp == resume.fingerprint(work)
+    assert text is not None and fp == snapshot_text.fingerprint(work)
     assert loop_thread not in hops
     pieces = len(list(jobs.dumps_pieces(work.export_snapshot()["weights"])))
     if short:
