@@ -282,16 +282,20 @@ class Player:
                 # as jobs of their own, in parallel where NumPy lets go of the GIL. The
                 # lane's sessions share one training factor, so that their turns are
                 # fair; a hop in the lane starts after the calls queued before it (lead)
-                # A session outside the lane while others play in it (its frame costs a
-                # little more than theirs, say) keeps to their factor and to one hop per
-                # frame too: on a thread of the pool, beside the lane's, it would
-                # otherwise train between its frames, many times more than they do.
+                # A small network's session whose hop is too long for the lane this time
+                # (its metrics are due, its frame costs a little more than the others')
+                # keeps to the lane's factor and to one hop per frame while others play
+                # in the lane: on a thread of the pool, beside the lane's, it would
+                # otherwise train between its frames, many times more than they do. A
+                # large network's session (a frame alone too long for the lane) trains
+                # on the pool at its own factor, where NumPy lets go of the GIL.
                 lane = runtime.lane
                 crowd = runtime.playing_count > 1
                 slices = (interval, runtime.playing_count, host.settings.slice_seconds)
                 seconds = slice_seconds(*slices, next_frame - now, lane.factor)
                 short = crowd and seconds + work.frame_cost() <= LANE_HOP
-                in_lane = short or (crowd and now - lane.adapted < LANE_IN_USE)
+                small = work.costs["frame"] <= LANE_HOP
+                in_lane = short or (crowd and small and now - lane.adapted < LANE_IN_USE)
                 if not short:
                     own = min(factor, lane.factor) if in_lane else factor
                     seconds = slice_seconds(*slices, next_frame - now, own)

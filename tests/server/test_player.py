@@ -237,12 +237,20 @@ def test_playing_ends_on_a_measured_point() -> None:
     host.runtime.shutdown()
 
 
-def test_a_session_outside_the_lane_keeps_to_the_lane_s_share() -> None:
-    """A session whose hops are too long for the lane (its frame costs a little more than
-    the others'), playing while others take turns in the lane, trains only in the hop that
-    builds each frame, at no more than the lane's training factor, like them. On a thread of
-    the pool it once trained between its frames too, at its own factor: 1,330 steps/s against
-    the lane's ~100 (a CI run of the fairness test)."""
+@pytest.mark.parametrize(
+    ("lane_in_use", "large", "in_lane"),
+    [(True, False, True), (False, False, False), (True, True, False)],
+)
+def test_a_session_outside_the_lane_keeps_to_the_lane_s_share(
+    lane_in_use: bool, large: bool, in_lane: bool
+) -> None:
+    """A small network's session whose hop is too long for the lane this time (its metrics
+    due, its frame a little costlier than the others'), playing while others take turns in
+    the lane, trains only in the hop that builds each frame, at no more than the lane's
+    training factor, like them. On a thread of the pool it once trained between its frames
+    too, at its own factor: 1,330 steps/s against the lane's ~100 (a CI run of the fairness
+    test). With the lane unused for a while, or for a large network (a frame alone too long
+    for the lane), the session trains on the pool at its own pace, between frames too."""
     host = FakeSession()
     work = host.workspace
     runtime = host.runtime
@@ -254,14 +262,16 @@ def test_a_session_outside_the_lane_keeps_to_the_lane_s_share() -> None:
         return train(seconds, *args)
 
     work.train = spy  # type: ignore[method-assign]
+    work.frame_cost = lambda: 2 * LANE_HOP  # type: ignore[method-assign]
+    if large:  # (as measured: kept, not measured again)
+        work.costs["frame"] = 2 * LANE_HOP
+        work._measured = lambda key, start: None  # type: ignore[method-assign]
 
-    async def go(lane_in_use: bool) -> None:
+    async def go() -> None:
         for _ in range(7):  # seven other sessions play
             runtime.playing_started()
         runtime.lane.factor = 0.2
         runtime.lane.adapted = time.monotonic() if lane_in_use else -float("inf")
-        # too long for the lane, short enough for a hop
-        work.frame_cost = lambda: 2 * LANE_HOP  # type: ignore[method-assign]
         player = Player(host)
         player.pace(None, 20)
         player.play(None)
@@ -270,13 +280,12 @@ def test_a_session_outside_the_lane_keeps_to_the_lane_s_share() -> None:
         for _ in range(7):
             runtime.playing_ended()
 
-    asyncio.run(go(lane_in_use=True))
-    assert host.short_hops == 0
-    assert 5 <= host.hops <= 12  # one hop a frame (20 frames/s for 0.5 s)
-    fair = slice_seconds(1 / 20, 8, host.settings.slice_seconds, 1.0)
-    assert max(seen) <= 0.2 * fair * 1.0001
-    # the lane unused for a while: the session plays on its own, hops between frames too
-    host.hops, seen[:] = 0, []
-    asyncio.run(go(lane_in_use=False))
-    assert host.hops > 20 and max(seen) == pytest.approx(fair)
+    asyncio.run(go())
     runtime.shutdown()
+    assert host.short_hops == 0
+    fair = slice_seconds(1 / 20, 8, host.settings.slice_seconds, 1.0)
+    if in_lane:
+        assert 5 <= host.hops <= 12  # one hop a frame (20 frames/s for 0.5 s)
+        assert max(seen) <= 0.2 * fair * 1.0001
+    else:
+        assert host.hops > 20 and max(seen) == pytest.approx(fair)
