@@ -1,8 +1,9 @@
-"""The values printed inside the diagram's neurons stay inside their circles on a phone.
+"""The values printed inside the diagram's neurons stay inside their circles, in every style.
 
-The compact diagram (a canvas under 520 px: a phone held upright) has small circles: its
-values are set in smaller type, and a label still too wide for its circle ("−0.82") smaller
-still (value-fit.js). The larger diagrams keep their type.
+A circle's size depends on the canvas and the network, a label's width on its value: a label
+too wide for its circle is set in smaller type, just small enough for its box to lie inside
+(value-fit.js), and one that would need type under 7 px is not printed. The compact diagram
+(a canvas under 520 px: a phone held upright) sets its values in smaller type to begin with.
 """
 
 from __future__ import annotations
@@ -80,12 +81,68 @@ def test_values_fit_their_circles_on_a_phone(
     assert printed >= 8, f"{phone}: only {printed} values printed in the other networks"
 
 
-def test_the_larger_diagram_keeps_its_type(new_page: Any, base_url: str) -> None:
-    """A laptop's diagram prints every value at the main style's size (11.5 px)."""
-    page = new_page(viewport={"width": 1280, "height": 720})
-    page.goto(f"{base_url}/")
-    page.wait_for_function(READY)
-    step_phases(page, 4)
+SCREENS = {
+    "projector 1024x768": (1024, 768),
+    "laptop 1280x720": (1280, 720),
+    "full HD 1920x1080": (1920, 1080),
+    "1440p 2560x1440": (2560, 1440),
+}
+# After the default network (2-4-2-1): two hidden layers of 8, and a deep one.
+NETWORKS = ("#hidden=8:relu,8:relu", "#hidden=4:tanh,4:tanh,4:tanh,4:tanh,4:tanh,4:tanh")
+MIN_PX = 7  # SIZES.valueTextMinPx: no value is printed in smaller type
+CLEAR = 1.5  # value-fit.js: px of the circle kept clear around a label's box
+
+
+def full_steps(page: Any, n: int) -> None:
+    for _ in range(n):
+        frames = page.evaluate("() => window.bpviz.frames")
+        page.click("[data-step=step]")
+        page.wait_for_function(f"() => window.bpviz.frames > {frames}")
+        page.wait_for_function(IDLE)
+
+
+def assert_shrunk_only_as_needed(page: Any, label: str) -> list[float]:
+    """Every value is printed in type of at least 7 px, and one smaller than the diagram's
+    largest only as small as its circle needs: its box touches the circle's clear ring."""
     values = page.evaluate(VALUES)
-    assert values and {v["size"] for v in values} == {11.5}, values
-    assert_values_inside(page, "1280x720")
+    size = max((v["size"] for v in values), default=0)
+    tiny = [(v["text"], v["size"]) for v in values if v["size"] < MIN_PX]
+    assert tiny == [], f"{label}: values in type under {MIN_PX} px: {tiny}"
+    loose = [
+        (v["text"], v["size"], round(outside(v), 2))
+        for v in values
+        if v["size"] < size - 0.01 and outside(v) < -(CLEAR + 1)
+    ]
+    assert loose == [], f"{label}: values smaller than their circles need: {loose}"
+    return [v["size"] for v in values]
+
+
+@pytest.mark.parametrize("present", [False, True], ids=["", "presenting"])
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_values_fit_their_circles_on_larger_screens(
+    new_page: Any, base_url: str, screen: str, present: bool, screenshot: Any
+) -> None:
+    """The main diagram, its larger twin on a large canvas and presentation mode's, after a
+    step of the default network, of two layers of 8 and of a deep one, in both languages."""
+    w, h = SCREENS[screen]
+    for locale in ("en-US", "zh-CN"):
+        page = new_page(locale=locale, viewport={"width": w, "height": h})
+        page.goto(f"{base_url}/{'?present' if present else ''}")
+        page.wait_for_function(READY)
+        page.select_option("#anim-speed", "off")
+        assert page.evaluate("() => document.body.classList.contains('present')") == present
+        label = f"{screen}{' presenting' if present else ''} {locale}"
+        full_steps(page, 2)
+        assert_values_inside(page, f"{label}, default network")
+        sizes = assert_shrunk_only_as_needed(page, f"{label}, default network")
+        assert len(sizes) >= 9, f"{label}: only {len(sizes)} values printed"
+        if locale == "en-US":
+            screenshot(page, f"values-{w}x{h}{'-present' if present else ''}")
+        for hash_ in NETWORKS:
+            n = page.evaluate("() => window.bpviz.topologies")
+            page.evaluate("(h) => { location.hash = h; }", hash_)
+            page.wait_for_function(f"() => window.bpviz.topologies > {n}")
+            page.wait_for_function(IDLE)
+            full_steps(page, 2)
+            assert_values_inside(page, f"{label} {hash_}")
+            assert_shrunk_only_as_needed(page, f"{label} {hash_}")

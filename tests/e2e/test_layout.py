@@ -285,7 +285,10 @@ def test_presentation_mode(new_page: Any, base_url: str, screenshot: Any) -> Non
     )
     for name, values in sizes.items():
         assert values, f"no {name} shown"
-        assert min(values) >= 18, f"{name}: {min(values)} px is too small for the back row"
+        # A value too wide for its circle at 20 px ("−0.17") is set just small enough to lie
+        # inside it (value-fit.js, test_diagram_values.py): here 16 px at the least.
+        least = 16 if name == "value" else 18
+        assert min(values) >= least, f"{name}: {min(values)} px is too small for the back row"
     assert page.evaluate("() => document.querySelectorAll('#network .neuron .value').length") >= 9
     # The controls are reduced to stepping; the diagram and one panel are all there is.
     for sel in (

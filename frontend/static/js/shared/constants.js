@@ -41,6 +41,7 @@ export const SIZES = {
   neuronRadiusMax: 26,
   neuronRadiusMin: 7,
   valueTextMinRadius: 14, // print the value inside a neuron at least this large
+  valueTextMinPx: 7, // a value that fits its circle only in smaller type is not printed (its tooltip has it)
   haloReach: 16, // how far the δ ring reaches beyond a neuron's radius at full strength
   edgeWidthMin: 0.6,
   edgeWidthMax: 7,

@@ -7,7 +7,8 @@ import { SIZES } from "./constants.js";
  * The main page's diagram: room for titles above and the loss box on the right; one radius
  * for every circle column; a wide layer as a block of cells; the digits input as an image.
  * `rows`: the baselines of the three label rows above the neurons (column title, its caption,
- * the W / ∂L/∂W marks between columns); `font`: every text size of the diagram (px);
+ * the W / ∂L/∂W marks between columns); `font`: every text size of the diagram (px; a
+ * neuron's value at `font.value`, or smaller where it would cross its circle: value-fit.js);
  * `halo`: how far the δ glow reaches beyond a neuron's radius at full strength (px).
  */
 export const MAIN_DIAGRAM = {
@@ -52,16 +53,13 @@ export const LARGE_CANVAS = { w: 1500, h: 880 };
  * A narrow canvas (a phone held upright): the main diagram with a smaller loss box, target
  * label and left margin, so that the network keeps most of the width (at 374 px the main
  * diagram's right margin alone takes half of it) and its neurons room for their values:
- * circles a little larger for the gap between columns, smaller type for the values, and a
- * value still too wide for its circle (`fitValues`: "−0.82" at a radius of 17 px) smaller
- * still, so that every value stays inside its circle (value-fit.js).
+ * circles a little larger for the gap between columns and smaller type for the values.
  */
 export const NARROW_DIAGRAM = {
   ...MAIN_DIAGRAM,
   margin: { ...MAIN_DIAGRAM.margin, left: 40 },
   radius: { ...MAIN_DIAGRAM.radius, perStep: 0.28 },
   font: { ...MAIN_DIAGRAM.font, value: 10, lossTitle: 12, lossValue: 15, lossName: 10.5 },
-  fitValues: true,
   halo: 12,
   loss: { w: 82, h: 58 },
   outLabel: { regression: 50, binary: 46, multiclass: 66 },
