@@ -38,10 +38,12 @@ def outside(v: dict[str, Any]) -> float:
     return float((dx * dx + dy * dy) ** 0.5 - v["radius"])
 
 
-def step_phases(page: Any, n: int) -> None:
+def press_step(page: Any, unit: str, n: int) -> None:
+    """Press the ``unit`` step button (``phase``, ``step``) ``n`` times, each time until its
+    frame arrived and the diagram is idle."""
     for _ in range(n):
         frames = page.evaluate("() => window.bpviz.frames")
-        page.click("[data-step=phase]")
+        page.click(f"[data-step={unit}]")
         page.wait_for_function(f"() => window.bpviz.frames > {frames}")
         page.wait_for_function(IDLE)
 
@@ -64,7 +66,7 @@ def test_values_fit_their_circles_on_a_phone(
         page.wait_for_function(READY)
         label = f"{phone} {locale}"
         # A forward pass prints the hidden layers' activations, negative ones too.
-        step_phases(page, 4)
+        press_step(page, "phase", 4)
         printed = assert_values_inside(page, f"{label}, forward")
         assert printed >= 9, f"{label}: only {printed} values printed"
         screenshot(page, f"values-{w}x{h}-{locale[:2]}")
@@ -76,7 +78,7 @@ def test_values_fit_their_circles_on_a_phone(
         page.evaluate("(h) => { location.hash = h; }", hash_)
         page.wait_for_function(f"() => window.bpviz.topologies > {n}")
         page.wait_for_function(IDLE)
-        step_phases(page, 3)
+        press_step(page, "phase", 3)
         printed += assert_values_inside(page, f"{phone} {hash_}")
     assert printed >= 8, f"{phone}: only {printed} values printed in the other networks"
 
@@ -91,14 +93,6 @@ SCREENS = {
 NETWORKS = ("#hidden=8:relu,8:relu", "#hidden=4:tanh,4:tanh,4:tanh,4:tanh,4:tanh,4:tanh")
 MIN_PX = 7  # SIZES.valueTextMinPx: no value is printed in smaller type
 CLEAR = 1.5  # value-fit.js: px of the circle kept clear around a label's box
-
-
-def full_steps(page: Any, n: int) -> None:
-    for _ in range(n):
-        frames = page.evaluate("() => window.bpviz.frames")
-        page.click("[data-step=step]")
-        page.wait_for_function(f"() => window.bpviz.frames > {frames}")
-        page.wait_for_function(IDLE)
 
 
 def assert_shrunk_only_as_needed(page: Any, label: str) -> list[float]:
@@ -132,7 +126,7 @@ def test_values_fit_their_circles_on_larger_screens(
         page.select_option("#anim-speed", "off")
         assert page.evaluate("() => document.body.classList.contains('present')") == present
         label = f"{screen}{' presenting' if present else ''} {locale}"
-        full_steps(page, 2)
+        press_step(page, "step", 2)
         assert_values_inside(page, f"{label}, default network")
         sizes = assert_shrunk_only_as_needed(page, f"{label}, default network")
         assert len(sizes) >= 9, f"{label}: only {len(sizes)} values printed"
@@ -143,6 +137,6 @@ def test_values_fit_their_circles_on_larger_screens(
             page.evaluate("(h) => { location.hash = h; }", hash_)
             page.wait_for_function(f"() => window.bpviz.topologies > {n}")
             page.wait_for_function(IDLE)
-            full_steps(page, 2)
+            press_step(page, "step", 2)
             assert_values_inside(page, f"{label} {hash_}")
             assert_shrunk_only_as_needed(page, f"{label} {hash_}")
