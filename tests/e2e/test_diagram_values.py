@@ -4,6 +4,8 @@ A circle's size depends on the canvas and the network, a label's width on its va
 too wide for its circle is set in smaller type, just small enough for its box to lie inside
 (value-fit.js), and one that would need type under 7 px is not printed. The compact diagram
 (a canvas under 520 px: a phone held upright) sets its values in smaller type to begin with.
+And the output's target labels ("y=0.864") end before the loss box: the right margin keeps
+room for the output circles' right half, their δ glow, the labels and the loss box.
 """
 
 from __future__ import annotations
@@ -140,3 +142,67 @@ def test_values_fit_their_circles_on_larger_screens(
             press_step(page, "step", 2)
             assert_values_inside(page, f"{label} {hash_}")
             assert_shrunk_only_as_needed(page, f"{label} {hash_}")
+
+
+TARGET_ROOMS = {
+    "small phone 360x640": (360, 640),
+    "phone 390x844": (390, 844),
+    "tablet 768x1024": (768, 1024),
+    "projector 1024x768": (1024, 768),
+    "laptop 1280x720": (1280, 720),
+}
+# A regression (house price: "y=−1.47"), two classes ("y=1"), ten ("9 y=0").
+TARGET_DATA = ("#data=house", "#data=circle&seed=1", "#data=digits&hidden=16:relu&batch=10")
+
+# The output's target labels, the loss box and the diagram, in page pixels.
+TARGETS = """() => {
+  const svg = document.querySelector('#network svg');
+  const box = (e) => { const r = e.getBoundingClientRect(); return {l: r.left, r: r.right, t: r.top, b: r.bottom}; };
+  return {svg: box(svg), loss: box(svg.querySelector('.loss-node rect')),
+          labels: [...svg.querySelectorAll('text.side-label:not([data-input])')]
+            .filter((t) => t.textContent.trim()).map((t) => ({text: t.textContent, ...box(t)}))};
+}"""
+
+
+def apart(a: dict[str, float], b: dict[str, float], clear: float) -> bool:
+    """Whether box `a`, grown by `clear` px on every side, misses box `b`."""
+    return (
+        a["r"] + clear <= b["l"]
+        or b["r"] <= a["l"] - clear
+        or a["b"] + clear <= b["t"]
+        or b["b"] <= a["t"] - clear
+    )
+
+
+@pytest.mark.parametrize("room", list(TARGET_ROOMS))
+def test_target_labels_clear_of_the_loss_box(
+    new_page: Any, base_url: str, room: str, screenshot: Any
+) -> None:
+    """The output's target labels ("y=0.864") end before the loss box, which lies inside the
+    diagram, for a regression and a classification, presenting or not."""
+    w, h = TARGET_ROOMS[room]
+    page = new_page(viewport={"width": w, "height": h})
+    page.goto(f"{base_url}/{TARGET_DATA[0]}")
+    page.wait_for_function(READY)
+    page.select_option("#anim-speed", "off")
+    page.evaluate("() => document.activeElement.blur()")
+    for present in (False, True):
+        if present:
+            page.keyboard.press("p")
+            page.wait_for_function("() => document.body.classList.contains('present')")
+        for k, hash_ in enumerate(TARGET_DATA):
+            if present or k > 0:
+                n = page.evaluate("() => window.bpviz.topologies")
+                page.evaluate("(h) => { location.hash = h; }", hash_)
+                page.wait_for_function(f"() => window.bpviz.topologies > {n}")
+                page.wait_for_function(IDLE)
+            press_step(page, "step", 1)
+            label = f"{room}{' presenting' if present else ''} {hash_}"
+            got = page.evaluate(TARGETS)
+            assert got["labels"], f"{label}: no target label printed"
+            # The labels' white outline reaches 1.5 px past their boxes.
+            hits = [t["text"] for t in got["labels"] if not apart(t, got["loss"], 1.5)]
+            assert hits == [], f"{label}: target labels over the loss box: {hits} {got['loss']}"
+            assert got["loss"]["r"] <= got["svg"]["r"], f"{label}: the loss box is cut: {got}"
+            if k == 0:
+                screenshot(page, f"target-{w}x{h}{'-present' if present else ''}")

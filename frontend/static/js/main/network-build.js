@@ -4,7 +4,7 @@ import { COLORS } from "../shared/constants.js";
 import { bundleLabelSpan, bundlePoints, drawsEdges, edgeLine, layoutNetwork } from "../shared/network-layout.js";
 import { el } from "../shared/svg.js";
 import { featureLabel } from "./units.js";
-import { valueWriter } from "./value-fit.js";
+import { targetLabels, valueWriter } from "./value-fit.js";
 
 /**
  * Build the diagram of `topology` into `svg` (emptied first) at `w`×`h` px in `style`
@@ -12,8 +12,9 @@ import { valueWriter } from "./value-fit.js";
  * room for one. Returns the layout (`geo`), the layer groups (`groups`), per column its band,
  * titles, neurons and side labels (`columns`), per weight layer its lines or bundle
  * (`edgeLayers`), the loss box (`loss`) and the inputs' names (`inputNames`: the left margin
- * widens for long ones, up to a fifth of the width) and the writer of the neurons' printed
- * values (`fitValue(text, label)`, value-fit.js).
+ * widens for long ones, up to a fifth of the width), the writer of the neurons' printed
+ * values (`fitValue(text, label)`) and that of the output's target labels (`fitTarget(text,
+ * y, k)`: the right margin keeps room for them before the loss box; value-fit.js).
  */
 export function buildDiagram(svg, topology, w, h, style, { showDelta = false } = {}) {
   svg.replaceChildren();
@@ -21,7 +22,9 @@ export function buildDiagram(svg, topology, w, h, style, { showDelta = false } =
   svg.setAttribute("width", w);
   svg.setAttribute("height", h);
   const inputNames = Array.from({ length: topology.data.n_features }, (_, i) => featureLabel(topology.data, i));
-  let geo = layoutNetwork(topology, w, h, style);
+  const targets = targetLabels(svg, style, topology);
+  const room = { outLabel: targets.width };
+  let geo = layoutNetwork(topology, w, h, style, room);
   const first = geo.columns[0];
   if (first.kind === "circles") {
     const probe = el("text", { "font-size": style.font.side }, svg);
@@ -32,7 +35,7 @@ export function buildDiagram(svg, topology, w, h, style, { showDelta = false } =
     const widest = Math.max(...inputNames.map(width));
     probe.remove();
     const left = Math.min(widest + first.r + 8 + 4, Math.max(style.margin.left, w * 0.2));
-    if (left > style.margin.left) geo = layoutNetwork(topology, w, h, { ...style, margin: { ...style.margin, left } });
+    if (left > style.margin.left) geo = layoutNetwork(topology, w, h, { ...style, margin: { ...style.margin, left } }, room);
   }
   // The δ glow is a flat disc inside a dashed ring (fill- and stroke-opacity): a blur
   // filter, a gradient or an opacity per neuron would each make the halos re-rasterize
@@ -51,7 +54,7 @@ export function buildDiagram(svg, topology, w, h, style, { showDelta = false } =
   const columns = geo.columns.map((col, c) => buildColumn(groups, col, c, L, h, geo, style, showDelta));
   const edgeLayers = topology.layers.map((_, i) => buildEdges(groups, geo, i + 1, style));
   const loss = buildLoss(groups, geo, style);
-  return { geo, groups, columns, edgeLayers, loss, inputNames, fitValue: valueWriter(svg, style) };
+  return { geo, groups, columns, edgeLayers, loss, inputNames, fitValue: valueWriter(svg, style), fitTarget: targets.writer(geo.outLabelRoom) };
 }
 
 function buildColumn(groups, col, c, L, height, geo, style, showDelta) {
@@ -134,11 +137,14 @@ function buildColumn(groups, col, c, L, height, geo, style, showDelta) {
   const isInput = c === 0;
   const isOutput = c === L;
   if (col.kind === "circles" && (isInput || isOutput)) {
+    const size = isInput ? font.side : font.target;
     for (let i = 0; i < col.n; i += 1) {
       const x = isInput ? col.x - col.r - 8 : geo.outLabelX;
-      const y = col.ys[i] + font.side * 0.35;
-      const attrs = { class: "side-label", x, y, "text-anchor": isInput ? "end" : "start", "font-size": font.side };
-      labels.push(el("text", isInput ? { ...attrs, "data-input": i } : attrs, groups.labels));
+      const y = col.ys[i] + size * 0.35;
+      const attrs = { class: "side-label", x, y, "text-anchor": isInput ? "end" : "start", "font-size": size };
+      const label = el("text", isInput ? { ...attrs, "data-input": i } : attrs, groups.labels);
+      if (isOutput) label.bpRow = col.ys[i]; // fitTarget centres the label on its neuron
+      labels.push(label);
     }
   }
   return { g, band, title, sub, neurons, labels, col };

@@ -93,7 +93,8 @@ export class NetworkView {
     const topo = this.topology;
     if (!topo || !this.size.w) return;
     const built = buildDiagram(this.svg, topo, this.size.w, this.size.h, this.style, { showDelta: animationPrefs.showDelta });
-    Object.assign(this, { geo: built.geo, columns: built.columns, edgeLayers: built.edgeLayers, loss: built.loss, fitValue: built.fitValue });
+    const { geo, columns, edgeLayers, loss, fitValue, fitTarget } = built;
+    Object.assign(this, { geo, columns, edgeLayers, loss, fitValue, fitTarget });
     const { edges: gEdges, trails: gTrails, pulses: gPulses, overlay: gOverlay } = built.groups;
     Object.assign(this, { gEdges, gTrails, gPulses, gOverlay, inputsBuilt: built.inputNames.join("\n") });
     this.maps.build(built);
@@ -190,10 +191,7 @@ export class NetworkView {
     }
     if (this.columns[L].labels.length) {
       const y = frame.y ?? [];
-      this.columns[L].labels.forEach((label, k) => {
-        const classes = this.topology.data.task === "multiclass" ? `${k} ` : "";
-        setText(label, `${classes}y=${fmt(y[k], 3)}`);
-      });
+      this.columns[L].labels.forEach((label, k) => this.fitTarget(label, y[k], k));
     }
     const lossFrame = this.source("loss");
     setText(this.loss.value, fmt(lossFrame.loss, 4));

@@ -8,8 +8,9 @@ import { SIZES } from "./constants.js";
  * for every circle column; a wide layer as a block of cells; the digits input as an image.
  * `rows`: the baselines of the three label rows above the neurons (column title, its caption,
  * the W / ∂L/∂W marks between columns); `font`: every text size of the diagram (px; a
- * neuron's value at `font.value`, or smaller where it would cross its circle: value-fit.js);
- * `halo`: how far the δ glow reaches beyond a neuron's radius at full strength (px).
+ * neuron's value at `font.value`, or smaller where it would cross its circle: value-fit.js;
+ * the output's target labels, "y=0.864", at `font.target`); `halo`: how far the δ glow
+ * reaches beyond a neuron's radius at full strength (px).
  */
 export const MAIN_DIAGRAM = {
   margin: { top: 62, bottom: 14, left: 58 },
@@ -18,10 +19,9 @@ export const MAIN_DIAGRAM = {
   maxSpacing: 84, // between two neurons' centres
   radius: { perSpacing: 0.36, perStep: 0.24, min: SIZES.neuronRadiusMin, max: SIZES.neuronRadiusMax },
   valueMinRadius: SIZES.valueTextMinRadius, // print the value inside a neuron at least this large
-  font: { title: 14, sub: 12.5, value: 11.5, side: 13.5, mode: 13, bundle: 12.5, lossTitle: 13, lossValue: 17, lossName: 11.5, delta: 11.5 },
+  font: { title: 14, sub: 12.5, value: 11.5, side: 13.5, target: 13.5, mode: 13, bundle: 12.5, lossTitle: 13, lossValue: 17, lossName: 11.5, delta: 11.5 },
   halo: SIZES.haloReach,
   loss: { w: 104, h: 64 },
-  outLabel: { regression: 62, binary: 62, multiclass: 84 }, // room for "y=0.123" beside an output
   sameRadius: true,
   wide: "compact",
   image: true,
@@ -35,10 +35,9 @@ export const PRESENT_DIAGRAM = {
   maxSpacing: 130,
   radius: { ...MAIN_DIAGRAM.radius, perStep: 0.3, min: 9, max: 46 },
   valueMinRadius: 27,
-  font: { title: 22, sub: 19, value: 20, side: 20, mode: 19, bundle: 18, lossTitle: 20, lossValue: 26, lossName: 18, delta: 18 },
+  font: { title: 22, sub: 19, value: 20, side: 20, target: 20, mode: 19, bundle: 18, lossTitle: 20, lossValue: 26, lossName: 18, delta: 18 },
   halo: SIZES.haloReach + 4,
   loss: { w: 132, h: 92 },
-  outLabel: { regression: 78, binary: 78, multiclass: 104 },
 };
 
 /**
@@ -50,19 +49,20 @@ export const LARGE_DIAGRAM = scaled(MAIN_DIAGRAM, 1.4);
 export const LARGE_CANVAS = { w: 1500, h: 880 };
 
 /**
- * A narrow canvas (a phone held upright): the main diagram with a smaller loss box, target
- * label and left margin, so that the network keeps most of the width (at 374 px the main
- * diagram's right margin alone takes half of it) and its neurons room for their values:
+ * A narrow canvas (a phone held upright): the main diagram with a smaller loss box, smaller
+ * type for the target labels ("y=−0.864") and a smaller left margin, so that the network
+ * keeps most of the width (at 374 px the main diagram's right margin alone takes half of
+ * it; a regression's 3-layer network keeps circles that print values at 390 px) and its
+ * neurons room for their values:
  * circles a little larger for the gap between columns and smaller type for the values.
  */
 export const NARROW_DIAGRAM = {
   ...MAIN_DIAGRAM,
   margin: { ...MAIN_DIAGRAM.margin, left: 40 },
   radius: { ...MAIN_DIAGRAM.radius, perStep: 0.28 },
-  font: { ...MAIN_DIAGRAM.font, value: 10, lossTitle: 12, lossValue: 15, lossName: 10.5 },
+  font: { ...MAIN_DIAGRAM.font, value: 10, target: 11, lossTitle: 12, lossValue: 15, lossName: 10.5 },
   halo: 12,
   loss: { w: 82, h: 58 },
-  outLabel: { regression: 50, binary: 46, multiclass: 66 },
 };
 export const NARROW_CANVAS = 520; // px wide, below which NARROW_DIAGRAM is drawn
 
@@ -86,7 +86,6 @@ function scaled(style, k) {
     font: each(style.font),
     halo: by(style.halo),
     loss: each(style.loss),
-    outLabel: each(style.outLabel),
   };
 }
 
@@ -102,14 +101,18 @@ export const LAB_DIAGRAM = {
   image: false,
 };
 
+// The gaps right of the output column (px): its δ glow to the target labels, the labels to
+// the loss box, the loss box to the canvas's edge.
+const GAP = { label: 4, loss: 6, edge: 6 };
+
 /**
- * The right margin a style needs: the δ glow of the output neurons, their target labels and
- * the loss box (a style without a loss box gives its own `margin.right`).
+ * The right margin a style needs beside the output column's centre: the column's right half
+ * (`reach`: a circle's radius), the δ glow, the target labels (`label` px wide) and the loss
+ * box, with the gaps between them (a style without a loss box gives its own `margin.right`).
  */
-export function rightMargin(topology, style) {
+export function rightMargin(style, reach, label) {
   if (style.margin.right !== undefined) return style.margin.right;
-  const label = style.outLabel[topology.data.task] ?? style.outLabel.multiclass;
-  return style.halo + label + style.loss.w + 12;
+  return reach + style.halo + GAP.label + label + GAP.loss + style.loss.w + GAP.edge;
 }
 
 /**
@@ -117,11 +120,27 @@ export function rightMargin(topology, style) {
  * `SIZES.maxDrawnNeurons` neurons is drawn as circles; a wider one as a compact block of
  * cells or a bar (`style.wide`), and the digits input as an 8×8 image (`style.image`).
  * Every column has `kind`, `n`, `x`, `left`, `right`, `top`, `bottom`; circles add `ys`, `r`
- * and `spacing`. The loss box (`loss`: centre `x`, `y`, size `w`, `h`) and the x where the
- * output labels start (`outLabelX`) come with it.
+ * and `spacing`. A style with a loss box keeps `outLabel` px for the output's target labels
+ * (their width is the font's: the caller measures it): the loss box (`loss`: centre `x`, `y`,
+ * size `w`, `h`), the x where the labels start (`outLabelX`) and the room they have before
+ * the loss box (`outLabelRoom`, px) come with the columns.
  */
-export function layoutNetwork(topology, width, height, style = MAIN_DIAGRAM) {
-  const margin = { ...style.margin, right: rightMargin(topology, style) };
+export function layoutNetwork(topology, width, height, style = MAIN_DIAGRAM, { outLabel = 0 } = {}) {
+  if (!style.loss) return placeColumns(topology, width, height, style, rightMargin(style, 0, 0));
+  // The margin holds the output column's right half, whose size depends on the margin: a
+  // wider margin only makes circles smaller, so the half of a first try without it is enough.
+  const first = placeColumns(topology, width, height, style, rightMargin(style, 0, outLabel)).columns.at(-1);
+  const geo = placeColumns(topology, width, height, style, rightMargin(style, first.right - first.x, outLabel));
+  const last = geo.columns.at(-1);
+  const halo = last.kind === "circles" ? style.halo : 0;
+  const outLabelX = last.right + halo + GAP.label;
+  const { w, h } = style.loss;
+  const x = Math.min(width - GAP.edge - w / 2, outLabelX + outLabel + GAP.loss + w / 2);
+  return { ...geo, loss: { x, y: geo.midY, w, h }, outLabelX, outLabelRoom: x - w / 2 - GAP.loss - outLabelX };
+}
+
+function placeColumns(topology, width, height, style, right) {
+  const margin = { ...style.margin, right };
   const nIn = topology.data.n_features;
   const sizes = [nIn, ...topology.layers.map((l) => l.units)];
   const nCols = sizes.length;
@@ -152,17 +171,7 @@ export function layoutNetwork(topology, width, height, style = MAIN_DIAGRAM) {
     col.left = col.x - col.r;
     col.right = col.x + col.r;
   }
-  const last = columns.at(-1);
-  let loss = null;
-  let outLabelX = last.right + 8;
-  if (style.loss) {
-    const halo = last.kind === "circles" ? style.halo : 0;
-    outLabelX = last.right + halo + 4;
-    const label = style.outLabel[topology.data.task] ?? style.outLabel.multiclass;
-    const { w, h } = style.loss;
-    loss = { x: Math.min(width - w / 2 - 6, outLabelX + label + 6 + w / 2), y: midY, w, h };
-  }
-  return { width, height, margin, columns, stepX, midY, loss, innerH, outLabelX };
+  return { width, height, margin, columns, stepX, midY, loss: null, innerH, outLabelX: columns.at(-1).right + 8 };
 }
 
 function circleColumn(n, x, midY, innerH, stepX, style) {
