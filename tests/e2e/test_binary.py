@@ -78,6 +78,28 @@ def round6(value: Any) -> Any:
     return value
 
 
+# Columns a burst fills only when the evaluation's time budget allows (docs/protocol.md,
+# `history`): two sessions may evaluate different points of the same burst.
+BUDGETED = ("train_loss", "test_loss", "train_acc", "test_acc")
+
+
+def evaluated_alike(got: dict[str, Any], want: dict[str, Any]) -> None:
+    """Blank, in both frames, the budgeted history values that only one of them holds;
+    the last point of a command is always evaluated, so each column keeps values to
+    compare."""
+    a, b = got.get("history"), want.get("history")
+    if not a or not b:
+        return
+    for column in BUDGETED:
+        x, y = a.get(column), b.get(column)
+        if x is None or y is None or len(x) != len(y):
+            continue
+        for i, (u, v) in enumerate(zip(x, y, strict=True)):
+            if (u is None) != (v is None):
+                x[i] = y[i] = None
+        assert not x or x[-1] is not None or column.endswith("acc"), (column, x)
+
+
 def test_wire_decodes_what_json_gives(page: Any, base_url: str) -> None:
     page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
     page.goto(f"{base_url}/healthz")
@@ -86,6 +108,7 @@ def test_wire_decodes_what_json_gives(page: Any, base_url: str) -> None:
     assert {kind for kind, _ in packed} == {"bytes"}
     assert [m["type"] for _, m in packed] == [m["type"] for _, m in plain]
     for (_, want), (_, got) in zip(plain, packed, strict=True):
+        evaluated_alike(got, want)
         assert round6(got) == round6(want)
 
 
