@@ -34,7 +34,10 @@ export const PRESENT_DIAGRAM = {
   rows: [26, 54, 80],
   maxSpacing: 130,
   radius: { ...MAIN_DIAGRAM.radius, perStep: 0.3, min: 9, max: 46 },
-  valueMinRadius: 27,
+  // A circle this large prints its value: "0.5" at the full 20 px, "−0.82" in ~12 px type
+  // (value-fit.js shrinks only a label too wide for its circle). A regression's 2-4-2-1 on a
+  // 1024×768 projector has circles of r 19, with the panel beside the diagram.
+  valueMinRadius: 18,
   font: { title: 22, sub: 19, value: 20, side: 20, target: 20, mode: 19, bundle: 18, lossTitle: 20, lossValue: 26, lossName: 18, delta: 18 },
   halo: SIZES.haloReach + 4,
   loss: { w: 132, h: 92 },
