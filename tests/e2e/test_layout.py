@@ -269,6 +269,28 @@ def test_labels_clear_of_the_delta_glow(page: Any, base_url: str) -> None:
     assert any(t["cls"] == "side-label" and t["text"].startswith("y=") for t in texts)
 
 
+def test_a_projector_shows_the_chain_rule_whole(
+    new_page: Any, base_url: str, screenshot: Any
+) -> None:
+    """Presenting on a 1024×768 projector, the inspector's chain rule (∂L/∂w = f′(z) Σ w δ · a)
+    was ~10 % wider than its panel, its last factor cut off at the scroll edge: a formula
+    a little too wide is now set in type just small enough to fit (at least 80 % of its size)."""
+    page = new_page(viewport={"width": 1024, "height": 768})
+    open_page(page, base_url, "/?present#data=house")
+    page.click("[data-step=step]")
+    page.wait_for_function(IDLE, timeout=30_000)
+    chain = "document.querySelector(`#inspector-body .formula[data-tex*='underbrace']`)"
+    page.wait_for_function(f"() => {chain} && {chain}.dataset.fitWidth")
+    m = page.evaluate(
+        f"""() => {{ const f = {chain};
+             return {{scroll: f.scrollWidth, client: f.clientWidth,
+                      px: parseFloat(getComputedStyle(f).fontSize)}}; }}"""
+    )
+    assert m["scroll"] <= m["client"] + 1, f"the chain rule is cut: {m}"
+    assert m["px"] >= 0.8 * 20, f"the chain rule is set too small to fit: {m}"
+    screenshot(page, "present-1024-chain-rule")
+
+
 def test_presentation_mode(new_page: Any, base_url: str, screenshot: Any) -> None:
     page = new_page()
     open_page(page, base_url, "/?present#data=xor&hidden=4:tanh,3:tanh&batch=4&seed=3")

@@ -117,12 +117,32 @@ export function hasGreek(text) {
   return /[\u0370-\u03ff\u1f00-\u1fff]/.test(text);
 }
 
+const FIT_LEAST = 0.8; // a formula a little wider than the panel is set this much smaller at most
+
 /**
- * Formulas wider than the panel (they scroll sideways in their own box) become tab stops
- * named `label`, so that a keyboard scrolls them too; the others stay out of the Tab order.
+ * A formula a little wider than the panel ("∂L/∂w = f′(z) Σ w δ · a" in presentation mode's
+ * type on a projector) is set in type just small enough to fit, down to `FIT_LEAST` of its
+ * size; a wider one keeps its size. Measured once per formula and panel width.
+ */
+function fit(f) {
+  const width = f.clientWidth;
+  if (!width || f.dataset.fitWidth === String(width)) return;
+  f.dataset.fitWidth = String(width);
+  f.style.fontSize = "";
+  const over = f.scrollWidth / width;
+  if (over <= 1 || over > 1 / FIT_LEAST) return;
+  const size = parseFloat(getComputedStyle(f).fontSize);
+  f.style.fontSize = `${((size * 0.99) / over).toFixed(2)}px`;
+}
+
+/**
+ * Formulas wider than the panel, once fitted (they scroll sideways in their own box), become
+ * tab stops named `label`, so that a keyboard scrolls them too; the others stay out of the
+ * Tab order.
  */
 export function markWide(container, label) {
   for (const f of container.querySelectorAll(".formula")) {
+    fit(f);
     const wide = f.scrollWidth > f.clientWidth + 1;
     if (wide && (f.getAttribute("tabindex") !== "0" || f.getAttribute("aria-label") !== label)) {
       f.tabIndex = 0;
