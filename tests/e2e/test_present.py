@@ -91,8 +91,11 @@ def test_present_formulas_are_never_cut(
         "() => document.querySelectorAll('#inspector-body .formula').length >= 12"
     )
     wide = assert_nothing_cut(page, f"{w}x{h} hidden neuron")
-    assert wide >= 1, "the matrices are wider than the panel: they scroll"
-    page.locator("#inspector-body .formula[tabindex='0']").first.scroll_into_view_if_needed()
+    # At 1280x720 the matrices are far wider than the panel: they scroll. At 1920x1080 they
+    # are only a little wider, and are set in type small enough to fit (inspector-tex.js).
+    if w == 1280:
+        assert wide >= 1, "the matrices are wider than the panel: they scroll"
+        page.locator("#inspector-body .formula[tabindex='0']").first.scroll_into_view_if_needed()
     screenshot(page, f"present-formulas-{w}x{h}")
     # The softmax output neuron: the long derivation of δ = ŷ − y.
     page.click("#network .neuron[data-layer='2'][data-neuron='2']")
