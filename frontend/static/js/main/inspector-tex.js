@@ -117,22 +117,38 @@ export function hasGreek(text) {
   return /[\u0370-\u03ff\u1f00-\u1fff]/.test(text);
 }
 
-const FIT_LEAST = 0.8; // a formula a little wider than the panel is set this much smaller at most
+const FIT_LEAST = 0.75; // a formula a little wider than the panel is set this much smaller at most
 
 /**
  * A formula a little wider than the panel ("∂L/∂w = f′(z) Σ w δ · a" in presentation mode's
  * type on a projector) is set in type just small enough to fit, down to `FIT_LEAST` of its
- * size; a wider one keeps its size. Measured once per formula and panel width.
+ * size; a wider one keeps its size. Fitted once per panel width, and again when it no longer
+ * fits (its numbers changed, or KaTeX's fonts came after it was measured).
  */
 function fit(f) {
   const width = f.clientWidth;
-  if (!width || f.dataset.fitWidth === String(width)) return;
+  if (!width) return;
+  if (f.dataset.fitWidth === String(width) && f.scrollWidth <= width + 1) return;
   f.dataset.fitWidth = String(width);
   f.style.fontSize = "";
   const over = f.scrollWidth / width;
   if (over <= 1 || over > 1 / FIT_LEAST) return;
   const size = parseFloat(getComputedStyle(f).fontSize);
   f.style.fontSize = `${((size * 0.99) / over).toFixed(2)}px`;
+}
+
+const shape = (f) => f.dataset.tex.replace(/[-−+\d.e]+/g, "#"); // a formula without its numbers
+
+/**
+ * The same formula rebuilt with new numbers (every frame while playing) starts in the type
+ * its predecessor was fitted to, so that it does not show at full size, cut, until the next
+ * fitting pass.
+ */
+export function inheritFit(old, node) {
+  if (!old.matches?.(".formula") || !node.matches?.(".formula") || !old.dataset.fitWidth) return;
+  if (shape(old) !== shape(node)) return;
+  node.dataset.fitWidth = old.dataset.fitWidth;
+  node.style.fontSize = old.style.fontSize;
 }
 
 /**

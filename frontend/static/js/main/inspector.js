@@ -9,7 +9,7 @@
 import { tex } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
 import { renderNeuron } from "./inspector-neuron.js";
-import { aligned, element, markWide, paren, refocus, valuesTable } from "./inspector-tex.js";
+import { aligned, element, inheritFit, markWide, paren, refocus, valuesTable } from "./inspector-tex.js";
 import { ParamEdit } from "./param-edit.js";
 import { featureLabel, subscript } from "./units.js";
 
@@ -45,6 +45,7 @@ export class Inspector {
     });
     this.wideQueued = false;
     new ResizeObserver(() => this.markWide()).observe(container);
+    document.fonts?.addEventListener("loadingdone", () => this.markWide()); // KaTeX's fonts widen formulas
   }
 
   setTopology(topology) {
@@ -115,6 +116,7 @@ export class Inspector {
         const old = shown[i].node;
         const focused = old.contains(document.activeElement) ? document.activeElement : null;
         const left = focused ? old.scrollLeft : 0;
+        inheritFit(old, node); // a formula whose numbers changed keeps its fitted type
         root.replaceChild(node, old);
         if (focused) refocus(focused, old, node, left);
       } else {
