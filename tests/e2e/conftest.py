@@ -203,3 +203,30 @@ def _screenshot(page: Any, name: str, full_page: bool = False) -> Path:
 def screenshot() -> Any:
     """``screenshot(page, name, full_page=False)`` saves test-artifacts/e2e/<name>.png."""
     return _screenshot
+
+
+# Records every animation pulse (`circle.pulse`) and trail (`line.trail`) as it is added,
+# and whether it had its place by then. The observer runs before the page is drawn; a
+# pulse without `cx` (a trail without `x2`) at that moment is drawn at the corner (0, 0).
+WATCH_PULSES = """() => {
+  window.pulseWatch = {seen: 0, unplaced: []};
+  new MutationObserver((records) => {
+    for (const r of records) for (const el of r.addedNodes) {
+      const pulse = el.matches?.('circle.pulse');
+      const trail = el.matches?.('line.trail');
+      if (!pulse && !trail) continue;
+      window.pulseWatch.seen += 1;
+      const at = pulse ? ['cx', 'cy'] : ['x1', 'y1', 'x2', 'y2'];
+      if (at.some((k) => el.getAttribute(k) === null))
+        window.pulseWatch.unplaced.push(el.outerHTML.slice(0, 120));
+    }
+  }).observe(document.body, {childList: true, subtree: true});
+}"""
+
+
+def pulses_placed(page: Any) -> int:
+    """Assert that every pulse and trail added since ``WATCH_PULSES`` ran had its place when
+    added; return how many there were."""
+    watch = page.evaluate("() => window.pulseWatch")
+    assert watch["unplaced"] == [], f"drawn at (0, 0) before the animation moved them: {watch}"
+    return int(watch["seen"])

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from .conftest import WATCH_PULSES, pulses_placed
+
 SHOTS = Path("/tmp")
 
 
@@ -119,6 +121,18 @@ def test_keys_and_play(new_page: Any, base_url: str) -> None:
     paused = cursor(page)
     page.wait_for_timeout(1000)
     assert cursor(page) == paused < total(page)
+
+
+def test_every_pulse_starts_on_its_edge(new_page: Any, base_url: str) -> None:
+    page = new_page()
+    open_graph(page, base_url)
+    page.evaluate(WATCH_PULSES)
+    for _ in range(3):
+        before = cursor(page)
+        page.click("#g-forward")
+        page.wait_for_function(f"() => window.bpvizGraph.cursor > {before}")
+    page.wait_for_function("() => !document.querySelector('#graph-canvas .pulse')")
+    assert pulses_placed(page) > 0
 
 
 def test_a_parse_error_points_at_the_character(new_page: Any, base_url: str) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .conftest import WATCH_PULSES, pulses_placed
+
 READY = "() => window.bpviz && window.bpviz.connected && window.bpviz.topologies >= 2 && window.bpviz.frames >= 2"
 # A reload of the same address resumes the run: one topology, no configure of its own.
 RELOADED = "() => window.bpviz && window.bpviz.connected && window.bpviz.topologies >= 1 && window.bpviz.frames >= 1"
@@ -103,6 +105,19 @@ def test_phase_by_phase_timeline_network_and_inspector(
     assert_shows(page, shown, "w", layer["W"][2][1])
     assert page.locator("#timeline button.phase.done").count() == len(phases)
     screenshot(page, "04-inspector-edge-after-update")
+
+
+def test_every_pulse_starts_on_its_path(page: Any, base_url: str) -> None:
+    """The animation's pulses and the error's trails are placed when they are added: once a
+    thick trail ran from the diagram's top-left corner to the loss box for a frame."""
+    open_page(page, base_url, "#data=house")
+    page.evaluate(WATCH_PULSES)
+    for _ in range(2):
+        before = page.evaluate("() => window.bpviz.frames")
+        page.click("[data-step=step]")  # forward, loss, backward and update, animated
+        page.wait_for_function(f"() => window.bpviz.frames > {before}")
+        page.wait_for_function(IDLE)
+    assert pulses_placed(page) > 20
 
 
 def test_play_grows_loss_chart_and_pause_stops_it(

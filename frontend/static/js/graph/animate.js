@@ -61,9 +61,7 @@ export class StepAnimator {
     }
     const duration = TIMINGS.phaseAnimationMs;
     const start = performance.now();
-    const tick = (now) => {
-      if (this.onEnd !== onEnd) return;
-      const p = Math.min(1, (now - start) / duration);
+    const place = (p) => {
       const e = p < 0.5 ? 2 * p * p : 1 - (-2 * p + 2) ** 2 / 2; // ease in-out
       for (const d of dots) {
         const at = d.e.path.getPointAtLength(d.e.len * (d.reverse ? 1 - e : e));
@@ -77,6 +75,12 @@ export class StepAnimator {
         ping.setAttribute("stroke-width", (3 * (1 - q) + 0.5).toFixed(1));
         ping.setAttribute("opacity", (q > 0 ? 0.9 * (1 - q) : 0).toFixed(2));
       }
+    };
+    place(0); // the pulses start on their edges before the page is drawn (unset, they sit at 0,0)
+    const tick = (now) => {
+      if (this.onEnd !== onEnd) return;
+      const p = Math.min(1, (now - start) / duration);
+      place(p);
       if (p < 1) this.raf = requestAnimationFrame(tick);
       else this.finish();
     };

@@ -110,6 +110,7 @@ export class PhaseAnimator {
     cb.onStart(phase);
     const paths = this.paths(phase);
     const dots = this.makeDots(paths, phase);
+    this.move(dots, 0, phase); // at their start before the page is drawn (unset, they sit at 0,0)
     const glow = phase.kind === "backward" ? this.glowTargets(phase.layer) : null;
     const duration = Math.max(1, phaseDuration(phase));
     const start = performance.now();
