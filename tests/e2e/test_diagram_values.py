@@ -50,6 +50,14 @@ def press_step(page: Any, unit: str, n: int) -> None:
         page.wait_for_function(IDLE)
 
 
+def switch_to(page: Any, hash_: str) -> None:
+    """Load another network and data set by the address's hash, as a shared link does."""
+    n = page.evaluate("() => window.bpviz.topologies")
+    page.evaluate("(h) => { location.hash = h; }", hash_)
+    page.wait_for_function(f"() => window.bpviz.topologies > {n}")
+    page.wait_for_function(IDLE)
+
+
 def assert_values_inside(page: Any, label: str) -> int:
     values = page.evaluate(VALUES)
     out = [(v["text"], round(outside(v), 2)) for v in values if outside(v) > 0.25]
@@ -76,10 +84,7 @@ def test_values_fit_their_circles_on_a_phone(
     # under the size that prints a value prints none).
     printed = 0
     for hash_ in ("#data=square&seed=3", "#data=plane&hidden=3:tanh&seed=2", "#data=xor&seed=5"):
-        n = page.evaluate("() => window.bpviz.topologies")
-        page.evaluate("(h) => { location.hash = h; }", hash_)
-        page.wait_for_function(f"() => window.bpviz.topologies > {n}")
-        page.wait_for_function(IDLE)
+        switch_to(page, hash_)
         press_step(page, "phase", 3)
         printed += assert_values_inside(page, f"{phone} {hash_}")
     assert printed >= 8, f"{phone}: only {printed} values printed in the other networks"
@@ -135,10 +140,7 @@ def test_values_fit_their_circles_on_larger_screens(
         if locale == "en-US":
             screenshot(page, f"values-{w}x{h}{'-present' if present else ''}")
         for hash_ in NETWORKS:
-            n = page.evaluate("() => window.bpviz.topologies")
-            page.evaluate("(h) => { location.hash = h; }", hash_)
-            page.wait_for_function(f"() => window.bpviz.topologies > {n}")
-            page.wait_for_function(IDLE)
+            switch_to(page, hash_)
             press_step(page, "step", 2)
             assert_values_inside(page, f"{label} {hash_}")
             assert_shrunk_only_as_needed(page, f"{label} {hash_}")
@@ -155,10 +157,7 @@ def test_a_regression_on_a_projector_prints_its_values(new_page: Any, base_url: 
     page.select_option("#anim-speed", "off")
     for hash_, least in (("#data=house", 9), ("#data=house&hidden=4:relu", 7)):
         if hash_ != "#data=house":
-            n = page.evaluate("() => window.bpviz.topologies")
-            page.evaluate("(h) => { location.hash = h; }", hash_)
-            page.wait_for_function(f"() => window.bpviz.topologies > {n}")
-            page.wait_for_function(IDLE)
+            switch_to(page, hash_)
         press_step(page, "step", 2)
         printed = assert_values_inside(page, f"projector presenting {hash_}")
         assert printed >= least, f"{hash_}: only {printed} values printed"
@@ -213,10 +212,7 @@ def test_target_labels_clear_of_the_loss_box(
             page.wait_for_function("() => document.body.classList.contains('present')")
         for k, hash_ in enumerate(TARGET_DATA):
             if present or k > 0:
-                n = page.evaluate("() => window.bpviz.topologies")
-                page.evaluate("(h) => { location.hash = h; }", hash_)
-                page.wait_for_function(f"() => window.bpviz.topologies > {n}")
-                page.wait_for_function(IDLE)
+                switch_to(page, hash_)
             press_step(page, "step", 1)
             label = f"{room}{' presenting' if present else ''} {hash_}"
             got = page.evaluate(TARGETS)
