@@ -32,11 +32,7 @@ def resync_frame_text(work: Workspace) -> str | None:
     points = inc["points"]
     seqs = np.asarray(points.pop("seq", []))
     n = int(np.count_nonzero(seqs <= feed.seq)) if seqs.size else len(points["step"])
-    keep = np.arange(n)
-    if n > frames.RESET_POINTS:
-        keep = np.unique(np.linspace(0, n - 1, frames.RESET_POINTS).round().astype(int))
-    history = {"reset": True, "stride": inc["stride"]}
-    history |= {k: [v[i] for i in keep] for k, v in points.items()}
+    history = {"reset": True, "stride": inc["stride"]} | frames.thinned(points, n)
     metrics = work.metrics_feed.last
     if metrics is None:
         metrics = exp.metrics()
