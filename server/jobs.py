@@ -221,6 +221,7 @@ async def export(host: Host, job: Job) -> None:
     """The run in one hop (a consistent snapshot), then written as JSON in slices."""
     run = await host.run(host.workspace.export_snapshot)
     job.check()
+    run["config"] = Exact(run["config"])  # a typed table or given weights: every digit
     pieces = dumps_pieces({"type": "export", "run": run})
     parts: list[str] = []
     done = False
@@ -228,7 +229,17 @@ async def export(host: Host, job: Job) -> None:
         done = await host.run(_write_for, pieces, parts, JOB_SLICE)
         job.check()
         host.jobs.update(job, len(parts), None)
-    host.outbox.put("".join(parts))
+    text = "".join(parts)
+    most = host.outbox.max_bytes
+    if len(text) > most:  # refused with a reason, rather than closing the connection
+        raise CommandError(
+            f"this run's export is {len(text):,} bytes, more than the {most:,} the server "
+            "sends in one message (outbox_max_bytes)",
+            code="too_large",
+            bytes=len(text),
+            limit=most,
+        )
+    host.outbox.put(text)
 
 
 def _write_for(pieces: Iterator[str], parts: list[str], seconds: float) -> bool:
@@ -241,8 +252,19 @@ def _write_for(pieces: Iterator[str], parts: list[str], seconds: float) -> bool:
     return True
 
 
+class Exact:
+    """A value :func:`dumps_pieces` writes with every digit, not 6 significant ones."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
 def _big(v: Any) -> bool:
     """Whether ``v`` is worth writing in pieces: a container holding many values."""
+    if type(v) is Exact:
+        return True
     if type(v) is np.ndarray:
         return v.ndim > 1 and v.size > PIECE_ITEMS
     if isinstance(v, dict):
@@ -252,9 +274,13 @@ def _big(v: Any) -> bool:
     return False
 
 
-def dumps_pieces(obj: Any) -> Iterator[str]:
+def dumps_pieces(obj: Any, rounded: bool = True) -> Iterator[str]:
     """The JSON text of :func:`encode.dumps` (``obj``: dicts, lists, NumPy arrays,
-    messages), as pieces that each encode a modest part: joined, the same bytes."""
+    messages; an :class:`Exact` part unrounded), as pieces that each encode a modest
+    part: joined, the same bytes."""
+    if type(obj) is Exact:
+        yield from dumps_pieces(obj.value, rounded=False)
+        return
     if isinstance(obj, Message):
         given = obj.model_fields_set
         obj = {k: v for k, v in obj.__dict__.items() if k in given}
@@ -263,21 +289,24 @@ def dumps_pieces(obj: Any) -> Iterator[str]:
         for i, (k, v) in enumerate(obj.items()):
             key = json.dumps(k if type(k) is str else str(k), ensure_ascii=False)
             yield ("," if i else "") + key + ":"
-            yield from dumps_pieces(v) if _big(v) or isinstance(v, str) else (encode.dumps(v),)
+            if _big(v) or isinstance(v, str):
+                yield from dumps_pieces(v, rounded)
+            else:
+                yield encode.dumps(v, rounded)
         yield "}"
     elif isinstance(obj, list | tuple | np.ndarray):
         yield "["
         for i, v in enumerate(obj):
             if i:
                 yield ","
-            yield from dumps_pieces(v) if _big(v) else (encode.dumps(v),)
+            yield from dumps_pieces(v, rounded) if _big(v) else (encode.dumps(v, rounded),)
         yield "]"
     elif isinstance(obj, str) and len(obj) > PIECE_ITEMS:
         # a long text (a state array's base64, a CSV): the standard encoder writes the
         # same bytes with a copy's worth of memory (orjson reserves ~14 bytes a character)
         yield json.dumps(obj, ensure_ascii=False)
     else:
-        yield encode.dumps(obj)
+        yield encode.dumps(obj, rounded)
 
 
 # ---------------------------------------------------------------- ordered commands

@@ -213,3 +213,18 @@ def test_message_limits_by_kind() -> None:
     csv = budget.message_limit(s, '{"type": "csv_inspect", "data": "')
     assert csv >= 4 * owndata.max_bytes(s.max_upload_bytes) // 3  # a CSV's bytes as base64
     assert budget.message_limit(s, '{"type": "ping", "id": "') == s.max_message_bytes
+
+
+@pytest.mark.parametrize("settings", [Settings(outbox_max_bytes=64 * 1024)])
+def test_an_export_larger_than_the_outbox_is_refused_not_cut_off(conn: Conn) -> None:
+    """An export longer than the server sends in one message is answered `too_large`,
+    and the session goes on; before, the outbox overflowed and closed the connection."""
+    digits = {"data": {"name": "digits"}, "network": {"hidden": [{"units": 64}]}}
+    conn.send(type="configure", config=digits)
+    conn.until("frame")
+    conn.send(type="export")
+    err = _error(conn)
+    assert err["code"] == "too_large" and "outbox_max_bytes" in err["message"]
+    assert err["params"]["limit"] == 64 * 1024 < err["params"]["bytes"]
+    conn.send(type="step", unit="step")
+    assert conn.until("frame")["step"] == 1

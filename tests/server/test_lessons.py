@@ -277,6 +277,40 @@ def test_export_import_is_exact(client: TestClient, conn: Conn) -> None:
     assert copy["weights"] == original["weights"]
 
 
+def test_a_typed_table_with_every_digit_exports_and_imports_exactly(
+    client: TestClient, conn: Conn
+) -> None:
+    """The run file's config keeps every digit: a table or given weights typed with more
+    than 6 significant digits came back rounded, and the import trained on other data."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(7, 3)).tolist()
+    y = rng.normal(size=(7, 1)).tolist()
+    weights = [
+        {"W": rng.normal(size=(4, 3)).tolist(), "b": rng.normal(size=4).tolist()},
+        {"W": rng.normal(size=(1, 4)).tolist(), "b": rng.normal(size=1).tolist()},
+    ]
+    configure(
+        conn,
+        data={"name": "table", "x": x, "y": y},
+        network={"hidden": [{"units": 4, "activation": "tanh"}], "weights": weights},
+        training={"optimizer": "momentum", "batch_size": 3},
+    )
+    step(conn, 3)
+    run = export(conn)
+    assert run["config"]["data"]["x"] == x and run["config"]["data"]["y"] == y
+    assert run["config"]["network"]["weights"] == weights
+    step(conn, 4)
+    original = export(conn)
+    with client.websocket_connect("/ws") as ws:
+        fresh = Conn(ws)
+        fresh.until("grid")
+        fresh.send(type="import", run=run)
+        fresh.until("frame")
+        step(fresh, 4)
+        copy = export(fresh)
+    assert np.array_equal(params_of(copy), params_of(original))
+
+
 # ---------------------------------------------------------------- metrics, stop condition
 
 
