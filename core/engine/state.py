@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .activations import FloatArray
 from .batches import Batches
 
 if TYPE_CHECKING:
@@ -49,8 +50,24 @@ def load_state(stepper: Stepper, state: Mapping[str, Any]) -> None:
     perm, pos = Batches.check_state(state, stepper.batches.n)
     if not np.isfinite(params).all():
         raise ValueError("params must be finite")
-    stepper.optimizer.set_state(state["optimizer"])
+    stepper.optimizer.set_state(_checked_optimizer(state["optimizer"], net.params))
     net.set_bn_state(state["bn"])
     stepper.batches.set_state(state, perm, pos)
     net.rng.bit_generator.state = state["dropout_rng"]
     np.copyto(net.params, params)
+
+
+def _checked_optimizer(opt: Mapping[str, Any], params: FloatArray) -> dict[str, Any]:
+    """The optimizer state with its arrays checked against the flat parameter vector
+    (the one slot, 0, the update uses): its shape, and cast to its dtype. (A moment
+    that is not finite is let in: the next update then diverges, as it did.)"""
+    slots = {}
+    for k, arrays in dict(opt.get("slots", {})).items():
+        if int(k) != 0:
+            raise ValueError(f"optimizer slot {k}: the parameters have one slot, 0")
+        slot = [np.asarray(a) for a in arrays]
+        for a in slot:
+            if a.shape != params.shape:
+                raise ValueError(f"optimizer slot 0: expected {params.shape}, got {a.shape}")
+        slots[0] = [a.astype(params.dtype, copy=False) for a in slot]
+    return {**opt, "slots": slots}

@@ -4,6 +4,7 @@ with their field path (and params); no 500, headers on every answer."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from typing import Any
@@ -98,6 +99,30 @@ def test_crafted_counters_in_an_import_are_refused(
     assert conn.until("frame")["step"] == 4  # nothing changed
 
 
+@pytest.mark.parametrize("slots", [{"0": "short"}, {"7": "whole"}])
+def test_an_import_with_optimizer_moments_of_another_shape_is_refused(
+    conn: Conn, slots: dict[str, str]
+) -> None:
+    """Once accepted, such a run failed every step after it with `internal`."""
+    conn.send(type="configure", config={"training": {"optimizer": "adam"}})
+    conn.until("grid")
+    conn.send(type="step", unit="step", count=3)
+    conn.until("frame")
+    conn.send(type="export")
+    run = conn.until("export")["run"]
+    moments = run["state"]["optimizer"]["slots"]["0"]
+    short = {"dtype": "float64", "shape": [3], "data": base64.b64encode(bytes(24)).decode()}
+    bad = copy.deepcopy(run)
+    key, kind = next(iter(slots.items()))
+    bad["state"]["optimizer"]["slots"] = {key: [moments[0], short] if kind == "short" else moments}
+    conn.send(type="import", run=bad)
+    err = _error(conn)
+    assert err["code"] == "invalid_run" and err["field"] == "run.state", err
+    assert "optimizer slot" in err["message"]
+    conn.send(type="step", unit="step")
+    assert conn.until("frame")["step"] == 4  # the run before the import goes on
+
+
 def test_a_report_never_answers_500(client: TestClient, run: dict[str, Any]) -> None:
     for path, value in [
         (("metrics", "train_loss"), HUGE),
@@ -120,8 +145,6 @@ def test_a_report_never_answers_500(client: TestClient, run: dict[str, Any]) -> 
 
 
 def test_a_csv_sent_as_bytes_is_decoded_and_described(conn: Conn) -> None:
-    import base64
-
     text = "面积,房间,价格\n50,1,270\n57,2,311\n64,3,352\n71,4,393\n78,5,434\n"
     data = base64.b64encode(text.encode("gb18030")).decode()
     conn.send(type="csv_inspect", name="房价.csv", data=data)
