@@ -20,6 +20,7 @@ connection is refused (close 1013) when the default session would not fit.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -46,6 +47,7 @@ __all__ = [
     "message_limit",
     "mib",
     "run_estimate",
+    "utf8_size",
 ]
 
 FIXED = 768 * 1024  # a session's Python objects: websocket, experiment, history, outbox…
@@ -263,11 +265,22 @@ def message_limit(settings: Settings, head: str) -> int:
     up to ``max_import_bytes``; a ``csv_inspect`` up to four thirds of
     ``max_upload_bytes`` (a file of ``max_upload_bytes`` as base64 ``data``); any other,
     ``max_message_bytes``."""
-    if '"import"' in head:
+    kind = LARGE_KIND.search(head)
+    if kind is not None and kind[1] == "import":
         return settings.max_import_bytes
-    if '"csv_inspect"' in head:
+    if kind is not None:
         return settings.max_upload_bytes * 4 // 3 + 4096
     return settings.max_message_bytes
+
+
+# The kinds of message that may be large, named as a message's type ("type": "import"),
+# not anywhere in its text (a configure naming a CSV file "import.csv" is not an import).
+LARGE_KIND = re.compile(r'"type"\s*:\s*"(import|csv_inspect)"')
+
+
+def utf8_size(text: str) -> int:
+    """The bytes ``text`` takes on the wire (UTF-8), which the byte limits count."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 def export_bytes_bound(max_csv_bytes: int) -> int:

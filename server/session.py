@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from bpviz.core.engine.edits import ParamError
 
 from . import encode, jobs, rooms
+from .budget import utf8_size
 from .commands import dispatch
 from .lane import Hops
 from .outbox import Outbox, Text
@@ -290,7 +291,7 @@ class Session(Hops):
             self.send_error(
                 "too_large",
                 f"only an import or a csv_inspect may exceed {limit:,} bytes; "
-                f"this is {len(text):,}",
+                f"this is {utf8_size(text):,}",
             )
             return False
         if not isinstance(msg, Ping):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from .budget import message_limit
+from .budget import message_limit, utf8_size
 from .hosts import Hosts, host_name
 from .runtime import Runtime
 from .session import Session
@@ -93,18 +94,18 @@ async def session_socket(websocket: WebSocket) -> None:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
-            text = message.get("text")
-            if text is None:
-                session.send_error("bad_message", "messages must be JSON text frames")
-                continue
+            text, data = message.get("text"), message.get("bytes")
             # Only an `import` (an exported run) and a `csv_inspect` (an uploaded file) may
             # be larger than an ordinary message; their "type" comes in the first 4 KiB.
-            large = len(text) > settings.max_message_bytes
-            limit = message_limit(settings, text[:4096]) if large else settings.max_message_bytes
-            if len(text) > limit:
+            # Sizes are bytes on the wire, binary frames included.
+            size = utf8_size(text) if text is not None else len(data or b"")
+            large = size > settings.max_message_bytes
+            limit = settings.max_message_bytes
+            if large and text is not None:
+                limit = message_limit(settings, text[:4096])
+            if size > limit:
                 session.send_error(
-                    "too_large",
-                    f"message of {len(text):,} bytes is over the limit of {limit:,} bytes",
+                    "too_large", f"message of {size:,} bytes is over the limit of {limit:,} bytes"
                 )
                 await session.flush()
                 await websocket.close(code=CLOSE_TOO_LARGE, reason="message too large")
@@ -114,11 +115,15 @@ async def session_socket(websocket: WebSocket) -> None:
                     "rate_limited",
                     f"more than {settings.message_rate:g} messages per second; slow down",
                 )
-                continue
-            if not await session.handle_text(text, large=large):
+            elif text is None:
+                session.send_error("bad_message", "messages must be JSON text frames")
+            elif not await session.handle_text(text, large=large):
                 await session.flush()
                 await websocket.close(code=CLOSE_TOO_LARGE, reason="message too large")
                 break
+            # Messages already received come without a pause: let the replies go out
+            # before the next, so a client that reads is never "too slow" for a burst.
+            await asyncio.sleep(0)
     except WebSocketDisconnect:
         pass
     finally:

@@ -93,6 +93,30 @@ def test_walk_a_pass_phase_by_phase_then_play_and_pause(live: LiveServer) -> Non
     asyncio.run(_walk(live.url))
 
 
+def test_a_burst_from_a_client_that_reads_gets_every_answer(live: LiveServer) -> None:
+    """Messages sent in one burst wait in the server's buffer: the replies to each go
+    out before the next is read, so a client that reads is never closed as too slow for
+    more replies than the outbox holds (pongs up to the burst, then rate_limited)."""
+
+    async def burst() -> dict[str, int]:
+        async with connect(live.url) as ws:
+            await _until(ws, "grid")
+            for i in range(600):
+                await ws.send(json.dumps({"type": "ping", "id": i}))
+            await ws.send(b"\x00")  # binary: refused, and counted by the rate limit too
+            kinds: dict[str, int] = {}
+            for _ in range(601):
+                msg = strict_json(await asyncio.wait_for(ws.recv(), timeout=20))
+                kind = f"{msg['type']}:{msg.get('code', '')}"
+                kinds[kind] = kinds.get(kind, 0) + 1
+            await ws.send(json.dumps({"type": "ping", "id": "after"}))  # still open
+            return kinds
+
+    kinds = asyncio.run(burst())
+    assert set(kinds) == {"pong:", "error:rate_limited"}, kinds
+    assert kinds["pong:"] >= 200
+
+
 @pytest.mark.parametrize(
     "origin",
     ["http://evil-host", "http://127.0.0.1.evil", "https://127.0.0.1:{port}", "null", "file://"],

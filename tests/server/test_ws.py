@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 import numpy as np
 import pytest
@@ -231,6 +232,42 @@ def test_too_large_message_closes_with_1009(client: TestClient) -> None:
         with pytest.raises(WebSocketDisconnect) as info:
             c.recv()
         assert info.value.code == 1009
+
+
+@pytest.mark.parametrize(
+    "send",
+    [
+        lambda c: c.ws.send_bytes(b"\x00" * 70_000),  # binary frames have the same limit
+        lambda c: c.ws.send_text(  # 40,000 characters, 80,000 bytes
+            json.dumps({"type": "ping", "id": "\u00e9" * 40_000}, ensure_ascii=False)
+        ),
+        lambda c: c.ws.send_text(  # "import" in a message that is not one: the usual limit
+            json.dumps(
+                {"type": "configure", "config": {"data": {"csv": "import"}}, "x": "y" * 70_000}
+            )
+        ),
+    ],
+    ids=["binary", "utf8-bytes", "import-as-a-value"],
+)
+def test_the_size_limit_counts_bytes_of_every_frame(client: TestClient, send: Any) -> None:
+    with client.websocket_connect("/ws") as ws:
+        c = Conn(ws)
+        c.until("grid")
+        send(c)
+        err = c.until("error")
+        assert err["code"] == "too_large" and "over the limit of 65,536 bytes" in err["message"]
+        with pytest.raises(WebSocketDisconnect) as info:
+            c.recv()
+        assert info.value.code == 1009
+
+
+@pytest.mark.parametrize("settings", [Settings(message_rate=1, message_burst=3)])
+def test_binary_frames_count_toward_the_rate_limit(conn: Conn) -> None:
+    for _ in range(3):
+        conn.ws.send_bytes(b"\x00")
+    conn.send(type="ping", id=1)
+    codes = [conn.recv().get("code") for _ in range(4)]
+    assert codes == ["bad_message"] * 3 + ["rate_limited"]
 
 
 @pytest.mark.parametrize("settings", [Settings(message_rate=1, message_burst=3)])
