@@ -250,6 +250,17 @@ def test_gradcheck_scaling_shows_backprop_growing_slower(conn: Conn) -> None:
     assert growth_fd > 10 * growth_bp
 
 
+def imported_then_stepped(client: TestClient, run: dict[str, Any], n: int) -> dict[str, Any]:
+    """The export of a fresh session that imported ``run`` and took ``n`` steps."""
+    with client.websocket_connect("/ws") as ws:
+        fresh = Conn(ws)
+        fresh.until("grid")
+        fresh.send(type="import", run=run)
+        fresh.until("frame")  # a table of three inputs has no grid
+        step(fresh, n)
+        return export(fresh)
+
+
 def test_export_import_is_exact(client: TestClient, conn: Conn) -> None:
     configure(
         conn,
@@ -265,13 +276,7 @@ def test_export_import_is_exact(client: TestClient, conn: Conn) -> None:
     step(conn, 1)  # finishes step 18
     step(conn, 12)
     original = export(conn)
-    with client.websocket_connect("/ws") as ws:
-        fresh = Conn(ws)
-        fresh.until("grid")
-        fresh.send(type="import", run=run)
-        fresh.until("grid")
-        step(fresh, 13)
-        copy = export(fresh)
+    copy = imported_then_stepped(client, run, 13)
     assert np.array_equal(params_of(copy), params_of(original))
     assert copy["state"] == original["state"]
     assert copy["weights"] == original["weights"]
@@ -301,13 +306,7 @@ def test_a_typed_table_with_every_digit_exports_and_imports_exactly(
     assert run["config"]["network"]["weights"] == weights
     step(conn, 4)
     original = export(conn)
-    with client.websocket_connect("/ws") as ws:
-        fresh = Conn(ws)
-        fresh.until("grid")
-        fresh.send(type="import", run=run)
-        fresh.until("frame")
-        step(fresh, 4)
-        copy = export(fresh)
+    copy = imported_then_stepped(client, run, 4)
     assert np.array_equal(params_of(copy), params_of(original))
 
 
