@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ _SCALARS = ("step", "train_loss", "test_loss", "train_acc", "test_acc", "batch_l
 _LISTS = ("grad_norm", "delta_norm")
 _NUM = ("seq", *_SCALARS)  # columns of the numeric table, in order
 _INT = ("seq", "step")
+MAX_STRIDE = 2**40  # far past any run: a stride doubles when the points fill up
 
 
 def _clean(x: float | None) -> float | None:
@@ -252,14 +254,18 @@ class History:
         self._offered = max(0, self._offered - max(0, int(steps_back)))
         self.generation += 1
 
-    def load(self, data: dict[str, Any], offered: int) -> None:
+    def load(self, data: dict[str, Any], offered: int, layers: int | None = None) -> None:
         """Restore the points of :meth:`to_dict` (``offered``: steps offered so far, i.e.
-        the steps done); a column it lacks (``batch_loss`` in older run files) is
-        missing at every point. Raises ``ValueError`` on ragged or malformed columns."""
+        the steps done; ``layers``: the network's, one value each in ``grad_norm`` and
+        ``delta_norm``); a column it lacks (``batch_loss`` in older run files) is
+        missing at every point. Raises ``ValueError`` on ragged or malformed columns and
+        on points no run could have recorded (steps out of order or past ``offered``)."""
         points = data.get("points", {})
         stride = data.get("stride", 1)
-        if not isinstance(points, dict) or not isinstance(stride, int) or stride < 1:
+        if not isinstance(points, dict) or type(stride) is not int or stride < 1:
             raise ValueError("history: points must be an object and stride a positive integer")
+        if stride > MAX_STRIDE:  # it doubles each time the points fill up
+            raise ValueError(f"history: stride must be at most {MAX_STRIDE:,}")
         n = len(points.get("step", []))
         if n > self.max_points:
             raise ValueError(f"history: at most {self.max_points} points")
@@ -275,6 +281,9 @@ class History:
 
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in cols["step"]):
             raise ValueError("history: steps must be integers")
+        steps = cols["step"]
+        if any(not 0 <= v <= offered for v in steps) or any(a > b for a, b in pairwise(steps)):
+            raise ValueError(f"history: steps must rise from 0 to at most {offered:,}")
         for k in _SCALARS:
             if not all(num(v) for v in cols[k]):
                 raise ValueError(f"history: {k} must hold numbers or null")
@@ -282,6 +291,8 @@ class History:
         for k in _LISTS:
             if not all(isinstance(v, list) and all(num(x) for x in v) for v in cols[k]):
                 raise ValueError(f"history: {k} must hold lists of numbers")
+            if layers is not None and any(v and len(v) != layers for v in cols[k]):
+                raise ValueError(f"history: {k} must hold one value per layer ({layers})")
         self.clear()
         for i, row in enumerate(zip(*(cols[k] for k in (*_SCALARS, *_LISTS)), strict=True)):
             step, train_loss, test_loss, train_acc, test_acc, batch_loss, grad, delta = row

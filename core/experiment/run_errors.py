@@ -22,7 +22,9 @@ RUN_REASONS: dict[str, str] = {
     "hash": "the CSV's text does not match its hash",
     "rng": "a random generator's state is not JSON",
     "data": "the CSV it carries is refused by the loader (the problem has its code)",
-    "mismatch": "weights, state, BatchNorm statistics or history do not fit its network",
+    "mismatch": (
+        "weights, state, BatchNorm statistics or history do not fit its network or its steps"
+    ),
 }
 """What ``RunError.params["reason"]`` (and an ``invalid_run`` problem's) may be."""
 

@@ -186,6 +186,13 @@ class CsvData(_Part):
         return CsvFile(self.hash, self.name[:200], self.text)
 
 
+def _no_bool(value: Any) -> Any:
+    """A JSON ``true`` is not the number 1 (Python's ``True == 1`` would let it pass)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not a boolean")
+    return value
+
+
 class RunFile(_Part):
     """A run file (docs/protocol.md): ``format`` and ``version``, the ``config`` (checked
     by ``config.validate``), readable ``weights`` and ``batchnorm`` statistics,
@@ -193,7 +200,7 @@ class RunFile(_Part):
     exact ``state`` and, for own data, ``data_csv``."""
 
     format: Literal["bpviz-run"]
-    version: Literal[1]
+    version: Annotated[Literal[1], BeforeValidator(_no_bool)]  # not `true`, which equals 1
     config: Any = Field(default_factory=dict)
     weights: list[LayerWeights]
     batchnorm: list[dict[str, list[float]] | None] | None = None
@@ -322,7 +329,7 @@ def _load(exp: Experiment, run: RunFile) -> None:
             exp.set_state(run.state.engine_state())
             if isinstance(run.history, dict):
                 where = "run.history"
-                exp.history.load(run.history, run.state.steps_done)
+                exp.history.load(run.history, run.state.steps_done, exp.network.n_layers)
     except RunError:
         raise
     except (ValueError, TypeError, KeyError, OverflowError, RecursionError) as exc:

@@ -164,6 +164,33 @@ def test_what_does_not_fit_the_network_is_refused(
     assert err.field in ("run.state", "run.weights", "run.batchnorm", "run.history")
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda h: h["points"]["step"].__setitem__(-1, 10**30),  # past the steps done
+        lambda h: h["points"]["step"].__setitem__(0, -5),
+        lambda h: h["points"]["step"].reverse(),  # out of order
+        lambda h: h["points"]["grad_norm"].__setitem__(0, [0.5]),  # not one per layer
+        lambda h: h["points"]["delta_norm"].__setitem__(0, [0.1] * 9),
+        lambda h: h.__setitem__("stride", 10**30),
+        lambda h: h.__setitem__("stride", True),
+    ],
+    ids=["step-huge", "step-negative", "steps-reversed", "grad-narrow", "delta-wide",
+         "stride-huge", "stride-true"],
+)  # fmt: skip
+def test_a_history_no_run_could_record_is_refused(run: dict[str, Any], change: Any) -> None:
+    assert len(run["history"]["points"]["step"]) > 2
+    assert len(run["history"]["points"]["grad_norm"][0]) == len(run["weights"])
+    import_run(run)  # as exported, it loads
+    bad = copy.deepcopy(run)
+    change(bad["history"])
+    assert refused(bad).field == "run.history"
+
+
+def test_a_run_file_version_is_a_number_not_true(run: dict[str, Any]) -> None:
+    assert refused(with_(run, "version", True)).field == "run.version"
+
+
 @pytest.mark.parametrize("bad", [None, [], "run", 3])
 def test_a_run_is_an_object(bad: Any) -> None:
     assert refused(bad).field == "run"
