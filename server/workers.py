@@ -19,6 +19,7 @@ snapshots), then exits 0. A worker whose supervisor is gone stops by itself.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import logging
 import os
@@ -68,8 +69,21 @@ def serve(
     options: dict[str, Any] = settings.uvicorn_options()
     if workers > 1:  # without SO_REUSEPORT: uvicorn's workers, sharing one socket
         options["workers"] = workers
+    options["log_config"] = log_config(log_level)
     uvicorn.run(APP, factory=True, host=host, port=port, log_level=log_level, **options)
     return 0
+
+
+def log_config(log_level: str) -> dict[str, Any]:
+    """uvicorn's logging, with bpviz's own loggers (``bpviz.*``: a session opening and
+    closing, faults) through its handler and format (``INFO:     session … opened``);
+    without it they have no handler and only warnings show, with no level name."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    level = log_level.upper()
+    config["loggers"]["bpviz"] = {"handlers": ["default"], "level": level, "propagate": False}
+    return config
 
 
 def settings_with(allowed_hosts: Sequence[str], trusted_proxies: Sequence[str]) -> Any:
@@ -261,9 +275,8 @@ def run_worker(fd: int, log_level: str, parent: int | None) -> None:
     from bpviz.server.settings import get_settings
 
     sock = socket.socket(fileno=fd)
-    config = uvicorn.Config(
-        APP, factory=True, log_level=log_level, **get_settings().uvicorn_options()
-    )
+    options = get_settings().uvicorn_options() | {"log_config": log_config(log_level)}
+    config = uvicorn.Config(APP, factory=True, log_level=log_level, **options)
     if parent is not None:
         _watch_parent(parent, lambda: os.kill(os.getpid(), signal.SIGTERM))
     uvicorn.Server(config).run(sockets=[sock])

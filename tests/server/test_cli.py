@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bpviz.core.experiment import config as cfgmod
-from bpviz.server import cli
+from bpviz.server import cli, workers
 from bpviz.server.settings import Settings
 
 
@@ -227,6 +227,7 @@ def test_serve_runs_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
                 "port": 8123,
                 "log_level": "info",
                 **Settings().uvicorn_options(),
+                "log_config": workers.log_config("info"),
             },
         )
     ]

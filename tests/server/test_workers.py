@@ -45,14 +45,14 @@ def alive(pid: int) -> bool:
 
 
 class Served:
-    """``bpviz serve --workers 2`` in a subprocess on a free port."""
+    """``bpviz serve --workers 2`` (or ``workers``) in a subprocess on a free port."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, workers: int = 2, log_level: str = "warning") -> None:
         self.port = free_port()
         self.log_path = tmp / "serve.log"
         self.log = self.log_path.open("wb")
-        cmd = [str(BPVIZ), "serve", "--workers", "2", "--port", str(self.port)]
-        cmd += ["--log-level", "warning", "--allowed-host", "bpviz.test"]
+        cmd = [str(BPVIZ), "serve", "--workers", str(workers), "--port", str(self.port)]
+        cmd += ["--log-level", log_level, "--allowed-host", "bpviz.test"]
         env = {k: v for k, v in os.environ.items() if not k.startswith("BPVIZ_")}
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + 30
@@ -212,3 +212,24 @@ def test_a_port_in_use_is_refused_cleanly(
     assert workers.supervise("127.0.0.1", served.port, 2, "warning") == 1
     assert "cannot listen on" in capsys.readouterr().err
     assert served.proc.poll() is None
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_serve_logs_each_session_opening_and_closing(tmp_path: Path, n: int) -> None:
+    """What a lecturer running ``bpviz serve`` sees: one INFO line, with its level, when
+    a session opens and one when it closes (bpviz's loggers had no handler: not shown)."""
+    server = Served(tmp_path, workers=n, log_level="info")
+    try:
+        with connect(f"ws://127.0.0.1:{server.port}/ws", open_timeout=10) as ws:
+            session = json.loads(ws.recv(timeout=10))["session"]
+        deadline = time.monotonic() + 20
+        while f"session {session} closed" not in server.output():
+            assert time.monotonic() < deadline, server.output()
+            time.sleep(0.1)
+        lines = server.output().splitlines()
+        opened = [line for line in lines if f"session {session} opened from" in line]
+        closed = [line for line in lines if f"session {session} closed after" in line]
+        assert len(opened) == len(closed) == 1, lines
+        assert opened[0].startswith("INFO:") and closed[0].startswith("INFO:")
+    finally:
+        server.stop()
