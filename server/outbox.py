@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 OUTBOX_LIMIT = 256  # control messages waiting for a client that does not read
 OUTBOX_BYTES = 16 * 1024 * 1024  # default of the byte bound (``Settings.outbox_max_bytes``)
+ROOM_BACKLOG = 32  # control messages waiting past which a client's next message waits
+ROOM_SECONDS = 1.0  # … at most this long
 
 Text = str | bytes  # a message as it goes on the wire (JSON text, or a binary frame)
 
@@ -113,6 +115,17 @@ class Outbox:
             return None
         self.nbytes -= len(text)
         return text
+
+    async def room(self, backlog: int = ROOM_BACKLOG, seconds: float = ROOM_SECONDS) -> None:
+        """Wait (at most ``seconds``) while more than ``backlog`` control messages are
+        waiting: the receive loop reads a client's next message only once the replies
+        to its last ones are going out. A client that sends in a burst and reads is
+        answered in full; one that sends and never reads still overflows, slowly."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        await asyncio.sleep(0)  # the sender's turn, whatever is waiting
+        while len(self.control) > backlog and self.overflow is None and loop.time() < deadline:
+            await asyncio.sleep(0.005)
 
     @property
     def empty(self) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from urllib.parse import urlsplit
@@ -123,7 +122,7 @@ async def session_socket(websocket: WebSocket) -> None:
                 break
             # Messages already received come without a pause: let the replies go out
             # before the next, so a client that reads is never "too slow" for a burst.
-            await asyncio.sleep(0)
+            await session.outbox.room()
     except WebSocketDisconnect:
         pass
     finally:

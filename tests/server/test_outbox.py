@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bpviz.server.outbox import OUTBOX_LIMIT, Outbox
 
 
@@ -74,3 +76,32 @@ def test_binary_frames_count_their_bytes() -> None:
     box.put_frame(b"\x00" * 10)
     assert box.nbytes == 10 and box.overflow is None
     assert drain(box) == [b"\x00" * 10]
+
+
+def test_room_waits_for_the_replies_to_go_out_and_no_longer_than_its_bound() -> None:
+    async def run() -> tuple[int, float, float]:
+        box = Outbox()
+        for i in range(40):
+            box.put(f"reply {i}")
+
+        async def sender() -> None:  # sends one message a turn, like the session's
+            while box.pop() is not None:
+                await asyncio.sleep(0)
+
+        task = asyncio.create_task(sender())
+        await box.room(backlog=4, seconds=5.0)
+        left = len(box.control)
+        await task
+        for i in range(10):
+            box.put(f"unread {i}")  # nobody sends: room gives up after its bound
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        await box.room(backlog=4, seconds=0.2)
+        waited = loop.time() - t0
+        t0 = loop.time()
+        await box.room(backlog=32, seconds=5.0)  # under the backlog: no wait
+        return left, waited, loop.time() - t0
+
+    left, waited, quick = asyncio.run(run())
+    assert left <= 4
+    assert 0.2 <= waited < 2.0 and quick < 0.1
