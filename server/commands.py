@@ -85,7 +85,13 @@ async def dispatch(session: Session, msg: ClientMessage) -> None:
         case Inspect(layer=layer, neuron=neuron):
             text = await session.run(work.inspect_text, layer, neuron)
             if text is None:
-                session.send_error("bad_message", f"no neuron {neuron} in layer {layer}", "neuron")
+                n = len(work.exp.layers)
+                if layer > n:
+                    message = f"no layer {layer}: the network's layers are 1 to {n}"
+                    session.send_error("bad_message", message, "layer")
+                else:
+                    message = f"no neuron {neuron} in layer {layer}"
+                    session.send_error("bad_message", message, "neuron")
             else:
                 session.outbox.put(text)
                 session.share("inspect", text)

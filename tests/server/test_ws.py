@@ -153,7 +153,11 @@ def test_focus_and_inspect(conn: Conn) -> None:
     assert ins["W"] == f3["layers"][0]["W"][2]
     assert ins["dW"] == f3["layers"][0]["dW"][2]
     conn.send(type="inspect", layer=9, neuron=0)
-    assert conn.until("error")["field"] == "neuron"
+    err = conn.until("error")
+    assert err["field"] == "layer" and "no layer 9" in err["message"]
+    conn.send(type="inspect", layer=1, neuron=99)
+    err = conn.until("error")
+    assert err["field"] == "neuron" and "no neuron 99 in layer 1" in err["message"]
 
 
 def test_gradcheck(conn: Conn) -> None:
