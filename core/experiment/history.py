@@ -259,7 +259,8 @@ class History:
         the steps done; ``layers``: the network's, one value each in ``grad_norm`` and
         ``delta_norm``); a column it lacks (``batch_loss`` in older run files) is
         missing at every point. Raises ``ValueError`` on ragged or malformed columns and
-        on points no run could have recorded (steps out of order or past ``offered``)."""
+        on points no run could have recorded (steps below 0 or out of order); points past
+        ``offered`` are left out."""
         points = data.get("points", {})
         stride = data.get("stride", 1)
         if not isinstance(points, dict) or type(stride) is not int or stride < 1:
@@ -282,8 +283,12 @@ class History:
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in cols["step"]):
             raise ValueError("history: steps must be integers")
         steps = cols["step"]
-        if any(not 0 <= v <= offered for v in steps) or any(a > b for a, b in pairwise(steps)):
-            raise ValueError(f"history: steps must rise from 0 to at most {offered:,}")
+        if any(v < 0 for v in steps) or any(a > b for a, b in pairwise(steps)):
+            raise ValueError("history: steps must rise from 0")
+        # Points past the steps done are a later stretch of the run (exported while an
+        # earlier step was viewed): they are not this run's, and are left out.
+        n = sum(v <= offered for v in steps)
+        cols = {k: col[:n] for k, col in cols.items()}
         for k in _SCALARS:
             if not all(num(v) for v in cols[k]):
                 raise ValueError(f"history: {k} must hold numbers or null")

@@ -282,6 +282,30 @@ def test_export_import_is_exact(client: TestClient, conn: Conn) -> None:
     assert copy["weights"] == original["weights"]
 
 
+def test_a_run_exported_while_a_past_step_is_viewed_imports_at_that_step(
+    client: TestClient, conn: Conn
+) -> None:
+    """The export holds the viewed step's state and the history of the whole run: the
+    import takes the state and the history up to that step, and trains on from it as
+    the exporting session does."""
+    step(conn, 20)
+    conn.send(type="seek", step=10)
+    assert conn.until("frame")["viewing"] == 10
+    run = export(conn)
+    assert run["state"]["steps_done"] == 10 and max(run["history"]["points"]["step"]) == 20
+    with client.websocket_connect("/ws") as ws:
+        fresh = Conn(ws)
+        fresh.until("grid")
+        fresh.send(type="import", run=run)
+        frame = fresh.until("frame")
+        assert frame["step"] == 10 and max(frame["history"]["step"]) == 10
+        frame = step(fresh, 5)
+        assert frame["step"] == 15 and frame["history"]["step"][-1] == 15
+        copy = export(fresh)
+    step(conn, 5)  # branches from step 10
+    assert np.array_equal(params_of(copy), params_of(export(conn)))
+
+
 def test_a_typed_table_with_every_digit_exports_and_imports_exactly(
     client: TestClient, conn: Conn
 ) -> None:
