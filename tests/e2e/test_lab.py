@@ -68,14 +68,20 @@ def test_lab_sigmoid_vanishes_relu_does_not(new_page: Any, base_url: str, screen
     page.click("#lab-play")
     page.wait_for_function("() => !window.bpvizLab.playing")
     # Pausing lets the tick in flight land, then levels a side that missed one (step(0)):
-    # on a loaded machine that takes longer than the last redraw's 400 ms.
+    # on a loaded machine that takes longer than the last redraw's 400 ms, and a reply
+    # that never comes is given up after the lab's reply timeout (15 s), then levelled.
     with contextlib.suppress(PlaywrightTimeout):  # the assert says where they stopped
         page.wait_for_function(
-            "() => { const s = window.bpvizLab.steps; return s[0] === s[1]; }", timeout=10_000
+            "() => { const s = window.bpvizLab.steps; return s[0] === s[1]; }", timeout=25_000
         )
     page.wait_for_timeout(400)  # the last redraw after the final tick
     steps = page.evaluate("() => window.bpvizLab.steps")
-    assert steps[0] == steps[1] >= 300, f"the two sides are not in lock-step: {steps}"
+    seen = page.evaluate(
+        """() => ({ connected: window.bpvizLab.connected,
+                    diverged: ['a', 'b'].map((k) => window.bpvizLab.side(k).frame?.diverged),
+                    frames: ['a', 'b'].map((k) => window.bpvizLab.side(k).frames) })"""
+    )
+    assert steps[0] == steps[1] >= 300, f"the two sides are not in lock-step: {steps} {seen}"
 
     text_a, sigmoid_first = shown(page, "#side-a .first-dw")
     text_b, relu_first = shown(page, "#side-b .first-dw")
