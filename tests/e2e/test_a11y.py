@@ -268,7 +268,8 @@ def test_lab_space_plays_after_a_click_on_a_button(page: Any, base_url: str) -> 
     # Tab to "+10": Space presses it, as on every web page.
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.id") == "lab-step-10"
-    page.wait_for_function("() => window.bpvizLab.steps[0] === window.bpvizLab.steps[1]")
+    page.wait_for_function("() => window.bpvizLab.settled")
+    assert page.evaluate("() => window.bpvizLab.steps[0] === window.bpvizLab.steps[1]")
     before = page.evaluate("() => window.bpvizLab.steps[0]")
     page.keyboard.press("Space")
     page.wait_for_function(f"() => window.bpvizLab.steps.every((s) => s >= {before + 10})")

@@ -67,13 +67,14 @@ def test_lab_sigmoid_vanishes_relu_does_not(new_page: Any, base_url: str, screen
     page.wait_for_function("() => window.bpvizLab.steps.every((s) => s >= 300)", timeout=30_000)
     page.click("#lab-play")
     page.wait_for_function("() => !window.bpvizLab.playing")
-    # Pausing lets the tick in flight land, then levels a side that missed one (step(0)):
-    # on a loaded machine that takes longer than the last redraw's 400 ms, and a reply
-    # that never comes is given up after the lab's reply timeout (15 s), then levelled.
+    # The button shows "play" at once; the tick in flight lands after, and then a side that
+    # missed one is levelled (step(0)). Until then the sides may differ by a tick: waiting
+    # for equal steps passed at once (both still before the tick) and, on a loaded CI
+    # machine, one side's answer came more than the 400 ms of the redraw after the other's
+    # ([350, 300] three times). A reply that never comes is given up after the lab's reply
+    # timeout (15 s), then levelled.
     with contextlib.suppress(PlaywrightTimeout):  # the assert says where they stopped
-        page.wait_for_function(
-            "() => { const s = window.bpvizLab.steps; return s[0] === s[1]; }", timeout=25_000
-        )
+        page.wait_for_function("() => window.bpvizLab.settled", timeout=25_000)
     page.wait_for_timeout(400)  # the last redraw after the final tick
     steps = page.evaluate("() => window.bpvizLab.steps")
     seen = page.evaluate(

@@ -284,6 +284,11 @@ async function main() {
     get playing() {
       return lockstep.playing;
     },
+    // Nothing in flight: after a pause, both sides' steps are final (the play button shows
+    // "play" at once; the tick in flight lands and a side that missed one is levelled later).
+    get settled() {
+      return !lockstep.busy;
+    },
     get connected() {
       return transports.every((tr) => tr.isOpen);
     },

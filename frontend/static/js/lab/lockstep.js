@@ -15,6 +15,7 @@ export class Lockstep {
     this.sides = sides;
     this.onChange = onChange;
     this.playing = false;
+    this.pausing = false; // pause() is letting the tick in flight land, then levelling
     this.speed = 50;
     this.waiters = sides.map(() => null);
     this.at = sides.map(() => 0); // each side's step, as its latest frame says
@@ -114,11 +115,21 @@ export class Lockstep {
   async pause() {
     if (!this.playing) return;
     this.playing = false;
+    this.pausing = true;
     this.runId += 1;
     this.onChange(false);
-    // Let the tick in flight land, so the next command starts from a settled state; a side
-    // that missed a tick catches up, so that the paused lab shows both at one step.
-    while (this.waiters.some(Boolean)) await new Promise((r) => setTimeout(r, 10));
-    await this.step(0);
+    try {
+      // Let the tick in flight land, so the next command starts from a settled state; a side
+      // that missed a tick catches up, so that the paused lab shows both at one step.
+      while (this.waiters.some(Boolean)) await new Promise((r) => setTimeout(r, 10));
+      await this.step(0);
+    } finally {
+      this.pausing = false;
+    }
+  }
+
+  /** Playing, pausing, or waiting for an answer: the sides' steps may still change. */
+  get busy() {
+    return this.playing || this.pausing || this.waiters.some(Boolean);
   }
 }
