@@ -22,6 +22,7 @@ import argparse
 import copy
 import json
 import logging
+import logging.config
 import os
 import signal
 import socket
@@ -55,6 +56,8 @@ def serve(
     ``ValueError``."""
     import uvicorn
 
+    if not log.hasHandlers():  # this process's own lines as uvicorn's, with their level
+        logging.config.dictConfig(log_config(log_level))
     os.environ["BPVIZ_WORKERS"] = str(workers)  # each process knows it has siblings
     if workers > 1 and not reuse_port_supported():  # uvicorn's workers: all alike
         os.environ["BPVIZ_CPU"] = "-1"

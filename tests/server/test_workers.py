@@ -231,5 +231,8 @@ def test_serve_logs_each_session_opening_and_closing(tmp_path: Path, n: int) -> 
         closed = [line for line in lines if f"session {session} closed after" in line]
         assert len(opened) == len(closed) == 1, lines
         assert opened[0].startswith("INFO:") and closed[0].startswith("INFO:")
+        # The supervisor's warning (no Redis: rooms per process) has its level too.
+        warned = [line for line in lines if "worker processes without Redis" in line]
+        assert [line.split()[0] for line in warned] == (["WARNING:"] if n > 1 else []), lines
     finally:
         server.stop()
