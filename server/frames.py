@@ -292,7 +292,10 @@ def quantize(values: np.ndarray) -> Quantized:
 def inspected(exp: Experiment, focus: int, layer: int, neuron: int) -> Inspected | None:
     """One neuron's incoming weights with their gradient and update, the focused
     example's ``a_prev``, and what the chain rule needs for its δ (the next layer's
-    weights out of it and δ); ``None`` when there is no such neuron."""
+    weights out of it, their update, and δ); ``None`` when there is no such neuron.
+
+    The weights are today's: once the step's update has run, the step itself used
+    ``W − dW_update`` and ``W_next − W_next_update``."""
     layers = exp.layers
     if not 1 <= layer <= len(layers) or not 0 <= neuron < layers[layer - 1].n_out:
         return None
@@ -301,12 +304,14 @@ def inspected(exp: Experiment, focus: int, layer: int, neuron: int) -> Inspected
     a_prev = None
     if lt is not None and lt.a_prev is not None:
         a_prev = lt.a_prev[min(focus, lt.a_prev.shape[0] - 1)]
-    w_next = delta_next = None
+    w_next = delta_next = w_next_update = None
     if layer < len(layers):
         w_next = layers[layer].W[:, neuron]
         nxt = trace.layers[layer] if trace is not None else None
         if nxt is not None and nxt.delta is not None:
             delta_next = nxt.delta[min(focus, nxt.delta.shape[0] - 1)]
+        if nxt is not None and nxt.dW_update is not None:
+            w_next_update = nxt.dW_update[:, neuron]
     return Inspected.model_construct(
         type="inspect",
         layer=layer,
@@ -316,6 +321,7 @@ def inspected(exp: Experiment, focus: int, layer: int, neuron: int) -> Inspected
         dW_update=None if lt is None or lt.dW_update is None else lt.dW_update[neuron],
         a_prev=a_prev,
         W_next=w_next,
+        W_next_update=w_next_update,
         delta_next=delta_next,
     )
 

@@ -219,6 +219,7 @@ class Inspected(Message):
     a_prev: Vector | None
     W_next: Vector | None = None
     delta_next: Vector | None = None
+    W_next_update: Vector | None = None
 
 
 class Pong(Message):

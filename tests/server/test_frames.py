@@ -166,9 +166,40 @@ def test_inspected() -> None:
     assert got["a_prev"] == encode.jsonable(trace.layers[0].a_prev[2])
     assert got["W_next"] == encode.jsonable(exp.layers[1].W[:, 3])
     assert got["delta_next"] == encode.jsonable(trace.layers[1].delta[2])
+    assert got["W_next_update"] == encode.jsonable(trace.layers[1].dW_update[:, 3])
     last = wire(frames.inspected(exp, 0, 3, 0))
     assert last["W_next"] is None and last["delta_next"] is None
+    assert last["W_next_update"] is None
     assert frames.inspected(exp, 0, 1, 4) is None and frames.inspected(exp, 0, 4, 0) is None
+
+
+def test_an_inspection_gives_the_weights_the_step_used() -> None:
+    """After the update, ``W`` and ``W_next`` are today's weights; minus ``dW_update`` and
+    ``W_next_update`` they are the ones the step's z and δ came from (the page's formulas
+    for a large layer: an outside check found them off by a third at learning rate 0.5)."""
+    exp = experiment(
+        network={
+            "hidden": [{"units": 5, "activation": "tanh"}, {"units": 4, "activation": "tanh"}]
+        },
+        training={"learning_rate": 0.5},
+    )
+    for after_update in (False, True):
+        # forward, loss and backward phases, then the update phase
+        for _ in range(1 if after_update else 2 * len(exp.layers) + 1):
+            exp.step_phase()
+        trace = exp.trace
+        assert trace is not None
+        k, j = 1, 2
+        got = wire(frames.inspected(exp, k, 1, j))
+        lt = trace.layers[0]
+        W = np.array(got["W"]) - np.array(got["dW_update"] or 0.0)
+        b = exp.layers[0].b[j] - (0.0 if lt.db_update is None else lt.db_update[j])
+        assert np.dot(W, got["a_prev"]) + b == pytest.approx(lt.z[k, j], rel=2e-5)  # 6 digits
+        W_next = np.array(got["W_next"]) - np.array(got["W_next_update"] or 0.0)
+        assert np.dot(W_next, got["delta_next"]) == pytest.approx(lt.grad_a[k, j], rel=2e-5)
+        assert (got["dW_update"] is None) == (got["W_next_update"] is None) == (not after_update)
+    # today's weights alone are off: the test would pass without the update otherwise
+    assert np.dot(got["W_next"], got["delta_next"]) != pytest.approx(lt.grad_a[k, j], rel=1e-4)
 
 
 def test_the_history_feed_sends_only_new_points_and_thins_a_reset() -> None:

@@ -32,8 +32,9 @@ export function renderNeuron(ins, s) {
   ins.section(t("inspector.forward_section"), "forward");
   let row = ins.weightsUsed(layer)?.[j];
   let aPrev = l === 1 ? frame.x : frame.layers[l - 2]?.a;
-  if (!row && ins.inspected?.layer === l && ins.inspected?.neuron === j) {
-    row = ins.inspected.W;
+  const inspected = row ? null : ins.inspectedUsed(l, j);
+  if (inspected) {
+    row = inspected.row;
     aPrev = ins.inspected.a_prev ?? aPrev;
   }
   const bUsed = (layer.b?.[j] ?? 0) - (layer.db_update?.[j] ?? 0);
@@ -144,8 +145,9 @@ function hiddenDelta(ins, { l, j, jj, fp, d }) {
   let Wn = ins.weightsUsed(next);
   let dn = next?.delta;
   let column = Wn ? Wn.map((wrow) => wrow[j]) : null;
-  if (!column && ins.inspected?.layer === l && ins.inspected?.neuron === j) {
-    column = ins.inspected.W_next;
+  const inspected = column ? null : ins.inspectedUsed(l, j);
+  if (inspected) {
+    column = inspected.column;
     dn = ins.inspected.delta_next ?? dn;
   }
   const terms = column && dn ? column.map((w, k) => ({ i: k, w, v: dn[k] })) : [];

@@ -264,6 +264,19 @@ export class Inspector {
     return W.map((row, j) => row.map((w, i) => w - (dWu[j]?.[i] ?? 0)));
   }
 
+  /**
+   * For a neuron of a large layer (its matrices are not in the frame), the `inspect` answer's
+   * weights as this step used them: `{row, column}` (its incoming weights and the next
+   * layer's out of it), each today's minus the step's update once that has run; null when
+   * the answer is for another neuron.
+   */
+  inspectedUsed(l, j) {
+    const ins = this.inspected;
+    if (ins?.layer !== l || ins?.neuron !== j) return null;
+    const used = (w, dw) => (w && dw ? w.map((v, i) => v - (dw[i] ?? 0)) : w);
+    return { row: used(ins.W, ins.dW_update), column: used(ins.W_next, ins.W_next_update) };
+  }
+
   // --------------------------------------------------------------- views
 
   renderOverview() {
