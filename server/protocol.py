@@ -360,6 +360,8 @@ def invalid_message(exc: ValidationError) -> Error:
             out = error_of(problem)
             assert out is not None
             return out
+        if ours:  # the message itself is wrong too (a key too many): that is what to mend
+            errors = [e for e in errors if e not in ours]
     err = errors[0]
     loc = [str(p) for p in err["loc"]]
     code, field = "bad_message", None

@@ -57,6 +57,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("bpviz.session")
 
 
+def _large_kind(error_type: str, loc: tuple[int | str, ...]) -> bool:
+    """Whether a parse error belongs to a message that may be large: a mistake inside an
+    import or a csv_inspect, or text that is not JSON at all (a file cut short)."""
+    return error_type == "json_invalid" or loc[:1] in (("import",), ("csv_inspect",))
+
+
 class Session(Hops):
     """A learner's experiment, driven by one websocket; its CPU work runs off the event
     loop through :class:`Hops` (``run``, ``run_short``, ``run_slow``)."""
@@ -273,6 +279,17 @@ class Session(Hops):
 
     # ------------------------------------------------------------------ receiving
 
+    def _too_large(self, text: str) -> bool:
+        """Refuse a message over the limit that is not an import or a csv_inspect; False:
+        the connection closes (1009)."""
+        limit = self.settings.max_message_bytes
+        self.send_error(
+            "too_large",
+            f"only an import or a csv_inspect may exceed {limit:,} bytes; "
+            f"this is {utf8_size(text):,}",
+        )
+        return False
+
     async def handle_text(self, text: str, large: bool = False) -> bool:
         """Handle one message; False when the connection must close (an oversized message)."""
         try:
@@ -284,16 +301,13 @@ class Session(Hops):
             else:
                 msg = client_adapter.validate_json(text)
         except ValidationError as exc:
+            if large and not all(_large_kind(e["type"], e["loc"]) for e in exc.errors()):
+                return self._too_large(text)
+            # an import or a csv_inspect with a mistake (a file cut short, a key too many)
             self.send(invalid_message(exc))
-            return not large
+            return True
         if large and not isinstance(msg, Import | CsvInspect):
-            limit = self.settings.max_message_bytes
-            self.send_error(
-                "too_large",
-                f"only an import or a csv_inspect may exceed {limit:,} bytes; "
-                f"this is {utf8_size(text):,}",
-            )
-            return False
+            return self._too_large(text)
         if not isinstance(msg, Ping):
             await self.jobs.cancel()  # a new command cancels a gradcheck, an export…
         try:

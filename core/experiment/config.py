@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError, model_validator
 
 from ..engine import registry
@@ -110,20 +111,21 @@ class Config(Section):
     @model_validator(mode="after")
     def _network_fits_data(self) -> Config:
         data = self.data
+        problems: list[Problem] = precision_problems(self)
         if data.name in registry.DATASETS:
             info = registry.DATASETS[data.name]
-            _raise(self, fit_problems(self, data.n_features, info.n_out, info.task))
+            problems += fit_problems(self, data.n_features, info.n_out, info.task)
         elif data.name == "table":
             loss = self.network.loss
-            problems: list[Problem] = [
+            targets: list[Problem] = [
                 (("data", *loc), code, message, params)
                 for loc, code, message, params in target_problems(data.y, loss)
             ]
-            n_out = None if problems else self.shape()[1]
-            fits = fit_problems(self, data.n_features, n_out, registry.task_of(loss))
-            _raise(self, problems + fits)
+            n_out = None if targets else self.shape()[1]
+            problems += targets + fit_problems(self, data.n_features, n_out, registry.task_of(loss))
         elif (task := data.known_task) is not None:
-            _raise(self, fit_problems(self, None, None, task))
+            problems += fit_problems(self, None, None, task)
+        _raise(self, problems)
         return self
 
     def shape(self) -> tuple[int | None, int | None]:
@@ -149,6 +151,33 @@ def n_params(n_in: int, hidden: Sequence[LayerConfig], n_out: int, batchnorm: bo
     if batchnorm:
         count += sum(layer.units for layer in hidden)
     return count
+
+
+def precision_problems(config: Config) -> list[Problem]:
+    """Given numbers (a table's cells, given weights) beyond the range of the network's
+    float type: in float32 they would be infinite (``not_finite``, at the cell)."""
+    dtype = config.network.dtype
+    if dtype == "float64":
+        return []  # a Float is already finite in float64
+    top = float(np.finfo(dtype).max)
+    data, weights = config.data, config.network.weights
+    grids: list[tuple[tuple[str | int, ...], Sequence[Sequence[float]]]] = []
+    if data.name == "table":
+        grids += [(("data", "x"), data.x), (("data", "y"), data.y)]
+    for i, layer in enumerate(weights):
+        grids += [
+            (("network", "weights", i, "W"), layer.W),
+            (("network", "weights", i, "b"), [layer.b]),
+        ]
+    problems: list[Problem] = []
+    for loc, rows in grids:
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if abs(value) > top:
+                    where = (*loc, c) if loc[-1] == "b" else (*loc, r, c)
+                    message = f"{value!r} is beyond {dtype}'s range (±{top:.4g}): infinite there"
+                    problems.append((where, "not_finite", message, {"value": value}))
+    return problems
 
 
 def fit_problems(

@@ -42,7 +42,7 @@ __all__ = [
 CODES: dict[str, tuple[str, str]] = {
     "type": ("wrong JSON type (or `null`)", "类型错误"),
     "not_integer": ("a whole number is required", "需要整数"),
-    "not_finite": ("NaN or ±Infinity", "不是有限数"),
+    "not_finite": ("NaN or ±Infinity (or, on a float32 network, beyond its range)", "不是有限数"),
     "too_small": ("outside the range", "超出范围"),
     "too_large": ("outside the range (or too long a text)", "超出范围"),
     "choice": ("unknown name", "未知选项"),

@@ -207,6 +207,11 @@ def test_reset_restores_initial_weights(conn: Conn) -> None:
         ('{"type": "focus"}', "bad_message", "example"),
         ('{"type": "configure", "config": {"training": {"learning_rate": "fast"}}}', "invalid_config", "training.learning_rate"),
         ('{"type": "configure", "config": {"data": {"name": "mnist"}}}', "invalid_config", "data.name"),
+        # a key too many on the message is named, not the config's own problem as bad_message
+        ('{"type": "configure", "config": {"seed": -1}, "x": 1}', "bad_message", "x"),
+        ('{"type": "set", "training": {"learning_rate": -1}, "x": 1}', "bad_message", "x"),
+        # beyond float32, given weights would be infinite (was an internal error)
+        ('{"type": "configure", "config": {"network": {"dtype": "float32", "hidden": [{"units": 1}], "weights": [{"W": [[1e39, 0]], "b": [0]}, {"W": [[1]], "b": [0]}]}}}', "invalid_config", "network.weights.0.W.0.0"),
     ],
 )  # fmt: skip
 def test_bad_messages_get_a_clear_error_and_the_session_goes_on(
@@ -263,6 +268,26 @@ def test_the_size_limit_counts_bytes_of_every_frame(client: TestClient, send: An
         with pytest.raises(WebSocketDisconnect) as info:
             c.recv()
         assert info.value.code == 1009
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ('{"type": "import", "run": {}, "note": "' + "a" * 70_000 + '"}', "bad_message"),
+        ('{"type": "import", "run": {"p": "' + "a" * 70_000, "bad_json"),  # a file cut short
+        ('{"type": "csv_inspect", "text": "a,b", "bogus": "' + "a" * 70_000 + '"}', "bad_message"),
+    ],
+    ids=["extra-key", "cut-short", "csv-extra-key"],
+)
+def test_a_large_import_with_a_mistake_is_answered_and_the_session_goes_on(
+    conn: Conn, text: str, code: str
+) -> None:
+    """Over 64 KiB but within an import's limit: its error, and the connection stays (it
+    was closed with 1009, "message too large": a damaged export file ended the session)."""
+    conn.ws.send_text(text)
+    assert conn.until("error")["code"] == code
+    conn.send(type="ping", id=5)
+    assert conn.until("pong")["id"] == 5
 
 
 @pytest.mark.parametrize("settings", [Settings(message_rate=1, message_burst=3)])

@@ -183,6 +183,23 @@ def test_given_weights_must_fit_the_network() -> None:
     ]  # fmt: skip
 
 
+def test_numbers_beyond_float32_are_refused_on_a_float32_network() -> None:
+    """Given weights or table cells past float32's range would be ±inf once cast: refused
+    at their cell (a configure of such weights was an internal error)."""
+    net = {"dtype": "float32", "hidden": [{"units": 1}]}
+    weights = [{"W": [[1e39, 0]], "b": [0]}, {"W": [[1]], "b": [-1e39]}]
+    assert where({"data": {"name": "xor"}, "network": {**net, "weights": weights}}) == [
+        ("network.weights.0.W.0.0", "not_finite"),
+        ("network.weights.1.b.0", "not_finite"),
+    ]
+    table = {"name": "table", "x": [[1.0, 3e38], [1.0, -4e38]], "y": [[1], [0]]}
+    assert where({"data": table, "network": {**net, "hidden": []}}) == [
+        ("data.x.1.1", "not_finite")
+    ]
+    assert validate({"data": table, "network": {"hidden": []}})  # float64 holds them
+    assert validate({"network": {"hidden": [{"units": 1}], "weights": weights}})
+
+
 def test_given_weights_count_toward_the_parameter_limit() -> None:
     row = [0.0] * 256
     big = [{"W": [row] * 256, "b": [0.0] * 256}] * 5
