@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import PlainTextResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
 from bpviz.server import api, graph_api, pages, ws
@@ -69,6 +70,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Backpropagation, step by step: the server behind the bpviz page.",
         version="0.1.0",
         lifespan=lifespan,
+        # Swagger UI and ReDoc load their scripts from a CDN, which the page's own policy
+        # (and a classroom without internet) refuses: they drew a blank page. The schema
+        # itself stays at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.runtime = Runtime(settings)
@@ -95,6 +101,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         return response
+
+    @app.exception_handler(RequestValidationError)
+    async def refused(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """422 with every problem at its path, as the routes' own refusals: the input is
+        never echoed (FastAPI's default sends it back, and its ``ctx``)."""
+        detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, object]:

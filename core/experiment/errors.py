@@ -227,6 +227,8 @@ _TYPES = {int: "integer", float: "number", bool: "boolean", str: "string"}
 
 def _expected(node: Any) -> str:
     """The JSON type an annotation asks for: "integer", "number", "object", "array", …"""
+    if typing.get_origin(node) is typing.Annotated:  # Float, a Choice, …: the type inside
+        node = typing.get_args(node)[0]
     origin = typing.get_origin(node)
     if node in _TYPES:
         return _TYPES[node]
@@ -243,7 +245,8 @@ def _allowed(node: Any, info: Any) -> list[Any]:
     """The values a choice or a ``Literal`` allows (empty when unknown)."""
     if typing.get_origin(node) is typing.Literal:
         return list(typing.get_args(node))
-    for meta in getattr(info, "metadata", ()):
+    inner = typing.get_args(node)[1:] if typing.get_origin(node) is typing.Annotated else ()
+    for meta in (*inner, *getattr(info, "metadata", ())):  # a list's items' own, or the key's
         if isinstance(meta, Choice):
             return list(meta.names)
     return []

@@ -115,6 +115,20 @@ def one(obj: Any) -> FieldError:
             {"field": "network.hidden", "count": 17, "max": 16},
         ),
         ({"data": {"name": "csv"}}, "missing", {"field": "data.csv"}),
+        (  # an item of a list of names: the names it may be (was [])
+            {"data": {"name": "circle", "features": ["x3"]}},
+            "choice",
+            {
+                "field": "data.features.0",
+                "value": "x3",
+                "allowed": ["x1", "x2", "x1sq", "x2sq", "x1x2", "sin_x1", "sin_x2"],
+            },
+        ),
+        (  # a table's cell: a JSON type (was "value")
+            {"data": {"name": "table", "x": [["a"]], "y": [[1]]}},
+            "type",
+            {"field": "data.x.0.0", "expected": "number", "got": "string"},
+        ),
     ],
 )
 def test_config_errors_carry_params(obj: Any, code: str, params: dict[str, Any]) -> None:
