@@ -327,8 +327,10 @@ def _load(exp: Experiment, run: RunFile) -> None:
         if run.state is not None:
             where = "run.state"
             exp.set_state(run.state.engine_state())
-            if isinstance(run.history, dict):
+            if run.history is not None:  # null: a run without its history
                 where = "run.history"
+                if not isinstance(run.history, dict):
+                    raise ValueError("history: must be an object (or null)")
                 exp.history.load(run.history, run.state.steps_done, exp.network.n_layers)
     except RunError:
         raise

@@ -186,6 +186,13 @@ def test_a_history_no_run_could_record_is_refused(run: dict[str, Any], change: A
     assert refused(bad).field == "run.history"
 
 
+@pytest.mark.parametrize("history", ["x", 3, [1, 2], True])
+def test_a_history_that_is_not_an_object_is_refused(run: dict[str, Any], history: Any) -> None:
+    """It was taken as no history at all; ``null`` still is (a run without one)."""
+    assert refused({**run, "history": history}).field == "run.history"
+    assert import_run({**run, "history": None}).history.columns["step"] == []
+
+
 def test_history_points_past_the_steps_done_are_left_out(run: dict[str, Any]) -> None:
     """A run exported while an earlier step was viewed carries the later points too."""
     steps = run["history"]["points"]["step"]
