@@ -260,6 +260,19 @@ def _known_keys(model: type[BaseModel] | None, loc: Sequence[int | str]) -> list
     return []
 
 
+def _bound(info: Any, code: str) -> dict[str, Any]:
+    """The key's bound on the side ``code`` names (``min`` for ``too_small``, ``max`` for
+    ``too_large``, and whether it is exclusive); empty for a key without one."""
+    names = ("ge", "gt") if code == "too_small" else ("le", "lt")
+    for meta in getattr(info, "metadata", ()):
+        for name in names:
+            bound = getattr(meta, name, None)
+            if bound is not None:
+                side = "min" if code == "too_small" else "max"
+                return {side: json_value(bound), "exclusive": name in ("gt", "lt")}
+    return {}
+
+
 def _params(
     code: str, value: Any, loc: Sequence[int | str], model: type[BaseModel] | None
 ) -> dict[str, Any]:
@@ -268,7 +281,9 @@ def _params(
     node, info = _at(model, loc)
     if code == "type":
         return {"expected": _expected(node), "got": json_kind(value)}
-    if code in ("not_integer", "not_finite", "too_large") and value is not None:
+    if code in ("too_small", "too_large") and value is not None:  # a number past any range
+        return {**_bound(info, code), "value": json_value(value)}
+    if code in ("not_integer", "not_finite") and value is not None:
         return {"value": json_value(value)}
     if code == "choice":
         return {"value": json_value(value), "allowed": _allowed(node, info)}

@@ -90,8 +90,9 @@ def _to_float(value: object) -> float:
     number = _number(value)
     try:
         return float(number)
-    except OverflowError:
-        raise _error("too_large", f"must be a finite number, got {show(number)}") from None
+    except OverflowError:  # an integer past the float range, on either side
+        code = "too_small" if number < 0 else "too_large"
+        raise _error(code, f"must be a finite number, got {show(number)}") from None
 
 
 def _to_bool(value: object) -> bool:

@@ -115,6 +115,16 @@ def one(obj: Any) -> FieldError:
             {"field": "network.hidden", "count": 17, "max": 16},
         ),
         ({"data": {"name": "csv"}}, "missing", {"field": "data.csv"}),
+        (  # an integer past the float range, below the key's range: too_small, its min
+            {"data": {"noise": -(10**400)}},
+            "too_small",
+            {
+                "field": "data.noise",
+                "min": 0.0,
+                "exclusive": False,
+                "value": "-1" + "0" * 37 + "…",  # 40 characters
+            },
+        ),
         (  # an item of a list of names: the names it may be (was [])
             {"data": {"name": "circle", "features": ["x3"]}},
             "choice",
