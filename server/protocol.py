@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, TypeAdapter, ValidationError, model_validator
+from pydantic import Field, StrictInt, StrictStr, TypeAdapter, ValidationError, model_validator
 
 from bpviz.core.experiment.config import Config, ConfigError, TrainingConfig, TrainingPatch
 from bpviz.core.experiment.errors import field_errors
@@ -279,7 +279,8 @@ class Ping(Message):
     """Round-trip probe; answered by ``pong`` with the same ``id``."""
 
     type: Literal["ping"]
-    id: int | str | None = None
+    # strict: the same id back (lax, `true` came back as 1 and "7" could come back as 7)
+    id: StrictInt | StrictStr | None = None
 
 
 class RoomOpen(Message):
@@ -343,6 +344,9 @@ client_adapter: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
 MESSAGE_TYPES = ", ".join(client_adapter.json_schema()["discriminator"]["mapping"])
 
 
+_UNION_MEMBERS = frozenset({"int", "str", "float", "bool", "none", "list", "dict"})
+
+
 def invalid_message(exc: ValidationError) -> Error:
     """The ``error`` that answers a message which does not parse (nothing was done);
     ``field`` names the wrong field, ``null`` when the message as a whole is wrong. A
@@ -373,8 +377,10 @@ def invalid_message(exc: ValidationError) -> Error:
     elif not loc:
         message = 'a message must be a JSON object with a "type"'
     else:
-        # Drop the discriminator tag pydantic puts first (e.g. "step").
-        field = ".".join(loc[1:]) if len(loc) > 1 else loc[0]
+        # Drop the discriminator tag pydantic puts first (e.g. "step"), and the names of a
+        # union's members it puts after a field ("id.int", "x.function-after[…]").
+        parts = [p for p in loc[1:] if p not in _UNION_MEMBERS and "[" not in p]
+        field = ".".join(parts) if len(loc) > 1 else None  # only the tag: the message
         message = f"{field}: {err['msg']}" if field else err["msg"]
     return Error(type="error", code=code, message=message, field=field)
 

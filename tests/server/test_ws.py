@@ -207,6 +207,10 @@ def test_reset_restores_initial_weights(conn: Conn) -> None:
         ('{"type": "focus"}', "bad_message", "example"),
         ('{"type": "configure", "config": {"training": {"learning_rate": "fast"}}}', "invalid_config", "training.learning_rate"),
         ('{"type": "configure", "config": {"data": {"name": "mnist"}}}', "invalid_config", "data.name"),
+        # the same id back, or none: `true` came back as 1
+        ('{"type": "ping", "id": true}', "bad_message", "id"),
+        ('{"type": "ping", "id": [1]}', "bad_message", "id"),  # the field, not "id.int"
+        ('{"type": "csv_inspect", "name": "a.csv"}', "bad_message", None),  # the message
         # a key too many on the message is named, not the config's own problem as bad_message
         ('{"type": "configure", "config": {"seed": -1}, "x": 1}', "bad_message", "x"),
         ('{"type": "set", "training": {"learning_rate": -1}, "x": 1}', "bad_message", "x"),
