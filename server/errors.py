@@ -66,10 +66,10 @@ def error_of(exc: Exception, data_field: str | None = None) -> Error | None:
             field = "data.task" if exc.code in ("not_binary", "bad_task") else "data.target"
             if exc.column is None and exc.row is not None:
                 field = "data.csv"
-        where = {}
-        if exc.row is not None or exc.column is not None:
-            where = {"row": exc.row, "column": exc.column}
-        return _error(exc.code, exc.message, field, params=exc.params, **where)
+        # row and column always (null where the problem has none: a file too large)
+        return _error(
+            exc.code, exc.message, field, params=exc.params, row=exc.row, column=exc.column
+        )
     if isinstance(exc, RunError):
         params = {**exc.params, "problems": [p.to_dict() for p in exc.problems]}
         return _error("invalid_run", str(exc), exc.field, params=params)

@@ -144,6 +144,15 @@ def test_a_report_never_answers_500(client: TestClient, run: dict[str, Any]) -> 
             assert all("params" in p or p["type"] == "bad_json" for p in r.json()["detail"])
 
 
+def test_a_csv_error_always_has_its_row_and_column(conn: Conn) -> None:
+    """protocol.md: a CSV error carries row and column, either may be null (an empty
+    file's had neither key)."""
+    conn.send(type="csv_inspect", name="x.csv", text="")
+    err = _error(conn)
+    assert err["code"] == "empty" and err["row"] is None and err["column"] is None
+    assert "row" in err and "column" in err
+
+
 def test_a_csv_sent_as_bytes_is_decoded_and_described(conn: Conn) -> None:
     text = "面积,房间,价格\n50,1,270\n57,2,311\n64,3,352\n71,4,393\n78,5,434\n"
     data = base64.b64encode(text.encode("gb18030")).decode()
