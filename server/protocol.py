@@ -16,6 +16,7 @@ from pydantic import Field, StrictInt, StrictStr, TypeAdapter, ValidationError, 
 
 from bpviz.core.experiment.config import Config, ConfigError, TrainingConfig, TrainingPatch
 from bpviz.core.experiment.errors import field_errors
+from bpviz.core.experiment.fields import Flag, Float, Int
 
 from .errors import CommandError, error_of
 from .messages import (
@@ -156,15 +157,15 @@ class Step(Message):
 
     type: Literal["step"]
     unit: StepUnit = "phase"
-    count: int = Field(default=1, ge=1, le=1000)
+    count: Int = Field(default=1, ge=1, le=1000)
 
 
 class Until(Message):
     """When playing stops by itself: the train loss at or below ``loss``, and/or the step
     count reaching ``steps``."""
 
-    loss: float | None = Field(default=None, ge=0, le=1e6, allow_inf_nan=False)
-    steps: int | None = Field(default=None, ge=1, le=100_000_000)
+    loss: Float | None = Field(default=None, ge=0, le=1e6)
+    steps: Int | None = Field(default=None, ge=1, le=100_000_000)
 
 
 class Play(Message):
@@ -172,8 +173,8 @@ class Play(Message):
     ``fps``: frames per second the client wants at most. ``until``: a stop condition."""
 
     type: Literal["play"]
-    speed: float | None = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
-    fps: int = Field(default=30, ge=1, le=60)
+    speed: Float | None = Field(default=None, gt=0, le=1_000_000)
+    fps: Int = Field(default=30, ge=1, le=60)
     until: Until | None = None
 
 
@@ -187,22 +188,22 @@ class Focus(Message):
     """Which example of the batch the frames' per-neuron numbers show."""
 
     type: Literal["focus"]
-    example: int = Field(ge=0, le=100_000)
+    example: Int = Field(ge=0, le=100_000)
 
 
 class Inspect(Message):
     """Ask for the incoming weights of one neuron (for layers too large to stream whole)."""
 
     type: Literal["inspect"]
-    layer: int = Field(ge=1, le=1000)
-    neuron: int = Field(ge=0, le=100_000)
+    layer: Int = Field(ge=1, le=1000)
+    neuron: Int = Field(ge=0, le=100_000)
 
 
 class GradCheck(Message):
     """Compare backprop's gradient with central differences on the current batch."""
 
     type: Literal["gradcheck"]
-    max_examples: int = Field(default=32, ge=1, le=1024)
+    max_examples: Int = Field(default=32, ge=1, le=1024)
 
 
 class GradCheckScaling(Message):
@@ -232,7 +233,7 @@ class Seek(Message):
     """Show a recent step again (``step``), or the live end (``null``)."""
 
     type: Literal["seek"]
-    step: int | None = Field(ge=0, le=10**12)
+    step: Int | None = Field(ge=0, le=10**12)
 
 
 class SetParam(Message):
@@ -242,10 +243,10 @@ class SetParam(Message):
     step: ``error`` ``mid_step``."""
 
     type: Literal["set_param"]
-    layer: int = Field(ge=1, le=1000)
+    layer: Int = Field(ge=1, le=1000)
     param: Literal["W", "b"]
-    index: list[Annotated[int, Field(ge=0, le=100_000)]] = Field(min_length=1, max_length=2)
-    value: float = Field(allow_inf_nan=False)
+    index: list[Annotated[Int, Field(ge=0, le=100_000)]] = Field(min_length=1, max_length=2)
+    value: Float
 
 
 class Export(Message):
@@ -270,8 +271,8 @@ class Options(Message):
     names none sets them all to their defaults)."""
 
     type: Literal["options"]
-    grids: bool = True
-    exact: bool = False
+    grids: Flag = True
+    exact: Flag = False
     frames: Literal["json", "binary"] = "json"
 
 

@@ -45,8 +45,26 @@ def test_unknown_fields_are_rejected() -> None:
         '{"type": "nope"}',
         "{}",
         "[]",
+        # typed as a config's keys: no number as a string or a boolean, no "false" (were taken)
+        '{"type": "step", "count": "2"}',
+        '{"type": "step", "count": true}',
+        '{"type": "options", "grids": "false"}',
+        '{"type": "options", "exact": 1}',
+        '{"type": "play", "speed": "10"}',
+        '{"type": "focus", "example": "3"}',
+        '{"type": "seek", "step": "3"}',
+        '{"type": "set_param", "layer": 1, "param": "W", "index": [0, "1"], "value": 1}',
+        '{"type": "set_param", "layer": 1, "param": "W", "index": [0, 1], "value": "0.5"}',
     ],
 )
 def test_bad_messages_are_rejected(body: str) -> None:
     with pytest.raises(ValueError):
         client_adapter.validate_json(body)
+
+
+def test_an_integer_may_be_written_as_a_whole_float() -> None:
+    """JSON Schema's "integer" takes 2.0, and so does a config: so do the messages."""
+    step = client_adapter.validate_json('{"type": "step", "count": 2.0}')
+    assert step.type == "step" and step.count == 2 and type(step.count) is int
+    play = client_adapter.validate_json('{"type": "play", "speed": 10, "fps": 30.0}')
+    assert play.type == "play" and play.speed == 10.0 and play.fps == 30
