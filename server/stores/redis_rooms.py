@@ -204,19 +204,22 @@ class RedisBroker(RoomBroker):
             if not self._health.up:
                 await self.check()
             return
-        pipe = self._redis.pipeline(transaction=False)
-        for code, room in owned:
-            await self._beat(rs.keys(code), [room.owner_id, self._ttl_ms, rs.channel(code)], pipe)
-        for code, members in joined:
-            args: list[EncodableT] = [
-                self._ttl_ms,
-                rs.channel(code),
-                *(self._member(m) for m in members),
-            ]
-            await self._touch(rs.keys(code)[:2], args, pipe)
-        for code in watched:
-            pipe.exists(rs.keys(code)[0])
-        results = await self._health.call(pipe.execute)
+        # `async with`: a pipeline left holding a connection when Redis went away mid-tick
+        # warned from its __del__ (an unraisable ResourceWarning, a failed test run)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for code, room in owned:
+                beat: list[EncodableT] = [room.owner_id, self._ttl_ms, rs.channel(code)]
+                await self._beat(rs.keys(code), beat, pipe)
+            for code, members in joined:
+                args: list[EncodableT] = [
+                    self._ttl_ms,
+                    rs.channel(code),
+                    *(self._member(m) for m in members),
+                ]
+                await self._touch(rs.keys(code)[:2], args, pipe)
+            for code in watched:
+                pipe.exists(rs.keys(code)[0])
+            results = await self._health.call(pipe.execute)
         for (code, room), (status, _count) in zip(owned, results, strict=False):
             if status == -1:
                 log.warning("room %s was taken over by another owner", code)
