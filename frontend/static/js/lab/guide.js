@@ -22,6 +22,13 @@ export class LabGuide {
     this.links = strip.querySelector(".lab-preset-links");
     this.compareSelect = strip.querySelector(".lab-compare select");
     this.compareSelect.addEventListener("change", () => onCompare(this.compareSelect.value));
+    // On a short screen lab.css clamps the explanation to two lines; this button opens it.
+    this.open = false;
+    card.addEventListener("click", (e) => {
+      if (!e.target.closest(".lab-guide-more")) return;
+      this.open = !this.open;
+      this.renderCard();
+    });
     this.render();
   }
 
@@ -69,7 +76,13 @@ export class LabGuide {
     p.appendChild(title);
     const text = preset ? t(`lab.preset.${preset.id}.text`) : t("lab.custom.text");
     p.appendChild(document.createTextNode(text));
-    this.card.replaceChildren(p);
+    const more = document.createElement("button");
+    more.type = "button";
+    more.className = "lab-guide-more";
+    more.textContent = t(this.open ? "lab.guide_less" : "lab.guide_more");
+    more.setAttribute("aria-expanded", String(this.open));
+    this.card.classList.toggle("open", this.open);
+    this.card.replaceChildren(p, more);
     this.card.dataset.preset = this.current;
   }
 }

@@ -20,6 +20,23 @@ export class GradcheckPanel {
     q("#gc-run").addEventListener("click", () => this.run(onRun, "gradcheck"));
     q("#gc-scale").addEventListener("click", () => this.run(onScaling, "gradcheck_scaling"));
     this.onRun = onRun;
+    // The charts are as wide as their column, which shrinks on a narrow screen (page.css).
+    this.right = q(".gc-right");
+    this.rightWidth = 0;
+    if (typeof ResizeObserver !== "undefined") {
+      new ResizeObserver(() => {
+        const w = this.right.clientWidth;
+        if (!w || w === this.rightWidth) return;
+        this.rightWidth = w;
+        if (this.result) this.renderHeat(this.result.entries);
+        this.renderScaling();
+      }).observe(this.right);
+    }
+  }
+
+  /** The charts' width: their column's (Plotly's default while the dialog is closed). */
+  chartWidth() {
+    return this.right.clientWidth || undefined;
   }
 
   run(fn, what) {
@@ -147,7 +164,7 @@ export class GradcheckPanel {
         colorbar: { title: { text: "log₁₀ err", side: "right" }, thickness: 12, tickvals: [-14, -10, -6, -2] },
         xgap: 1, ygap: 1,
       }],
-      { margin: { l: 48, r: 8, t: 26, b: 24 }, font: FONT, height: 165, width: 430, title: { text: t("gc.heat_title"), font: { size: 13 }, x: 0, xanchor: "left" }, xaxis: { showticklabels: false }, yaxis: { autorange: "reversed" }, paper_bgcolor: "rgba(0,0,0,0)" },
+      { margin: { l: 48, r: 8, t: 26, b: 24 }, font: FONT, height: 165, width: this.chartWidth(), title: { text: t("gc.heat_title"), font: { size: 13 }, x: 0, xanchor: "left" }, xaxis: { showticklabels: false }, yaxis: { autorange: "reversed" }, paper_bgcolor: "rgba(0,0,0,0)" },
       CONFIG,
     );
   }
@@ -169,7 +186,7 @@ export class GradcheckPanel {
         { type: "scatter", mode: "lines+markers", x, y: pts.map((p) => p.time_numeric_s), name: t("gc.numeric"), line: { color: "#c2255c", width: 2.5 } },
       ],
       {
-        margin: { l: 72, r: 8, t: 26, b: 40 }, font: FONT, height: 215, width: 430, paper_bgcolor: "rgba(0,0,0,0)",
+        margin: { l: 72, r: 8, t: 26, b: 40 }, font: FONT, height: 215, width: this.chartWidth(), paper_bgcolor: "rgba(0,0,0,0)",
         title: { text: t("gc.scaling_title"), font: { size: 13 }, x: 0, xanchor: "left" },
         legend: { orientation: "h", x: 0, y: -0.3 },
         xaxis: { type: "log", title: { text: t("gc.n_params"), standoff: 2 }, exponentformat: "power" },

@@ -90,6 +90,8 @@ export function renderNeuron(ins, s) {
   if (db !== null && db !== undefined) {
     ins.formula(`\\frac{\\partial L}{\\partial b_{${jj}}} = \\frac{1}{${B}}\\sum_{b=1}^{${B}} \\delta_{${jj}}^{[b]} = ${tex(db)}`);
     ins.note(B > 1 ? t("inspector.delta_vs_db", { b: B, k: (frame.example ?? 0) + 1 }) : t("inspector.delta_is_db"));
+  } else if (frame.playing) {
+    ins.gradientMissing(); // the values below show ∂L/∂b as "—"
   }
   ins.values([
     ["z", "z", z],

@@ -177,6 +177,11 @@ export class Inspector {
     this.blocks.push({ key: `p|${cls}|${text}`, make: () => element("p", cls, text) });
   }
 
+  /** Why a gradient or an update is missing: not computed yet, or not sent while playing. */
+  gradientMissing() {
+    this.note(t(this.frame?.playing ? "inspector.not_sent_playing" : "inspector.not_yet"));
+  }
+
   /** A section title; set in its own case (CSS upper-casing would turn δ into Δ). */
   section(text, kind) {
     this.blocks.push({
@@ -353,7 +358,7 @@ export class Inspector {
     this.section(t("inspector.gradient_section"), "backward");
     if (dW === null || dW === undefined) {
       this.formula(`\\frac{\\partial L}{\\partial ${name}} = \\delta^{(${l})}_{${jj}}\\, a^{(${l - 1})}_{${ii}}`);
-      this.note(t("inspector.not_yet"));
+      this.gradientMissing();
     } else {
       const one = d !== null && d !== undefined && aPrev !== null && aPrev !== undefined;
       if (one) {
@@ -372,7 +377,7 @@ export class Inspector {
     const { optimizer, learning_rate: eta } = this.hyper();
     if (dWu === null || dWu === undefined) {
       this.formula(`\\Delta ${name} = -\\eta\\, \\frac{\\partial L}{\\partial ${name}}`);
-      this.note(t("inspector.not_yet"));
+      this.gradientMissing();
     } else {
       if (optimizer === "sgd" && !frame.clipped && Number.isFinite(eta) && dW !== null && dW !== undefined) {
         this.formula(aligned("\\Delta w", [`-\\eta\\,\\frac{\\partial L}{\\partial w}`, `-${tex(eta)}\\cdot${paren(dW)}`, tex(dWu)]));
