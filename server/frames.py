@@ -295,12 +295,16 @@ def inspected(exp: Experiment, focus: int, layer: int, neuron: int) -> Inspected
     weights out of it, their update, and δ); ``None`` when there is no such neuron.
 
     The weights are today's: once the step's update has run, the step itself used
-    ``W − dW_update`` and ``W_next − W_next_update``."""
+    ``W − dW_update`` and ``W_next − W_next_update``. ``step``, ``cursor`` and
+    ``example`` say which frame the answer belongs to (the frame's ``step``,
+    ``cursor.index`` and ``example``)."""
     layers = exp.layers
     if not 1 <= layer <= len(layers) or not 0 <= neuron < layers[layer - 1].n_out:
         return None
     trace = exp.trace
     lt = trace.layers[layer - 1] if trace is not None else None
+    n_batch = 0 if trace is None or trace.batch is None else len(trace.batch)
+    ex = min(focus, n_batch - 1) if n_batch else 0
     a_prev = None
     if lt is not None and lt.a_prev is not None:
         a_prev = lt.a_prev[min(focus, lt.a_prev.shape[0] - 1)]
@@ -316,6 +320,9 @@ def inspected(exp: Experiment, focus: int, layer: int, neuron: int) -> Inspected
         type="inspect",
         layer=layer,
         neuron=neuron,
+        step=exp.steps_done,
+        cursor=exp.cursor,
+        example=ex,
         W=layers[layer - 1].W[neuron],
         dW=None if lt is None or lt.dW is None else lt.dW[neuron],
         dW_update=None if lt is None or lt.dW_update is None else lt.dW_update[neuron],

@@ -213,6 +213,9 @@ class Inspected(Message):
     type: Literal["inspect"]
     layer: int
     neuron: int
+    step: int  # the frame this answer belongs to: its step, cursor.index and example
+    cursor: int
+    example: int
     W: Vector
     dW: Vector | None
     dW_update: Vector | None

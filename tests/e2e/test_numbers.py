@@ -212,13 +212,67 @@ def test_a_large_layer_s_sums_come_to_the_values_shown(page: Any, base_url: str)
             f"() => document.querySelector('#inspector-body button[data-toggle=\"{toggle}\"]')"
             ".getAttribute('aria-expanded') === 'true'"
         )
+    check_sums(page, f)
+    # The neuron stays selected through the next step (and its phases): the inspector asks
+    # again for the frame it shows. It once kept the first answer: the step's x with the
+    # weights of the step before.
+    page.click("[data-step=phase]")
+    page.wait_for_function("() => window.bpviz.frame.cursor.index === 1")
+    page.wait_for_function(IDLE)
+    z_tex = wait_for_formula(page, "\\begin{aligned}z^{(1)}")
+    assert close(
+        shown_sum(z_tex) + frame(page)["layers"][0]["b"][0],
+        frame(page)["layers"][0]["z"][0],
+        rel=5e-3,
+    )
+    f = full_step(page)
+    check_sums(page, f)
+
+
+def wait_for_formula(page: Any, start: str) -> str:
+    """The first formula starting with ``start``, once the inspector shows it."""
+    page.wait_for_function(
+        "(s) => [...document.querySelectorAll('#inspector-body .formula')]"
+        ".some((e) => e.dataset.tex.startsWith(s))",
+        arg=start,
+    )
+    return next(x for x in formulas(page) if x.startswith(start))
+
+
+def check_sums(page: Any, f: dict[str, Any]) -> None:
+    """Layer 1 neuron 1's z and δ sums, every term shown, come to the frame's z and Σ w·δ."""
     layer = f["layers"][0]
-    z_tex = next(x for x in formulas(page) if x.startswith("\\begin{aligned}z^{(1)}"))
-    d_tex = next(x for x in formulas(page) if x.startswith("\\begin{aligned}\\delta^{(1)}"))
+    z_tex = wait_for_formula(page, "\\begin{aligned}z^{(1)}")
+    d_tex = wait_for_formula(page, "\\begin{aligned}\\delta^{(1)}")
     assert len(PRODUCT.findall(z_tex)) == 64 and len(PRODUCT.findall(d_tex)) == 60
     b_used = layer["b"][0] - layer["db_update"][0]
     assert close(shown_sum(z_tex) + b_used, layer["z"][0], rel=5e-3), (shown_sum(z_tex), layer)
     assert close(shown_sum(d_tex), layer["grad_a"][0], rel=5e-3), (shown_sum(d_tex), layer)
+
+
+def test_while_playing_the_sums_wait_for_pause(page: Any, base_url: str) -> None:
+    """Frames sent while playing have today's weights (after the update) and not the update:
+    the inspector cannot know the weights the step's z came from, and says so rather than
+    plug in today's; after pause the sum is back and right."""
+    open_page(page, base_url, XOR + "&lr=0.5")
+    full_step(page)
+    select(page, "#network .neuron[data-layer='2'][data-neuron='0']")
+    wait_for_formula(page, "\\begin{aligned}z^{(2)}")
+    page.click("#play")
+    page.wait_for_function("() => window.bpviz.frame.playing && window.bpviz.frame.step > 5")
+    page.wait_for_function(
+        "() => document.querySelector('#inspector-body').textContent"
+        ".includes('The weights this step used are not in this frame')"
+    )
+    assert not any(x.startswith("\\begin{aligned}z^{(2)}") for x in formulas(page))
+    page.click("#play")
+    page.wait_for_function("() => !window.bpviz.frame.playing")
+    page.wait_for_function(IDLE)
+    f = frame(page)
+    z_tex = wait_for_formula(page, "\\begin{aligned}z^{(2)}")
+    layer = f["layers"][1]
+    b_used = layer["b"][0] - (layer["db_update"] or [0.0])[0]
+    assert close(shown_sum(z_tex) + b_used, layer["z"][0], rel=5e-3), (z_tex, layer)
 
 
 def test_delta_and_update_lines_are_in_view_at_1280x720(page: Any, base_url: str) -> None:

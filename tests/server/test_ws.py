@@ -152,6 +152,17 @@ def test_focus_and_inspect(conn: Conn) -> None:
     ins = conn.until("inspect")
     assert ins["W"] == f3["layers"][0]["W"][2]
     assert ins["dW"] == f3["layers"][0]["dW"][2]
+    # the answer names the frame it belongs to
+    assert (ins["step"], ins["cursor"], ins["example"]) == (
+        f3["step"],
+        f3["cursor"]["index"],
+        f3["example"],
+    )
+    conn.send(type="step", unit="phase")
+    f4 = conn.until("frame")
+    conn.send(type="inspect", layer=1, neuron=2)
+    ins = conn.until("inspect")
+    assert (ins["step"], ins["cursor"]) == (f4["step"], f4["cursor"]["index"]) != (1, 0)
     conn.send(type="inspect", layer=9, neuron=0)
     err = conn.until("error")
     assert err["field"] == "layer" and "no layer 9" in err["message"]

@@ -50,7 +50,12 @@ export function renderNeuron(ins, s) {
     const label = (i) => `w_{${jj}${i + 1}}${l === 1 ? "x" : "a"}_{${i + 1}}`;
     const parts = productParts(terms, label, all);
     if (!bn) parts.push(`\\underset{b_{${jj}}}{${paren(bUsed)}}`);
-    ins.formula(aligned(`z^{(${l})}_{${jj}}`, [`\\sum_i w_{${jj}i}\\, ${inName}_i${bias}`, ...sumLines(parts), tex(z)]));
+    if (terms.length) {
+      ins.formula(aligned(`z^{(${l})}_{${jj}}`, [`\\sum_i w_{${jj}i}\\, ${inName}_i${bias}`, ...sumLines(parts), tex(z)]));
+    } else {
+      ins.formula(`z^{(${l})}_{${jj}} = \\sum_i w_{${jj}i}\\, ${inName}_i${bias} = ${tex(z)}`);
+      ins.note(t("inspector.terms_missing"));
+    }
     if (terms.length > TERMS_FOLDED) ins.toggle(key, all ? t("inspector.fold_terms") : t("inspector.show_all_terms", { n: terms.length }));
     if (bn) {
       const zbn = layer.z_bn?.[j];
@@ -153,6 +158,12 @@ function hiddenDelta(ins, { l, j, jj, fp, d }) {
     dn = ins.inspected.delta_next ?? dn;
   }
   const terms = column && dn ? column.map((w, k) => ({ i: k, w, v: dn[k] })) : [];
+  if (!terms.length) {
+    ins.formula(`${deltaSymbolic(l, jj, ins.topology.layers.length)} = ${tex(d)}`);
+    ins.note(t("inspector.terms_missing"));
+    extraNote(ins, l);
+    return;
+  }
   const key = `d${l}.${j}`;
   const all = ins.expanded.has(key);
   const parts = productParts(terms, (k) => `w_{${k + 1}${jj}}\\delta_{${k + 1}}`, all);
@@ -161,6 +172,11 @@ function hiddenDelta(ins, { l, j, jj, fp, d }) {
   lines[lines.length - 1] += "\\big)";
   ins.formula(aligned(`\\delta^{(${l})}_{${jj}}`, [`f'(z_{${jj}}) \\sum_k w^{(${l + 1})}_{k${jj}}\\, \\delta^{(${l + 1})}_k`, ...lines, tex(d)]));
   if (terms.length > TERMS_FOLDED) ins.toggle(key, all ? t("inspector.fold_terms") : t("inspector.show_all_terms", { n: terms.length }));
+  extraNote(ins, l);
+}
+
+/** δ of a residual or BatchNorm layer has more terms than Σ w·δ: say so. */
+function extraNote(ins, l) {
   const info = ins.topology.layers[l - 1];
   if (info.residual || info.batchnorm) ins.note(t("inspector.delta_extra"));
 }
@@ -186,7 +202,7 @@ function layerForm(ins, l, info, layer, aPrev) {
     if (!bn) ins.formula(`b^{(${l})} = ${vectorTex(b)}`);
     ins.formula(aligned(`z^{(${l})}`, [`W^{(${l})} ${inName}${bn ? "" : ` + b^{(${l})}`}`, vectorTex(layer.z)]));
   } else {
-    ins.note(W ? t("inspector.not_yet") : t("inspector.vector_large"));
+    ins.note(t(W ? "inspector.not_yet" : layer.W ? "inspector.terms_missing" : "inspector.vector_large"));
   }
   const next = ins.frame.layers[l];
   const Wn = ins.weightsUsed(next);

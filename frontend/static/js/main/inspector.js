@@ -17,10 +17,13 @@ export class Inspector {
   /**
    * `container`: the panel's body; it scrolls inside its card (`scroller`, the parent).
    * `onEdit({layer, param, index, value})`: a weight or bias typed in (set_param);
-   * `onFinishStep()`: finish the step in progress (offered when an edit comes mid-step).
+   * `onFinishStep()`: finish the step in progress (offered when an edit comes mid-step);
+   * `onInspect(layer, neuron)`: ask for a neuron's row of a large layer (`inspect`).
    */
-  constructor(container, { onEdit = null, onFinishStep = () => {} } = {}) {
+  constructor(container, { onEdit = null, onFinishStep = () => {}, onInspect = () => {} } = {}) {
     this.container = container;
+    this.onInspect = onInspect;
+    this.asked = null; // the frame and neuron an `inspect` was last sent for
     this.editor = onEdit ? new ParamEdit({ onEdit, onFinishStep }) : null;
     if (this.editor) this.editor.refresh = () => this.render();
     this.scroller = container.parentElement;
@@ -60,7 +63,9 @@ export class Inspector {
     this.selection = selection;
     if (this.editor) this.editor.problem = null;
     this.inspected = null;
+    this.asked = null;
     this.scrolledFor = null;
+    this.ask();
     this.render();
   }
 
@@ -82,7 +87,29 @@ export class Inspector {
 
   update(frame) {
     this.frame = frame;
+    this.ask();
     this.render();
+  }
+
+  /**
+   * A neuron of a large layer is selected: ask for its row (`inspect`) for the frame shown,
+   * once per frame. Not while playing: the answer would be of a later step than the frame.
+   */
+  ask() {
+    const s = this.selection;
+    const f = this.frame;
+    if (s?.type !== "neuron" || !(s.layer > 0) || !f || f.playing || !f.layers[s.layer - 1]?.large) return;
+    const key = `${s.layer}.${s.neuron}@${f.step}.${f.cursor?.index}.${f.example}`;
+    if (this.asked === key || this.answers(this.inspected)) return;
+    this.asked = key;
+    this.onInspect(s.layer, s.neuron);
+  }
+
+  /** Whether an `inspect` answer is of the selected neuron and of the frame shown. */
+  answers(ins) {
+    const s = this.selection;
+    const f = this.frame;
+    return Boolean(ins && f && ins.layer === s?.layer && ins.neuron === s?.neuron && ins.step === f.step && ins.cursor === f.cursor?.index && ins.example === f.example);
   }
 
   render() {
@@ -261,10 +288,14 @@ export class Inspector {
     return l === L ? t("net.output") : t("net.hidden", { l });
   }
 
-  /** The weights W⁽ˡ⁾ as they were when this step's forward pass ran. */
+  /**
+   * The weights W⁽ˡ⁾ as they were when this step's forward pass ran; null when the frame
+   * does not say: while playing, a frame has today's weights (after the update) without it.
+   */
   weightsUsed(layer) {
     const W = layer?.W;
     const dWu = layer?.dW_update;
+    if (this.frame?.playing && layer?.z && !dWu) return null;
     if (!W || !dWu) return W;
     return W.map((row, j) => row.map((w, i) => w - (dWu[j]?.[i] ?? 0)));
   }
@@ -277,7 +308,7 @@ export class Inspector {
    */
   inspectedUsed(l, j) {
     const ins = this.inspected;
-    if (ins?.layer !== l || ins?.neuron !== j) return null;
+    if (ins?.layer !== l || ins?.neuron !== j || !this.answers(ins)) return null;
     const used = (w, dw) => (w && dw ? w.map((v, i) => v - (dw[i] ?? 0)) : w);
     return { row: used(ins.W, ins.dW_update), column: used(ins.W_next, ins.W_next_update) };
   }

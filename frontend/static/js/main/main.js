@@ -140,9 +140,7 @@ async function main() {
   // ---------------------------------------------------------------- views
   const select = (selection) => {
     network.setSelection(selection);
-    inspector.setSelection(selection);
-    const layer = selection?.type === "neuron" && selection.layer > 0 ? session.frame?.layers[selection.layer - 1] : null;
-    if (layer?.large) transport.send({ type: "inspect", layer: selection.layer, neuron: selection.neuron });
+    inspector.setSelection(selection); // a neuron of a large layer: asks for its row (onInspect)
   };
   const network = new NetworkView($("#network"), {
     onSelect: (s) => {
@@ -157,6 +155,8 @@ async function main() {
   const inspector = new Inspector($("#inspector-body"), {
     onEdit: (edit) => transport.send({ type: "set_param", ...edit }),
     onFinishStep: () => transport.send({ type: "step", unit: "step" }),
+    // A follower's session has no run of its own: it gets the lecturer's answers.
+    onInspect: (layer, neuron) => room.following || transport.send({ type: "inspect", layer, neuron }),
   });
   const charts = new Charts({
     loss: $("#chart-loss"), accuracy: $("#chart-accuracy"), accuracyPanel: $("#panel-accuracy"),
