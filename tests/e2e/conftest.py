@@ -230,3 +230,13 @@ def pulses_placed(page: Any) -> int:
     watch = page.evaluate("() => window.pulseWatch")
     assert watch["unplaced"] == [], f"drawn at (0, 0) before the animation moved them: {watch}"
     return int(watch["seen"])
+
+
+def overlap(a: dict[str, float], b: dict[str, float], tol: float = 0.5) -> bool:
+    """Whether two rects (``l``, ``t``, ``r``, ``b``) overlap by more than ``tol`` px."""
+    return (
+        a["l"] < b["r"] - tol
+        and b["l"] < a["r"] - tol
+        and a["t"] < b["b"] - tol
+        and b["t"] < a["b"] - tol
+    )

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from .conftest import overlap
+
 READY = "() => window.bpviz && window.bpviz.connected && window.bpviz.topologies >= 2 && window.bpviz.frames >= 2"
 IDLE = "() => !window.bpviz.animating"
 # After a reload the server resumes the session: one topology, no configure of its own.
@@ -50,15 +52,6 @@ def open_page(page: Any, base_url: str, path: str = "/") -> None:
     page.goto(f"{base_url}{path}")
     page.wait_for_function(READY)
     page.wait_for_function(IDLE)
-
-
-def overlap(a: dict[str, float], b: dict[str, float], tol: float = 0.5) -> bool:
-    return (
-        a["l"] < b["r"] - tol
-        and b["l"] < a["r"] - tol
-        and a["t"] < b["b"] - tol
-        and b["t"] < a["b"] - tol
-    )
 
 
 def overlapping_pairs(boxes: list[dict[str, Any]], key: str) -> list[tuple[str, str]]:

@@ -14,6 +14,8 @@ import pytest
 
 from bpviz.server.cli import main
 
+from .conftest import overlap
+
 READY = "() => window.bpviz && window.bpviz.connected && window.bpviz.topologies >= 2 && window.bpviz.frames >= 2"
 IDLE = "() => !window.bpviz.animating"
 LAB_READY = """() => window.bpvizLab && window.bpvizLab.connected
@@ -31,16 +33,6 @@ RECTS = """(sels) => Object.fromEntries(sels.map((s) => {
 
 def rects(page: Any, *sels: str) -> dict[str, Any]:
     return page.evaluate(RECTS, list(sels))
-
-
-def overlap(a: dict[str, float], b: dict[str, float], tol: float = 0.5) -> bool:
-    """Whether two rects overlap by more than ``tol`` px (test_layout.py has the same)."""
-    return (
-        a["l"] < b["r"] - tol
-        and b["l"] < a["r"] - tol
-        and a["t"] < b["b"] - tol
-        and b["t"] < a["b"] - tol
-    )
 
 
 def open_main(new_page: Any, base_url: str, w: int, h: int, locale: str = "en-US") -> Any:

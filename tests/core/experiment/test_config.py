@@ -954,3 +954,30 @@ def test_any_json_is_a_config_or_a_config_error(obj: Any) -> None:
         validate_training_patch(obj, default_config().training)
     except ConfigError as exc:
         assert all(e.field.startswith("training") for e in exc.errors)
+
+
+def test_given_numbers_beyond_float32_are_named_cell_by_cell() -> None:
+    """Every given weight, bias and table cell past float32's range is named at its cell,
+    in order, also in a ragged matrix (whose shape is reported too)."""
+    network = {
+        "dtype": "float32",
+        "hidden": [{"units": 2}],
+        "weights": [
+            {"W": [[1e39, 0.5], [0.0, -4e38]], "b": [0.0, 5e38]},
+            {"W": [[1.0, 2e39, 0.0], [7e38]], "b": [0.0]},  # ragged, and of the wrong shape
+        ],
+    }
+    table = {"name": "table", "x": [[0.0, 1.0], [3.5e38, 0.0]], "y": [[0.0], [1.0]]}
+    fields = [
+        e.field for e in errors_of({"network": network, "data": table}) if e.code == "not_finite"
+    ]
+    assert fields == [
+        "data.x.1.0",
+        "network.weights.0.W.0.0",
+        "network.weights.0.W.1.1",
+        "network.weights.0.b.1",
+        "network.weights.1.W.0.1",
+        "network.weights.1.W.1.0",
+    ]
+    network["dtype"] = "float64"
+    assert not [e for e in errors_of({"network": network, "data": table}) if e.code == "not_finite"]
