@@ -119,7 +119,10 @@ def test_export_and_import(work: Workspace) -> None:
 
 def test_a_command_ends_on_a_measured_point(work: Workspace) -> None:
     work.exp.eval_budget = 0.0  # no evaluation but those a command asks for
-    assert work.advance("step", 7) == 0
+    left = work.advance("step", 7)  # in slices of 8 ms: a loaded machine may need two
+    while left:
+        assert not work.unfinished
+        left = work.advance("step", left)
     assert work.unfinished
     work.frame_text()  # the frame that ends the command measures first
     points = work.exp.history_since(0, None)["points"]
