@@ -192,7 +192,7 @@ def _layer(
     grads = not view.playing
     matrices = grads and not large
     delta = lt.delta if lt.delta is not None else (out_delta if layer.is_output else None)
-    return FrameLayer(
+    out = FrameLayer(
         index=index,
         z=_row(lt.z, ex),
         a=_row(lt.a, ex),
@@ -213,6 +213,12 @@ def _layer(
         large=large,
         norms=Norms(delta=lt.delta_mean_norm, dW=lt.dW_norm, dW_over_W=lt.dW_ratio),
     )
+    if lt.W_updated is not None and grads:  # edited by hand since the step
+        if matrices:
+            out["W_updated"] = lt.W_updated
+        if lt.b_updated is not None:
+            out["b_updated"] = lt.b_updated
+    return out
 
 
 def fprime_histogram(lt: Any) -> FprimeHistogram | None:
@@ -295,7 +301,8 @@ def inspected(exp: Experiment, focus: int, layer: int, neuron: int) -> Inspected
     weights out of it, their update, and δ); ``None`` when there is no such neuron.
 
     The weights are today's: once the step's update has run, the step itself used
-    ``W − dW_update`` and ``W_next − W_next_update``. ``step``, ``cursor`` and
+    ``W − dW_update`` and ``W_next − W_next_update`` (``W_updated``, ``W_next_updated``
+    in place of today's where a weight was edited by hand since). ``step``, ``cursor`` and
     ``example`` say which frame the answer belongs to (the frame's ``step``,
     ``cursor.index`` and ``example``)."""
     layers = exp.layers
@@ -308,7 +315,7 @@ def inspected(exp: Experiment, focus: int, layer: int, neuron: int) -> Inspected
     a_prev = None
     if lt is not None and lt.a_prev is not None:
         a_prev = lt.a_prev[min(focus, lt.a_prev.shape[0] - 1)]
-    w_next = delta_next = w_next_update = None
+    w_next = delta_next = w_next_update = w_next_updated = None
     if layer < len(layers):
         w_next = layers[layer].W[:, neuron]
         nxt = trace.layers[layer] if trace is not None else None
@@ -316,6 +323,8 @@ def inspected(exp: Experiment, focus: int, layer: int, neuron: int) -> Inspected
             delta_next = nxt.delta[min(focus, nxt.delta.shape[0] - 1)]
         if nxt is not None and nxt.dW_update is not None:
             w_next_update = nxt.dW_update[:, neuron]
+        if nxt is not None and nxt.W_updated is not None:
+            w_next_updated = nxt.W_updated[:, neuron]
     return Inspected.model_construct(
         type="inspect",
         layer=layer,
@@ -329,6 +338,8 @@ def inspected(exp: Experiment, focus: int, layer: int, neuron: int) -> Inspected
         a_prev=a_prev,
         W_next=w_next,
         W_next_update=w_next_update,
+        W_updated=None if lt is None or lt.W_updated is None else lt.W_updated[neuron],
+        W_next_updated=w_next_updated,
         delta_next=delta_next,
     )
 

@@ -107,6 +107,9 @@ class FrameLayer(TypedDict):
     db: Vector | None
     dW_update: Matrix | None
     db_update: Vector | None
+    # only after a hand edit since the step: the weights as its update left them
+    W_updated: NotRequired[Matrix]
+    b_updated: NotRequired[Vector]
     grad_a: NotRequired[Vector | None]
     delta_z: NotRequired[Vector | None]
     z_bn: NotRequired[Vector | None]

@@ -223,6 +223,8 @@ class Inspected(Message):
     W_next: Vector | None = None
     delta_next: Vector | None = None
     W_next_update: Vector | None = None
+    W_updated: Vector | None = None  # edited by hand since the step: as its update left them
+    W_next_updated: Vector | None = None
 
 
 class Pong(Message):

@@ -4,7 +4,8 @@ An edit changes the parameters only at a step boundary: in the middle of a step,
 forward pass already used the old value and the update would mix the two, so it is
 refused (:class:`ParamError` ``mid_step``). The value is stored in the network's dtype
 (a float32 network rounds it) and used from the next step on; the trace of the last
-step keeps the numbers it was computed with. Keeping edits exact across a rewind and an
+step keeps the numbers it was computed with, and the weights its update left
+(:func:`keep_updated`). Keeping edits exact across a rewind and an
 export is the experiment floor's job (a checkpoint at the step of the edit holds it).
 """
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from .stepper import Stepper
 
-__all__ = ["PARAMS", "ParamError", "set_param"]
+__all__ = ["PARAMS", "ParamError", "keep_updated", "set_param"]
 
 PARAMS = ("W", "b")
 """What :func:`set_param` edits: a weight ``W[i, j]`` (row ``i``: the neuron of layer
@@ -96,5 +97,20 @@ def set_param(
             f"value must be a finite number in {target.dtype.name}, got {value!r}",
             "bad_param", "value", dtype=target.dtype.name,
         )  # fmt: skip
+    keep_updated(stepper, layer)
     target[idx] = stored
     return float(stored)
+
+
+def keep_updated(stepper: Stepper, layer: int) -> None:
+    """Before layer ``layer`` (1..L) is edited: its trace keeps the weights as the
+    step's update left them (``W_updated``, ``b_updated``; once, at the first edit), so
+    the weights the step used stay known (``W_updated − dW_update``)."""
+    trace = stepper.trace
+    if trace is None or not trace.complete:
+        return
+    lt = trace.layers[layer - 1]
+    if lt.W_updated is None:
+        net_layer = stepper.network.layers[layer - 1]
+        lt.W_updated = net_layer.W.copy()
+        lt.b_updated = net_layer.b.copy()

@@ -106,6 +106,10 @@ class LayerTrace:
       ‖dW‖/‖W‖``.
     update:   ``dW_update`` (n, n_in) and ``db_update`` (n,), the change applied (``ΔW``;
       with plain SGD written out when first read, see :class:`PendingUpdates`).
+    edited by hand after the step (:func:`~.edits.set_param`): ``W_updated`` (n, n_in)
+      and ``b_updated`` (n,), the layer's weights as the update left them, before the
+      edit (``None`` when the layer was not edited): the step used
+      ``W_updated − dW_update``, not today's ``W − dW_update``.
 
     BatchNorm layers (``batchnorm`` is true; see :class:`~.batchnorm.BatchNorm`) have no
     bias: β takes its place, so ``db`` is ``dβ`` and ``db_update`` is ``Δβ``. Forward
@@ -150,6 +154,8 @@ class LayerTrace:
         "delta_z",
         "dgamma",
         "dgamma_update",
+        "W_updated",
+        "b_updated",
     )
     _FLOATS = ("delta_mean_norm", "delta_norm", "dW_norm", "W_norm", "dW_ratio")
 
@@ -180,6 +186,8 @@ class LayerTrace:
     z_bn: FloatArray | None = None
     delta_z: FloatArray | None = None
     dgamma: FloatArray | None = None
+    W_updated: FloatArray | None = None
+    b_updated: FloatArray | None = None
 
     def __init__(
         self, layer: int, activation: str, batchnorm: bool = False, residual: bool = False

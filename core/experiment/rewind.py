@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ..engine.edits import keep_updated
+from ..engine.stepper import Stepper
 from .config import TrainingConfig
 from .experiment import Experiment
 
@@ -274,8 +276,12 @@ class Rewind:
             at = next((cp for cp in self.checkpoints if cp.step == target), None)
         if at is not None and at is not base:
             # weights edited after this step (set_param): the step's trace is the
-            # replay's, the weights from here on the checkpoint's
-            np.copyto(exp.network.params, at.params())
+            # replay's, the weights from here on the checkpoint's; the trace keeps the
+            # edited layers' weights as the update left them
+            edited = at.params()
+            if not np.array_equal(exp.network.params, edited, equal_nan=True):
+                _keep_edited(st, edited)
+                np.copyto(exp.network.params, edited)
         if at is not None and at is not base and at.training is not base.training:
             # the settings were changed after this step: take them (and the optimizer
             # state they left, fresh when the optimizer type changed)
@@ -290,3 +296,16 @@ class Rewind:
             self.nbytes -= self.checkpoints.pop().nbytes
         exp.history.rewind(step, live_step - step)
         self.record(exp)
+
+
+def _keep_edited(st: Stepper, edited: npt.NDArray[Any]) -> None:
+    """Before the network's weights become ``edited`` (a checkpoint's, flat, laid out
+    layer by layer like ``params``): the trace keeps each layer that differs as the
+    update left it (:func:`~bpviz.core.engine.edits.keep_updated`)."""
+    params = st.network.params
+    start = 0
+    for i, layer in enumerate(st.network.layers, start=1):
+        end = start + sum(a.size for a in layer.param_arrays())
+        if not np.array_equal(params[start:end], edited[start:end], equal_nan=True):
+            keep_updated(st, i)
+        start = end

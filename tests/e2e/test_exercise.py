@@ -133,6 +133,56 @@ def test_edit_a_weight_by_keyboard_and_mouse(page: Any, base_url: str, screensho
     )
 
 
+def test_an_edit_after_a_step_leaves_the_step_s_numbers_as_they_were(
+    page: Any, base_url: str, screenshot: Any
+) -> None:
+    """The textbook's step 1 used w₁₁⁽²⁾ = 0.4, and its update made it 0.35891648. Edited to
+    0.45 afterwards, the inspector, the printed step and the sums still say 0.4 and
+    0.35891648 for that step (they once said 0.4911 = 0.45 − Δw, a weight that never was)."""
+    open_page(page, base_url)
+    textbook(page)
+    page.click("[data-step=step]")
+    wait_step(page, 1)
+    page.click("#network .edge-hit[data-layer='2'][data-from='0'][data-to='0']", force=True)
+    box = page.locator(".param-edit-input").first
+    box.wait_for()
+    box.fill("0.45")
+    box.press("Enter")
+    page.wait_for_function("() => window.bpviz.frame.layers[1].W[0][0] === 0.45")
+    page.wait_for_function(IDLE)
+    values = page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('#inspector-body td[data-key]')]
+              .map((td) => [td.dataset.key, Number(td.dataset.value)]))"""
+    )
+    assert abs(values["w_old"] - 0.4) < 1e-12, values
+    assert abs(values["w"] - 0.35891648) < 1e-8 and values["w_edited"] == 0.45, values
+    assert "Edited by hand after this step" in page.inner_text("#inspector-body")
+    screenshot(page, "exercise-06-edited-after-step")
+    # the output neuron's z = Σ w·a + b adds up with the weights the step used
+    page.click("#network .neuron[data-layer='2'][data-neuron='0']")
+    page.wait_for_function(IDLE)
+    f = frame(page)
+    out, hidden = f["layers"][1], f["layers"][0]
+    used = [out["W_updated"][0][i] - out["dW_update"][0][i] for i in range(2)]
+    assert abs(used[0] - 0.4) < 1e-12
+    z_tex = page.eval_on_selector(
+        "#inspector-body .formula[data-tex^='\\\\begin{aligned}z^{(2)}']", "(e) => e.dataset.tex"
+    )
+    assert "0.4\\cdot" in z_tex and "0.4911" not in z_tex, z_tex
+    z = (
+        sum(w * a for w, a in zip(used, hidden["a"], strict=True))
+        + out["b"][0]
+        - out["db_update"][0]
+    )
+    assert abs(z - out["z"][0]) < 1e-9
+    # the printed step: w before 0.4, after the update 0.35891648
+    page.click("#print-step-open")
+    sheet = page.locator("#print-step")
+    sheet.wait_for()
+    text = sheet.text_content() or ""
+    assert "0.35891648" in text and "0.49108" not in text, text
+
+
 def test_feature_toggles_change_the_inputs(page: Any, base_url: str, screenshot: Any) -> None:
     open_page(page, base_url)
     toggles = page.locator(".feature-toggles input")

@@ -202,6 +202,29 @@ def test_an_inspection_gives_the_weights_the_step_used() -> None:
     assert np.dot(got["W_next"], got["delta_next"]) != pytest.approx(lt.grad_a[k, j], rel=1e-4)
 
 
+def test_after_a_hand_edit_frames_and_inspections_carry_the_weights_the_update_left() -> None:
+    """Today's W minus ΔW is the step's W only until a hand edit: then the frame (small
+    layers) and an inspection (large ones) also carry the edited layer as the update left
+    it, and only then (frames without edits keep their bytes)."""
+    exp = experiment(network={"hidden": [{"units": 3, "activation": "tanh"}]})
+    exp.step()
+    assert not {"W_updated", "b_updated"} & frame(exp)["layers"][0].keys()
+    W = exp.layers[0].W.copy()
+    b = exp.layers[0].b.copy()
+    exp.set_param(1, "W", [1, 0], 9.0)
+    f = frame(exp)
+    got = f["layers"][0]
+    assert got["W"][1][0] == 9.0
+    np.testing.assert_allclose(got["W_updated"], W, rtol=1e-5)  # 6 digits on the wire
+    np.testing.assert_allclose(got["b_updated"], b, rtol=1e-5)
+    assert "W_updated" not in f["layers"][1]
+    ins = wire(frames.inspected(exp, 0, 1, 1))
+    assert ins["W"][0] == 9.0 and ins["W_next_updated"] is None
+    np.testing.assert_allclose(ins["W_updated"], W[1], rtol=1e-5)
+    exp.step()
+    assert "W_updated" not in frame(exp)["layers"][0]
+
+
 def test_the_history_feed_sends_only_new_points_and_thins_a_reset() -> None:
     exp = experiment()
     feed = HistoryFeed()

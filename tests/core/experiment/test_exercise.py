@@ -370,6 +370,60 @@ def test_seek_back_before_the_edit_and_forward_again_is_exact(interval: int) -> 
     assert exp.network.layers[0].W[2, 1] != 0.5
 
 
+def used_weights(exp: Experiment, layer: int) -> tuple[np.ndarray, np.ndarray]:
+    """W and b as the trace's step used them, the way a frame lets the page work them out:
+    as the update left them (``W_updated`` after a hand edit, else today's) minus ΔW."""
+    trace = exp.trace
+    assert trace is not None
+    lt = trace.layers[layer - 1]
+    net = exp.network.layers[layer - 1]
+    W = net.W if lt.W_updated is None else lt.W_updated
+    b = net.b if lt.b_updated is None else lt.b_updated
+    assert lt.dW_update is not None and lt.db_update is not None
+    return W - lt.dW_update, b - lt.db_update
+
+
+def z_of(exp: Experiment, layer: int) -> np.ndarray:
+    trace = exp.trace
+    assert trace is not None and trace.layers[layer - 1].a_prev is not None
+    W, b = used_weights(exp, layer)
+    out: np.ndarray = trace.layers[layer - 1].a_prev @ W.T + b
+    return out
+
+
+def test_after_an_edit_the_trace_still_says_which_weights_its_step_used() -> None:
+    """An edit after a step changes today's weights, not the step's: the trace keeps the
+    edited layers as the update left them, so W_updated − ΔW gives the step's z (the page
+    once showed edited − ΔW: a weight that never was). Also after a seek to that step."""
+    rw = Rewind()
+    exp = make({"data": {"name": "xor", "samples": 60}, "training": {"batch_size": 7}})
+    for _ in range(4):
+        exp.step()
+        rw.maybe_record(exp)
+    trace = exp.trace
+    assert trace is not None
+    z1, z2 = (trace.layers[k].z.copy() for k in (0, 1))  # type: ignore[union-attr]
+    before = exp.network.layers[0].W.copy()
+    exp.set_param(1, "W", [2, 1], 0.5)
+    exp.set_param(1, "W", [0, 0], -0.5)  # a second edit keeps the first's "before"
+    rw.record(exp)
+    lt = trace.layers
+    assert lt[0].W_updated is not None and lt[1].W_updated is None  # only the edited layer
+    np.testing.assert_array_equal(lt[0].W_updated, before)
+    np.testing.assert_allclose(z_of(exp, 1), z1, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(z_of(exp, 2), z2, rtol=1e-12, atol=1e-12)
+    for _ in range(3):
+        exp.step()
+        rw.maybe_record(exp)
+    assert exp.trace is not None and exp.trace.layers[0].W_updated is None  # a new step
+    rw.show(exp, 4)  # the step before the edit, with the edit's weights from there on
+    assert exp.network.layers[0].W[2, 1] == 0.5
+    np.testing.assert_allclose(z_of(exp, 1), z1, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(z_of(exp, 2), z2, rtol=1e-12, atol=1e-12)
+    rw.show(exp, 3)  # no edit after step 3
+    assert exp.trace is not None and exp.trace.layers[0].W_updated is None
+
+
 def test_export_and_import_after_an_edit_give_the_same_next_steps() -> None:
     exp = edited_run()
     run = wire(export_run(exp))

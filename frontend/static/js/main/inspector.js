@@ -6,7 +6,7 @@
 // formulas are written here and in inspector-neuron.js (docs/math.md states the math).
 // When the phase stepped to changes, the panel scrolls to that phase's section, so the δ
 // and "w ← w + Δw" lines are in view at 1280×720.
-import { tex } from "../shared/format.js";
+import { fmt, tex } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
 import { renderNeuron } from "./inspector-neuron.js";
 import { aligned, element, inheritFit, markWide, paren, refocus, valuesTable } from "./inspector-tex.js";
@@ -289,11 +289,12 @@ export class Inspector {
   }
 
   /**
-   * The weights W⁽ˡ⁾ as they were when this step's forward pass ran; null when the frame
-   * does not say: while playing, a frame has today's weights (after the update) without it.
+   * The weights W⁽ˡ⁾ as they were when this step's forward pass ran: as its update left them
+   * (today's, or `W_updated` when edited by hand since) minus the update; null when the
+   * frame does not say: while playing, a frame has today's weights without the update.
    */
   weightsUsed(layer) {
-    const W = layer?.W;
+    const W = layer?.W_updated ?? layer?.W;
     const dWu = layer?.dW_update;
     if (this.frame?.playing && layer?.z && !dWu) return null;
     if (!W || !dWu) return W;
@@ -310,7 +311,7 @@ export class Inspector {
     const ins = this.inspected;
     if (ins?.layer !== l || ins?.neuron !== j || !this.answers(ins)) return null;
     const used = (w, dw) => (w && dw ? w.map((v, i) => v - (dw[i] ?? 0)) : w);
-    return { row: used(ins.W, ins.dW_update), column: used(ins.W_next, ins.W_next_update) };
+    return { row: used(ins.W_updated ?? ins.W, ins.dW_update), column: used(ins.W_next_updated ?? ins.W_next, ins.W_next_update) };
   }
 
   // --------------------------------------------------------------- views
@@ -378,7 +379,8 @@ export class Inspector {
     const w = layer.W?.[j]?.[i];
     const dW = layer.dW?.[j]?.[i];
     const dWu = layer.dW_update?.[j]?.[i];
-    const wOld = dWu !== null && dWu !== undefined ? w - dWu : w;
+    const wUpd = layer.W_updated?.[j]?.[i] ?? w; // as the update left it (edited by hand since?)
+    const wOld = dWu !== null && dWu !== undefined ? wUpd - dWu : w;
     const aPrev = (l === 1 ? frame.x : frame.layers[l - 2]?.a)?.[i];
     const d = layer.delta?.[j];
     const B = frame.batch?.length ?? 1;
@@ -415,13 +417,16 @@ export class Inspector {
       } else {
         this.formula(`\\Delta w_{\\text{${optimizer ?? ""}}} = ${tex(dWu)}`);
       }
-      this.formula(aligned("w", [`w + \\Delta w`, `${tex(wOld)} + ${paren(dWu)}`, tex(w)]).replace("&= w + ", "&\\leftarrow w + "));
+      this.formula(aligned("w", [`w + \\Delta w`, `${tex(wOld)} + ${paren(dWu)}`, tex(wUpd)]).replace("&= w + ", "&\\leftarrow w + "));
     }
+    const edited = wUpd !== w;
+    if (edited) this.note(t("inspector.edited_since", { w: fmt(w) }));
     this.values([
       ["w_old", t("inspector.w_old"), wOld],
       ["dW", "∂L/∂w", dW],
       ["dW_update", "Δw", dWu],
-      ["w", t("inspector.w_new"), dWu === null || dWu === undefined ? null : w],
+      ["w", t("inspector.w_new"), dWu === null || dWu === undefined ? null : wUpd],
+      ...(edited ? [["w_edited", t("inspector.w_edited"), w]] : []),
     ]);
   }
 }

@@ -71,20 +71,22 @@ export class PrintStep {
       const info = topology.layers[k];
       const name = l === topology.layers.length ? t("net.output") : t("net.hidden", { l });
       d.appendChild(this.el("h3", "", `${name} — ${t(`act.${info.activation}`)}`));
-      const bUsed = (j) => (layer.b?.[j] ?? 0) - (layer.db_update?.[j] ?? 0);
+      // As the update left them (`W_updated`, `b_updated`: edited by hand since the step).
+      const bUpd = layer.b_updated ?? layer.b;
+      const bUsed = (j) => (bUpd?.[j] ?? 0) - (layer.db_update?.[j] ?? 0);
       d.appendChild(
         this.table(
           ["j", "z", "a = f(z)", "f′(z)", "δ", "∂L/∂b", "b", t("print.new_b")],
           Array.from({ length: info.units }, (_, j) => [
             `${j + 1}`,
             layer.z?.[j], layer.a?.[j], layer.fprime?.[j], layer.delta?.[j], layer.db?.[j],
-            layer.db_update ? bUsed(j) : layer.b?.[j], layer.db_update ? layer.b?.[j] : null,
+            layer.db_update ? bUsed(j) : layer.b?.[j], layer.db_update ? bUpd?.[j] : null,
           ]),
           "print-neurons",
         ),
       );
       const rows = [];
-      (layer.W ?? []).forEach((row, j) =>
+      (layer.W_updated ?? layer.W ?? []).forEach((row, j) =>
         row.forEach((w, i) => {
           const dWu = layer.dW_update?.[j]?.[i];
           const has = dWu !== null && dWu !== undefined;
