@@ -158,8 +158,9 @@ def new_page(browser: Any, base_url: str, request: pytest.FixtureRequest) -> Ite
     contexts: list[Any] = []
     watches: list[PageWatch] = []
 
-    def make(locale: str = "en-US", viewport: dict[str, int] | None = None) -> Any:
-        context = browser.new_context(locale=locale, viewport=viewport or VIEWPORT)
+    def make(locale: str = "en-US", viewport: dict[str, int] | None = None, **options: Any) -> Any:
+        """``options``: more of the context's (``has_touch=True`` for a tablet)."""
+        context = browser.new_context(locale=locale, viewport=viewport or VIEWPORT, **options)
         contexts.append(context)
         page = context.new_page()
         watch = PageWatch(base_url)

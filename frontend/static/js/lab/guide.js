@@ -41,6 +41,9 @@ export class LabGuide {
   render() {
     this.strip.querySelector(".lab-presets-label").textContent = t("lab.presets");
     this.strip.querySelector(".lab-compare .k").textContent = t("lab.compare_label");
+    // A preset chosen by keyboard keeps the focus on its rebuilt link (not <body>, where
+    // the next Tab starts over and Space plays).
+    const had = this.links.contains(document.activeElement) ? document.activeElement.dataset.preset : null;
     this.links.replaceChildren(
       ...PRESETS.map((p, i) => {
         const a = document.createElement("a");
@@ -54,6 +57,7 @@ export class LabGuide {
         return a;
       }),
     );
+    if (had) this.links.querySelector(`[data-preset="${had}"]`)?.focus();
     this.compareSelect.replaceChildren(
       ...Object.keys(this.compares).map((name) => {
         const o = document.createElement("option");

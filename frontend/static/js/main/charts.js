@@ -7,7 +7,7 @@
 // apart from the frames: ~3 times per second while playing, new points appended with
 // Plotly.extendTraces, one chart per task (after a frame's rendering, when layout is
 // clean), at a fixed size (no re-measuring), and a chart out of view less often.
-import { COLORS, LAYER_COLORS, TIMINGS } from "../shared/constants.js";
+import { chartScale, COLORS, LAYER_COLORS, TIMINGS } from "../shared/constants.js";
 import { History } from "../shared/history.js";
 import { t } from "../shared/i18n.js";
 
@@ -19,14 +19,15 @@ const HIDDEN_EVERY = 6; // while playing, a chart out of view is redrawn every 6
 const HISTORY_KEYS = ["step", "train_loss", "test_loss", "train_acc", "test_acc", "batch_loss", "grad_norm", "delta_norm"];
 
 function baseLayout(extra = {}) {
+  const k = chartScale();
   return {
-    margin: { l: 56, r: 12, t: 8, b: 40 },
-    font: FONT,
+    margin: { l: Math.round(56 * k), r: 12, t: 8, b: Math.round(40 * k) },
+    font: { ...FONT, size: Math.round(FONT.size * k) },
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "#ffffff",
     hovermode: "x unified",
     showlegend: true,
-    legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: 12 } },
+    legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: Math.round(12 * k) } },
     xaxis: { title: { text: t("charts.step"), standoff: 4 }, gridcolor: "#eceef2", zeroline: false },
     yaxis: { gridcolor: "#eceef2", zeroline: false, exponentformat: "power" },
     ...extra,

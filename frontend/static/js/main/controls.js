@@ -269,6 +269,9 @@ export class Controls {
   buildLayers() {
     const hidden = this.hidden();
     const box = this.layersBox;
+    // The control that had the focus gets it back once rebuilt (a keyboard user pressing
+    // "+" twice; the focus falling to <body> would make the next Space start training).
+    const had = box.contains(document.activeElement) ? document.activeElement.dataset.key : null;
     box.replaceChildren();
     const head = document.createElement("div");
     head.className = "layers-head";
@@ -277,11 +280,11 @@ export class Controls {
     title.textContent = t(key, { n: hidden.length });
     head.append(
       title,
-      this.button("−", "controls.remove_layer", () => this.onLayers(hidden.slice(0, -1)), hidden.length === 0),
-      this.button("+", "controls.add_layer", () => {
+      keyed("remove_layer", this.button("−", "controls.remove_layer", () => this.onLayers(hidden.slice(0, -1)), hidden.length === 0)),
+      keyed("add_layer", this.button("+", "controls.add_layer", () => {
         const last = hidden.at(-1) ?? { units: 4, activation: "tanh" };
         this.onLayers([...hidden, { units: last.units, activation: last.activation }]);
-      }, hidden.length >= (this.limits.max_hidden_layers ?? 16)),
+      }, hidden.length >= (this.limits.max_hidden_layers ?? 16))),
     );
     box.appendChild(head);
     const maxUnits = this.limits.max_units ?? 256;
@@ -304,6 +307,7 @@ export class Controls {
       const up = layer.units >= 16 ? Math.min(maxUnits, layer.units * 2) : layer.units + 1;
       const select = document.createElement("select");
       select.setAttribute("aria-label", t("controls.activation_of", { l: k + 1 }));
+      select.dataset.key = `act${k}`;
       for (const act of this.choices.activations) {
         const o = document.createElement("option");
         o.value = act;
@@ -318,14 +322,15 @@ export class Controls {
       });
       row.append(
         name,
-        this.button("−", "controls.fewer_neurons", () => change(down), layer.units <= 1, { l: k + 1 }),
+        keyed(`fewer${k}`, this.button("−", "controls.fewer_neurons", () => change(down), layer.units <= 1, { l: k + 1 })),
         units,
-        this.button("+", "controls.more_neurons", () => change(up), layer.units >= maxUnits, { l: k + 1 }),
+        keyed(`more${k}`, this.button("+", "controls.more_neurons", () => change(up), layer.units >= maxUnits, { l: k + 1 })),
         select,
       );
       box.appendChild(row);
     });
     if (!this.enabled) this.applyEnabled();
+    if (had) refocus(box, had);
   }
 
   setAllActivations(activation) {
@@ -346,5 +351,28 @@ export class Controls {
 
   relabel() {
     if (this.state) this.sync(this.state);
+  }
+}
+
+function keyed(key, el) {
+  el.dataset.key = key;
+  return el;
+}
+
+/**
+ * Focus the rebuilt control `key`; when it is gone or disabled (the last layer removed,
+ * a width at its limit), its row's other button, else the layer buttons at the top.
+ */
+function refocus(box, key) {
+  const usable = (el) => el && !el.disabled;
+  const pair = { remove_layer: "add_layer", add_layer: "remove_layer" };
+  const row = key.match(/^(fewer|more)(\d+)$/);
+  const candidates = [key, pair[key], row && `${row[1] === "more" ? "fewer" : "more"}${row[2]}`, "add_layer", "remove_layer"];
+  for (const k of candidates) {
+    const el = k && box.querySelector(`[data-key="${k}"]`);
+    if (usable(el)) {
+      el.focus();
+      return;
+    }
   }
 }

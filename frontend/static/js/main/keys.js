@@ -4,8 +4,8 @@
 // Tab keeps Space, as everywhere on the web; Esc lets go of it (the keys dialog says so).
 import { initSpaceForPlay, keepsKeys } from "../shared/space-key.js";
 
-/** `togglePresent()`: presentation mode on or off. */
-export function initKeys({ togglePresent }) {
+/** `togglePresent()`: presentation mode on or off; `exitPresent()`: off (Esc). */
+export function initKeys({ togglePresent, exitPresent }) {
   const dialog = document.querySelector("#keys-dialog");
   const opener = document.querySelector("#keys-open");
   const openKeys = () => {
@@ -25,6 +25,8 @@ export function initKeys({ togglePresent }) {
       } else if (event.key === "?") {
         event.preventDefault();
         openKeys();
+      } else if (event.key === "Escape" && !event.target.closest?.("#network")) {
+        exitPresent(); // like a slideshow (in the diagram, Esc unselects; the drawer closes first)
       }
     },
     true,

@@ -12,7 +12,7 @@ export class OutputMarks {
   constructor(plot) {
     this.legend = document.createElement("div");
     this.legend.className = "output-legend hint";
-    Object.assign(this.legend.style, { display: "flex", flexWrap: "wrap", gap: "2px 12px", margin: "2px 0 0", fontSize: "12.5px" });
+    Object.assign(this.legend.style, { display: "flex", flexWrap: "wrap", gap: "2px 12px", margin: "2px 0 0" }); // its size: page.css
     plot.after(this.legend);
     this.ring = document.createElement("div");
     this.ring.className = "output-focus";

@@ -10,7 +10,7 @@
 // a transparent plot — and a <canvas> under it shows the network's output: the grid's
 // cells through a precomputed palette (putImageData), and for a binary task the ŷ = 0.5
 // boundary traced on the same grid. A new grid costs one canvas paint, not a Plotly draw.
-import { COLORS } from "../shared/constants.js";
+import { chartScale, COLORS } from "../shared/constants.js";
 import { divergingTable, fmt, paletteIndex } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
 import { CANVAS_2D, contour, dataPoints, gridRange, gridValues } from "./grid.js";
@@ -65,9 +65,11 @@ export class OutputView {
         this.redraw();
       }).observe(plot);
     }
-    plot.addEventListener("mousemove", (event) => this.hover(event));
-    plot.addEventListener("mouseleave", () => {
-      this.tip.hidden = true;
+    // A mouse reads the point under it; a finger by a tap (or a drag), and the reading stays.
+    plot.addEventListener("pointermove", (event) => this.hover(event));
+    plot.addEventListener("pointerdown", (event) => this.hover(event));
+    plot.addEventListener("pointerleave", (event) => {
+      if (event.pointerType === "mouse") this.tip.hidden = true;
     });
   }
 
@@ -101,7 +103,7 @@ export class OutputView {
     const data = this.topology.data;
     const title = i === "target" ? targetLabel(data) : inputLabel(data, i);
     const ticks = originalTicks(range[0], range[1], scaleOf(data, i));
-    return { title: { text: title, standoff: 2, font: { size: 12 } }, zeroline: false, ...ticks, ...extra };
+    return { title: { text: title, standoff: 2, font: { size: Math.round(12 * chartScale()) } }, zeroline: false, ...ticks, ...extra };
   }
 
   /** Ring the example the diagram shows (after a frame, or once the axes are known). */
@@ -159,7 +161,10 @@ export class OutputView {
   }
 
   layout(extra) {
-    const layout = { margin: MARGIN, font: FONT, paper_bgcolor: "rgba(0,0,0,0)", showlegend: false, hovermode: "closest", ...extra };
+    const k = chartScale(); // larger type in presentation mode
+    const margin = { ...MARGIN, l: Math.round(MARGIN.l * k), b: Math.round(MARGIN.b * k) };
+    const font = { ...FONT, size: Math.round(FONT.size * k) };
+    const layout = { margin, font, paper_bgcolor: "rgba(0,0,0,0)", showlegend: false, hovermode: "closest", ...extra };
     if (this.size) Object.assign(layout, { width: this.size.w, height: this.size.h, autosize: false });
     return layout;
   }
@@ -172,7 +177,7 @@ export class OutputView {
     if (g.kind === "2d") {
       this.updateScale(values);
       const { mid, span } = this.scale;
-      const key = JSON.stringify([g.domain, this.size, mid, span]);
+      const key = JSON.stringify([g.domain, this.size, mid, span, chartScale()]);
       if (key !== this.staticKey) {
         this.staticKey = key;
         const [[x0, x1], [y0, y1]] = g.domain;

@@ -149,7 +149,12 @@ function start() {
   watchHeader();
   initDrawer();
   const presentation = new Presentation();
-  initKeys({ togglePresent: () => presentation.set(!presentation.on) });
+  initKeys({
+    togglePresent: () => presentation.set(!presentation.on),
+    exitPresent: () => {
+      if (presentation.on && !body.classList.contains("controls-open")) presentation.set(false);
+    },
+  });
   window.bpvizPresentation = presentation; // for tests and the curious (read-only use)
 }
 

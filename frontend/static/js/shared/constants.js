@@ -50,6 +50,14 @@ export const SIZES = {
   thumbPx: 64,
 };
 
+/** The charts' type (Plotly's, in px) grows by this in presentation mode, like the page's (13 → 19 px). */
+export const PRESENT_CHART_SCALE = 1.45;
+
+/** The factor for the charts' type now: PRESENT_CHART_SCALE in presentation mode, else 1. */
+export function chartScale() {
+  return document.body.classList.contains("present") ? PRESENT_CHART_SCALE : 1;
+}
+
 export const TIMINGS = {
   phaseAnimationMs: 520, // one forward phase (and the loss) when stepping by hand
   backwardAnimationMs: 1100, // one backward phase: the error's trails need time to be seen
