@@ -231,6 +231,8 @@ def test_why_backprop_is_cheap(new_page: Any, base_url: str) -> None:
     page.press("#sizes", "Enter")
     page.wait_for_selector("#paths-error:not([hidden])")
     assert "at most 256 neurons per layer" in page.text_content("#paths-error")
+    # the refused network's error stands alone: not beside the last network's counts
+    assert page.text_content("#paths-lead") == "" and page.locator("#paths-table tr").count() == 0
     page.fill("#sizes", "2,3")
     page.press("#sizes", "Enter")
     page.wait_for_selector("#paths-error", state="hidden")

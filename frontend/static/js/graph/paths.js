@@ -60,6 +60,10 @@ export class PathsPanel {
       if (token !== this.token) return;
       this.error.hidden = false;
       this.error.textContent = t("graph.paths_refused", { why });
+      // The refused network has no counts: the last one's sentence and table go too.
+      this.rows = [];
+      this.lead.textContent = "";
+      this.table.replaceChildren();
     };
     if (!this.fits(sizes)) {
       fail(t("graph.sizes_bad", { layers: l.max_weight_layers + 1, inputs: l.max_inputs, width: l.max_width }));

@@ -6,6 +6,8 @@
 import { t } from "../shared/i18n.js";
 import { element } from "./inspector-tex.js";
 
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 /** The value as the input shows it: every digit the frame has. */
 function shown(value) {
   return value === null || value === undefined || !Number.isFinite(value) ? "" : String(value);
@@ -49,8 +51,10 @@ export class ParamEdit {
     input.setAttribute("aria-label", t("edit.aria", { name: spec.label }));
     input.title = t("edit.hint");
     const send = () => {
-      const value = Number(input.value.trim().replace("−", "-"));
-      if (input.value.trim() === "" || !Number.isFinite(value)) {
+      // A decimal number (12, −0.5, .5, 1e-3): not hex, binary or octal, which Number() takes.
+      const text = input.value.trim().replace("−", "-");
+      const value = Number(text);
+      if (!DECIMAL.test(text) || !Number.isFinite(value)) {
         this.problem = { id, code: "bad_value", message: t("edit.not_number") };
         this.refresh?.();
         return;
