@@ -250,6 +250,8 @@ function graphLink(ins, { l, j, info, row, aPrev, bUsed, layer, output }) {
     const up = layer.grad_a?.[j];
     if (!finite(up)) return;
     body.upstream = up;
+    // The example's own loss, where the frame has it (the frame's is the batch's mean).
+    if (frame.batch?.length === 1 && finite(frame.loss)) body.loss_value = frame.loss;
   }
   const sizes = [topo.data.n_features, ...topo.layers.map((x) => x.units)].join(",");
   ins.link(`/graph#neuron=${encodeURIComponent(JSON.stringify(body))}&sizes=${sizes}`, t("inspector.graph_link"));
