@@ -3,8 +3,8 @@
 ``Session.handle_text`` validates a message into its model (``protocol.py``) and hands
 it to :func:`dispatch`, which runs the workspace's method on the worker pool
 (``Session.run``) and queues the answer; a long command runs as a job (``jobs.py``), a
-room command in ``rooms.py``. A command that may change the run asks for a snapshot of
-it soon (``resume.py``).
+room command in ``rooms.py``. A command that may change the run (or the example
+focused, which a snapshot keeps) asks for a snapshot of it soon (``resume.py``).
 """
 
 from __future__ import annotations
@@ -117,16 +117,19 @@ async def dispatch(session: Session, msg: ClientMessage) -> None:
             named = msg.model_fields_set - {"type"} or set(Options.model_fields)
             if "grids" in named:
                 view.grids = msg.grids
+            again = "exact" in named and view.exact != msg.exact
             if "exact" in named:
                 view.exact = msg.exact
             if "frames" in named:
                 view.binary = msg.frames == "binary"
             session.send_state()
+            if again:  # the frame shown, with its digits as asked (a resumed run's came first)
+                await session.publish_frame(grid=False)
         case Ping(id=ident):
             session.send(Pong(type="pong", id=ident))
         case RoomOpen() | RoomJoin() | RoomLeave() | RoomClose() | Copy():
             await rooms.handle(session, msg)
-    if not isinstance(msg, Ping | Export | Inspect | GradCheck | GradCheckScaling | Focus):
+    if not isinstance(msg, Ping | Export | Inspect | GradCheck | GradCheckScaling):
         session.runs.touch(now=isinstance(msg, Pause))  # a snapshot of the run soon
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
@@ -108,11 +109,19 @@ def room_link(request: Request, code: str) -> str:
 
 @router.get("/r/{code}", response_class=HTMLResponse, include_in_schema=False)
 async def room_page(request: Request, code: str) -> HTMLResponse:
-    """The page, following classroom room ``code`` (read-only until the student copies)."""
-    code = _room_code(code)
-    return templates.TemplateResponse(
-        request, "index.html", {"protocol": PROTOCOL_VERSION, "page": "main", "room": code}
-    )
+    """The page, following classroom room ``code`` (read-only until the student copies).
+
+    A person opens this link: whatever it says, the answer is the page, which learns
+    over the websocket whether the room exists and says so in the reader's language. A
+    link that cannot name a room (a code mistyped: ``/r/K7R-MX``) is the same page with
+    status 404; whether a well-formed code is open only the websocket can tell (the room
+    may live in another server process)."""
+    room: str | None = None
+    with contextlib.suppress(InvalidRoomCodeError):
+        room = normalize_room_code(code)
+    context = {"protocol": PROTOCOL_VERSION, "page": "main", "room": room}
+    status = 404 if room is None else 200
+    return templates.TemplateResponse(request, "index.html", context, status_code=status)
 
 
 @router.get(

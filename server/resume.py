@@ -178,7 +178,7 @@ class SessionRuns:
                 await asyncio.wait_for(asyncio.shield(holder.closing), CLOSE_WAIT)
             holder = svc.holders.get(asked)
         if holder is not None:  # live here: an exact copy, under a token of its own
-            _, text = await snapshot(holder.session)
+            _, text = await snapshot(holder.session, viewed=True)  # (as copy, export)
             if text is None:
                 return notice("resume_unknown")
             return await self._restore(text, None)

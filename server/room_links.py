@@ -42,7 +42,9 @@ from .stores.subscription import (
     KIND_CLOSED,
     KIND_FOLLOWERS,
     KIND_STATUS,
+    REASON_CLOSED,
     REASON_OVERFLOW,
+    REASON_SHUTDOWN,
 )
 
 if TYPE_CHECKING:
@@ -69,6 +71,7 @@ class Rooms:
         self.grace = grace
         self.owned: dict[str, OwnerLink] = {}
         self.parked: dict[str, OwnerLink] = {}  # by the owner's resume token
+        self.stopping = False  # the server is stopping (room_stop.py): no new rooms
 
     def unpark_all(self) -> None:
         """Shutting down: parked rooms wait no more (the broker ends every room)."""
@@ -243,8 +246,9 @@ class OwnerLink:
         if self.session.room is self:
             self.session.room = None
         await self.queue.aclose()
+        said = REASON_SHUTDOWN if reason == REASON_SHUTDOWN else REASON_CLOSED
         with contextlib.suppress(StoreError, TimeoutError):
-            await finish(self.rooms.broker.close(self.code))
+            await finish(self.rooms.broker.close(self.code, said))
         current = asyncio.current_task()
         for task in self._tasks:
             if task is not current:
@@ -297,6 +301,11 @@ class FollowerLink:
     def start(self, followers: int) -> None:
         self.followers = followers
         self._task = self.session.spawn(self._forward())
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """What sends the room's messages to this follower (done once the room ended)."""
+        return self._task
 
     async def _send(self, payload: str | bytes) -> None:
         ws = self.session.websocket

@@ -99,6 +99,9 @@ async def handle(session: Session, msg: ClientMessage) -> None:
     if rooms is None:
         session.send_error("unavailable", "rooms are not available on this server")
         return
+    if rooms.stopping and isinstance(msg, RoomOpen | RoomJoin):
+        session.send_error("unavailable", "this server is stopping: rooms are closed")
+        return
     match msg:
         case RoomOpen():
             await open_room(rooms, session)
@@ -303,8 +306,8 @@ async def copy_run(rooms: Rooms, session: Session) -> None:
         return
     owner = rooms.owned.get(link.code)
     text: str | None = None
-    if owner is not None and not owner.ended:  # here: exactly as it is now
-        _, text = await snapshot(owner.session)
+    if owner is not None and not owner.ended:  # here: exactly as it is now (as an export)
+        _, text = await snapshot(owner.session, viewed=True)
     elif link.run_token is not None:  # in another process: its last snapshot
         try:
             text = await rooms_store(session).get(link.run_token)

@@ -19,8 +19,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from pydantic import ValidationError
+
+from bpviz.core.experiment.runs import RunError, RunFile, export_checkpoints, import_checkpoints
 
 from . import encode, jobs
+from .protocol import Focus
 
 if TYPE_CHECKING:
     from .session import Session
@@ -29,34 +33,67 @@ if TYPE_CHECKING:
 ORJSON_PARAMS = 50_000  # parameters up to which a snapshot's exact part goes through orjson
 SHORT_PARAMS = 2_000  # parameters up to which a snapshot is a short call (~1–5 ms)
 SHORT_WRITE = 0.005  # seconds a short snapshot's call may write before hops of its own
+REWIND_BYTES = 64 * 1024  # checkpoints a snapshot keeps besides the run's own state
 
 _json = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
-def fingerprint(work: Workspace) -> tuple[Any, ...] | None:
+def fingerprint(work: Workspace, viewed: bool = False) -> tuple[Any, ...] | None:
     """What changes when the run does (``None``: nothing to write: no run, or the client
-    views a past step)."""
+    views a past step — unless ``viewed``: then that step is the run to write)."""
     exp = work.experiment
-    if exp is None or work.view.viewing is not None:
+    if exp is None or (work.view.viewing is not None and not viewed):
         return None
-    return (id(exp), exp.steps_done, exp.cursor, id(exp.config), exp.diverged)
+    focus = work.view.focus
+    return (id(exp), exp.steps_done, exp.cursor, id(exp.config), exp.diverged, focus)
+
+
+def snapshot_run(work: Workspace) -> dict[str, Any]:
+    """The run as a snapshot keeps it: its ``export``, and two keys of a snapshot's own
+    that an ``import`` ignores — ``rewind``, the newest checkpoints before its step (at
+    most ``REWIND_BYTES``, the newest always), from which a restored run replays its last
+    step's trace and can be rewound again; ``view``, the focused example."""
+    run = work.export_snapshot()
+    step = run["state"]["steps_done"]  # (mid-step: the state before that step)
+    run["rewind"] = export_checkpoints(work.rewind.recent(step, REWIND_BYTES))
+    run["view"] = {"focus": work.view.focus}
+    return run
+
+
+def restore_run(work: Workspace, run: dict[str, Any], parsed: RunFile) -> None:
+    """Make a snapshot's run the workspace's (:meth:`Workspace.import_run`), then its
+    checkpoints: the last step's trace again, exactly as it was (``Rewind.resume``; a
+    snapshot without them — or whose replay would not end on its state — comes back
+    without a trace), and the focused example."""
+    work.import_run(run, parsed)
+    entries = run.get("rewind")
+    if entries:
+        with contextlib.suppress(RunError):
+            work.rewind.resume(work.exp, import_checkpoints(entries))
+    view = run.get("view")
+    focus = view.get("focus") if isinstance(view, dict) else None
+    try:  # what a `focus` may ask, or the first example
+        work.view.focus = Focus.model_validate({"type": "focus", "example": focus}).example
+    except ValidationError:
+        work.view.focus = 0
 
 
 def snapshot_start(
-    work: Workspace, skip: tuple[Any, ...] | None = None
+    work: Workspace, skip: tuple[Any, ...] | None = None, viewed: bool = False
 ) -> tuple[Any, str | None, Iterator[str] | None]:
     """The first hop of a snapshot: the run exported now (one consistent state) with its
     fingerprint; its exact part as text, and the readable weights as pieces of text to
     write in slices. Nothing (``None``) when there is no run to write or it is the one
-    written last (``skip``).
+    written last (``skip``); ``viewed``: a past step viewed is the run (a ``copy``, as an
+    ``export`` gives it), else it is not written.
 
     Exact: the config, history and training state keep every bit; the readable
     ``weights`` and ``batchnorm``, which an import replaces with the exact state, keep 6
     significant digits as in an ``export``."""
-    fp = fingerprint(work)
+    fp = fingerprint(work, viewed)
     if fp is None or fp == skip:
         return fp, None, None
-    run = work.export_snapshot()
+    run = snapshot_run(work)
     weights = run.pop("weights")
     batchnorm = run.pop("batchnorm")
     exact = exact_json(run, small=work.exp.n_params <= ORJSON_PARAMS)
@@ -95,8 +132,11 @@ def write_for(pieces: Iterator[str], parts: list[str], seconds: float) -> bool:
     return True
 
 
-async def snapshot(session: Session, skip: tuple[Any, ...] | None = None) -> tuple[Any, str | None]:
-    """The session's run as the exact export JSON (``None``: nothing to write), built on
+async def snapshot(
+    session: Session, skip: tuple[Any, ...] | None = None, viewed: bool = False
+) -> tuple[Any, str | None]:
+    """The session's run as the exact export JSON (``None``: nothing to write; ``viewed``:
+    see :func:`snapshot_start`), built on
     the worker pool in hops of at most ``jobs.JOB_SLICE`` s (the largest network's run is
     megabytes of text), with its fingerprint. A small run's snapshot (a few
     milliseconds) is one short call (``Session.run_short``): among a class playing, it
@@ -109,7 +149,7 @@ async def snapshot(session: Session, skip: tuple[Any, ...] | None = None) -> tup
 
     def first() -> tuple[Any, Iterator[str] | None, bool]:
         start = time.perf_counter()
-        fp, head, pieces = snapshot_start(session.workspace, skip)
+        fp, head, pieces = snapshot_start(session.workspace, skip, viewed)
         if head is None or pieces is None:
             return fp, None, True
         parts.append(head)
@@ -130,5 +170,4 @@ async def restore(session: Session, text: str) -> None:
     run = await session.run(json.loads, text)
     parsed, needed = await session.run(work.parse_run, run)
     session.runtime.check_memory(session, needed.total, "run.config")
-    await session.run(work.import_run, run, parsed)
-    work.view.focus = 0
+    await session.run(restore_run, work, run, parsed)

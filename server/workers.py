@@ -19,6 +19,7 @@ snapshots), then exits 0. A worker whose supervisor is gone stops by itself.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import logging
@@ -33,6 +34,9 @@ import time
 from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
+
+import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 
 APP = "bpviz.server.app:create_app"
 GRACE_SECONDS = 30.0  # how long the workers get to stop before they are killed
@@ -54,8 +58,6 @@ def serve(
     """Run the server until stopped: ``workers`` processes on ``host:port``. Host names
     and proxies are added to the environment's (``BPVIZ_*``); a bad one raises
     ``ValueError``."""
-    import uvicorn
-
     if not log.hasHandlers():  # this process's own lines as uvicorn's, with their level
         logging.config.dictConfig(log_config(log_level))
     os.environ["BPVIZ_WORKERS"] = str(workers)  # each process knows it has siblings
@@ -70,11 +72,33 @@ def serve(
     if workers > 1 and reuse_port_supported():
         return supervise(host, port, workers, log_level)
     options: dict[str, Any] = settings.uvicorn_options()
-    if workers > 1:  # without SO_REUSEPORT: uvicorn's workers, sharing one socket
-        options["workers"] = workers
     options["log_config"] = log_config(log_level)
-    uvicorn.run(APP, factory=True, host=host, port=port, log_level=log_level, **options)
-    return 0
+    if workers > 1:  # without SO_REUSEPORT: uvicorn's workers, sharing one socket
+        # (uvicorn's own server in each: rooms end without their `shutdown` message)
+        uvicorn.run(APP, factory=True, host=host, port=port, log_level=log_level, **options)
+        return 0
+    config = uvicorn.Config(APP, factory=True, host=host, port=port, log_level=log_level, **options)
+    config.load_app()  # an app that cannot be imported: said and exits, as uvicorn.run does
+    server = Server(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    return 0 if server.started else STARTUP_FAILURE
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, letting the app speak before the connections close: uvicorn
+    closes every websocket (1012) as soon as it stops, and runs the app's lifespan
+    shutdown only after that. The rooms end first, with ``shutdown`` (``room_stop.py``)."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if not self.force_exit:  # (a second Ctrl+C: at once)
+            from bpviz.server.room_stop import stop_app_rooms
+
+            try:
+                await stop_app_rooms(self.config.loaded_app)
+            except Exception:
+                log.exception("the rooms could not be ended before stopping")
+        await super().shutdown(sockets)
 
 
 def log_config(log_level: str) -> dict[str, Any]:
@@ -273,8 +297,6 @@ def _watch_parent(parent: int, on_gone: Callable[[], None]) -> None:
 
 def run_worker(fd: int, log_level: str, parent: int | None) -> None:
     """Serve the app on the inherited listening socket ``fd`` until told to stop."""
-    import uvicorn
-
     from bpviz.server.settings import get_settings
 
     sock = socket.socket(fileno=fd)
@@ -282,7 +304,7 @@ def run_worker(fd: int, log_level: str, parent: int | None) -> None:
     config = uvicorn.Config(APP, factory=True, log_level=log_level, **options)
     if parent is not None:
         _watch_parent(parent, lambda: os.kill(os.getpid(), signal.SIGTERM))
-    uvicorn.Server(config).run(sockets=[sock])
+    Server(config).run(sockets=[sock])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -242,6 +242,65 @@ class Rewind:
         count = 0 if first is None or last is None else last - first + 1
         return {"first": first, "last": last, "count": count}
 
+    def recent(self, before: int, max_bytes: int) -> list[Checkpoint]:
+        """The newest checkpoints of steps before ``before``, oldest first, as many as
+        ``max_bytes`` holds (their arrays and batch orders) but the newest always: what a
+        run's snapshot keeps so that a restored run shows its last step with its trace
+        (replayed from the newest, :meth:`resume`), and those before it."""
+        out: list[Checkpoint] = []
+        size = 0
+        for cp in reversed(self.checkpoints):
+            if cp.step >= before:
+                continue
+            size += cp.nbytes + int(cp.perm.nbytes)
+            if out and size > max_bytes:
+                break
+            out.append(cp)
+        out.reverse()
+        return out
+
+    def resume(self, exp: Experiment, earlier: list[tuple[dict[str, Any], TrainingConfig]]) -> bool:
+        """A run just restored (the buffer holds its one checkpoint, :meth:`record`):
+        put back ``earlier`` checkpoints (``(state, training)`` of steps before it, oldest
+        first, as :meth:`recent` gave them) and show the run's step with its trace again,
+        replayed from the newest of them. True when it did: the replay ended exactly on
+        the run's state (every array and RNG state compared). Otherwise the run is left
+        exactly as it was restored, without a trace, and the buffer holds it alone.
+        """
+        if len(self.checkpoints) != 1 or not earlier:
+            return False
+        live = self.checkpoints[0]
+        kept: list[Checkpoint] = []
+        for state, training in earlier:
+            step = int(state["steps_done"])
+            if step >= live.step or (kept and step <= kept[-1].step):
+                return False
+            prev = kept[-1] if kept else None
+            if prev is not None and prev.training == training:
+                training = prev.training  # shared, as one run's checkpoints share it
+            if prev is not None and np.array_equal(prev.perm, state["perm"]):
+                state = {**state, "perm": prev.perm}  # one epoch's order, held once
+            kept.append(_compact(step, state, training, prev))
+        if kept[-1].training == live.training:
+            live.training = kept[-1].training
+        self.checkpoints = deque([*kept, live])
+        self.nbytes = sum(cp.nbytes for cp in self.checkpoints)
+        try:
+            self.show(exp, live.step)
+            same = _same_state(exp.get_state(), live.state())
+        except ValueError:  # a checkpoint that does not fit this run
+            same = False
+        if not same:
+            self.checkpoints = deque([live])
+            self.nbytes = live.nbytes
+            exp.set_state(live.state(), live.training)
+        while len(self.checkpoints) > 1 and (
+            self.nbytes > self.max_bytes or len(self.checkpoints) > self.max_count
+        ):
+            self.nbytes -= self.checkpoints.popleft().nbytes
+        self.next_step = live.step + self.interval()
+        return same
+
     # ------------------------------------------------------------------ moving
     def nearest(self, step: int) -> int | None:
         """The step :meth:`show` would show for ``step``: clamped to the range."""
@@ -309,3 +368,34 @@ def _keep_edited(st: Stepper, edited: npt.NDArray[Any]) -> None:
         if not np.array_equal(params[start:end], edited[start:end], equal_nan=True):
             keep_updated(st, i)
         start = end
+
+
+def _same_state(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two :meth:`Stepper.get_state` are the same, bit for bit."""
+    if any(a[k] != b[k] for k in ("steps_done", "current_epoch", "pos", "diverged")):
+        return False
+    if a["order_rng"] != b["order_rng"] or a["dropout_rng"] != b["dropout_rng"]:
+        return False
+    if not np.array_equal(a["perm"], b["perm"]) or not _same(a["params"], b["params"]):
+        return False
+    oa, ob = a["optimizer"], b["optimizer"]
+    if oa["name"] != ob["name"] or oa["t"] != ob["t"] or oa["slots"].keys() != ob["slots"].keys():
+        return False
+    for k, arrays in oa["slots"].items():
+        other = ob["slots"][k]
+        if len(arrays) != len(other) or not all(map(_same, arrays, other)):
+            return False
+    if len(a["bn"]) != len(b["bn"]):
+        return False
+    for ea, eb in zip(a["bn"], b["bn"], strict=True):
+        if (ea is None) != (eb is None):
+            return False
+        if ea is not None and (ea.keys() != eb.keys() or not all(_same(ea[k], eb[k]) for k in ea)):
+            return False
+    return True
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Two arrays with the same shape and the same bits (a NaN equals itself)."""
+    x, y = np.asarray(a), np.asarray(b)
+    return x.shape == y.shape and x.tobytes() == y.astype(x.dtype).tobytes()

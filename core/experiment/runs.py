@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Annotated, Any, Literal
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -30,11 +31,14 @@ from pydantic import (
 from ..data.csv import CsvFile, DataError, csv_hash
 from ..engine import registry
 from .build import build
-from .config import Config, to_dict, validate
+from .config import Config, TrainingConfig, to_dict, validate
 from .errors import FieldError, coded_error, field_errors
 from .experiment import Experiment
 from .fields import Choice, Flag, Text, to_int
 from .run_errors import RUN_REASONS, RunError, reasons_table, refused
+
+if TYPE_CHECKING:
+    from .rewind import Checkpoint
 
 __all__ = [
     "RUN_FORMAT",
@@ -43,7 +47,9 @@ __all__ = [
     "RunError",
     "RunFile",
     "current_config",
+    "export_checkpoints",
     "export_run",
+    "import_checkpoints",
     "import_run",
     "metrics",
     "reasons_table",
@@ -291,6 +297,32 @@ def export_run(exp: Experiment, csv: CsvFile | None = None) -> dict[str, Any]:
     }
     if config.data.name == "csv" and csv is not None:
         out["data_csv"] = csv.to_dict()
+    return out
+
+
+def export_checkpoints(checkpoints: Iterable[Checkpoint]) -> list[dict[str, Any]]:
+    """Rewind checkpoints (``Rewind.recent``) as a snapshot keeps them: ``[{"training",
+    "state"}]``, each state exact as the run's own ``state``."""
+    return [
+        {"training": cp.training.model_dump(), "state": _export_state(cp.state())}
+        for cp in checkpoints
+    ]
+
+
+def import_checkpoints(entries: object) -> list[tuple[dict[str, Any], TrainingConfig]]:
+    """What :func:`export_checkpoints` wrote, as ``(state, training)`` for
+    ``Rewind.resume``; raises :class:`RunError` when it is not that."""
+    if not isinstance(entries, list):
+        raise RunError("rewind: must be a list", "run.rewind", reason="mismatch")
+    out = []
+    for i, entry in enumerate(entries):
+        try:
+            state = RunState.model_validate(entry["state"]).engine_state()
+            training = TrainingConfig.model_validate(entry["training"])
+        except (ValidationError, TypeError, KeyError, RunError) as exc:
+            message = f"rewind[{i}]: not a checkpoint: {exc}"
+            raise RunError(message, f"run.rewind.{i}", reason="mismatch") from None
+        out.append((state, training))
     return out
 
 

@@ -127,8 +127,9 @@ class RoomBroker(abc.ABC):
         """Start room ``code`` owned by ``owner_id``; ``RoomExistsError`` if it is live."""
 
     @abc.abstractmethod
-    async def close(self, code: str) -> None:
-        """End the room: every subscriber gets ``closed`` (reason ``"closed"``). Idempotent."""
+    async def close(self, code: str, reason: str = REASON_CLOSED) -> None:
+        """End the room: every subscriber gets ``closed`` with ``reason`` (``"closed"``, or
+        ``"shutdown"`` when the server is stopping). Idempotent."""
 
     @abc.abstractmethod
     async def exists(self, code: str) -> bool:
@@ -216,8 +217,8 @@ class MemoryBroker(RoomBroker):
             raise RoomExistsError(f"room {code} is already open")
         self._rooms[code] = _Room(owner_id)
 
-    async def close(self, code: str) -> None:
-        self._end(normalize_room_code(code), REASON_CLOSED)
+    async def close(self, code: str, reason: str = REASON_CLOSED) -> None:
+        self._end(normalize_room_code(code), reason)
 
     def _end(self, code: str, reason: str) -> None:
         room = self._rooms.pop(code, None)

@@ -6,7 +6,6 @@ import io
 import json
 import math
 import sys
-import types
 from pathlib import Path
 from typing import Any
 
@@ -212,35 +211,36 @@ def test_train_out_folder_missing(tmp_path: Path, capsys: pytest.CaptureFixture[
 # ----------------------------------------------------------------------- serve
 
 
+def served_with(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """``bpviz serve`` in one process runs ``workers.Server``: the configs it ran with."""
+    configs: list[Any] = []
+
+    def run(self: workers.Server, sockets: Any = None) -> None:
+        self.started = True
+        configs.append(self.config)
+
+    monkeypatch.setattr(workers.Server, "run", run)
+    return configs
+
+
 def test_serve_runs_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-    fake = types.ModuleType("uvicorn")
-    fake.run = lambda *a, **k: calls.append((a, k))  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "uvicorn", fake)
+    configs = served_with(monkeypatch)
     assert cli.main(["serve", "--host", "0.0.0.0", "--port", "8123"]) == 0
-    assert calls == [
-        (
-            ("bpviz.server.app:create_app",),
-            {
-                "factory": True,
-                "host": "0.0.0.0",
-                "port": 8123,
-                "log_level": "info",
-                **Settings().uvicorn_options(),
-                "log_config": workers.log_config("info"),
-            },
-        )
-    ]
+    [config] = configs
+    assert config.app == "bpviz.server.app:create_app" and config.factory is True
+    assert (config.host, config.port, config.log_level) == ("0.0.0.0", 8123, "info")
+    assert config.log_config == workers.log_config("info")
+    options = Settings().uvicorn_options()
+    assert config.ws == options["ws"] and config.ws_max_size == options["ws_max_size"]
+    assert config.proxy_headers is False and config.forwarded_allow_ips == ""
+    assert config.ws_ping_interval == options["ws_ping_interval"]
+    assert config.ws_per_message_deflate is False
 
 
 def test_serve_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[dict[str, Any]] = []
-    fake = types.ModuleType("uvicorn")
-    fake.run = lambda *a, **k: calls.append(k)  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "uvicorn", fake)
+    configs = served_with(monkeypatch)
     assert cli.main(["serve"]) == 0
-    assert calls[0]["host"] == "127.0.0.1" and calls[0]["port"] == 8000
-    assert "workers" not in calls[0]
+    assert (configs[0].host, configs[0].port, configs[0].workers) == ("127.0.0.1", 8000, 1)
 
 
 @pytest.fixture

@@ -90,6 +90,22 @@ def test_frames_keep_six_digits_unless_asked(conn: Conn) -> None:
     assert loss == 0.298371 and not close(loss, by_hand()["loss"])
 
 
+def test_asking_for_every_digit_sends_the_frame_shown_again(conn: Conn) -> None:
+    """A resumed run's first frame comes before the page has seen its config: once it asks
+    for every digit, the frame it shows comes again with them (not at the next step)."""
+    configure(conn, TEXTBOOK)
+    conn.send(type="step", unit="step")
+    assert conn.until("frame")["loss"] == 0.298371
+    conn.send(type="options", exact=True)
+    conn.until("state")
+    again = conn.until("frame")
+    assert again["step"] == 1 and close(again["loss"], by_hand()["loss"])
+    assert again["loss"] != 0.298371
+    conn.send(type="options", exact=True)  # no change: only the state
+    conn.send(type="ping", id=1)
+    assert [conn.recv()["type"] for _ in range(2)] == ["state", "pong"]
+
+
 def test_set_param_between_steps(conn: Conn) -> None:
     conn.send(type="options", exact=True)
     conn.until("state")

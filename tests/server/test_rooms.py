@@ -303,11 +303,15 @@ def test_the_page_and_its_qr_code(live: LiveServer) -> None:
         assert r.headers["Content-Type"].startswith("image/svg+xml")
         svg = r.read().decode()
     assert svg.startswith("<svg") and "viewBox" in svg and "K7R-MXH" in svg
-    for bad in ("/r/OOOOOO", "/api/room/short/qr.svg"):
+    for bad in ("/r/OOOOOO", "/r/K7R-MX", "/api/room/short/qr.svg"):
         with pytest.raises(urllib.error.HTTPError) as info:
             urllib.request.urlopen(base + bad)
+        body = info.value.read()
         info.value.close()
         assert info.value.code == 404
+        if bad.startswith("/r/"):  # a person's mistyped link: the page, which says so
+            assert info.value.headers["Content-Type"].startswith("text/html")
+            assert b"<html" in body and b"no such room" not in body  # (not JSON)
 
 
 # ---------------------------------------------------------------- admission

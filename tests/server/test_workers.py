@@ -172,14 +172,25 @@ def test_serve_runs_the_supervisor_or_uvicorn(
 ) -> None:
     calls: list[Any] = []
     monkeypatch.setattr(workers, "supervise", lambda *a: calls.append(("supervise", a)) or 0)
-    monkeypatch.setattr("uvicorn.run", lambda *a, **k: calls.append(("uvicorn", a, k)))
+    monkeypatch.setattr(workers.Server, "run", fake_run(calls))
     assert workers.serve("0.0.0.0", 8123, workers=2) == 0
     assert calls.pop() == ("supervise", ("0.0.0.0", 8123, 2, "info"))
     assert "--allowed-host" in capsys.readouterr().err  # the host names it answers to
     assert workers.serve("127.0.0.1", 8123) == 0
-    kind, args, kwargs = calls.pop()
-    assert kind == "uvicorn" and args == (workers.APP,) and "workers" not in kwargs
+    kind, config = calls.pop()  # one process: bpviz's server (its rooms end first)
+    assert kind == "server" and config.app == workers.APP and config.workers == 1
+    assert (config.host, config.port, config.factory) == ("127.0.0.1", 8123, True)
     assert capsys.readouterr().err == ""  # loopback only: nothing to say
+
+
+def fake_run(calls: list[Any]) -> Any:
+    """A stand-in for ``Server.run``: it started, and says with what config."""
+
+    def run(self: workers.Server, sockets: Any = None) -> None:
+        self.started = True
+        calls.append(("server", self.config))
+
+    return run
 
 
 @pytest.mark.usefixtures("clean_env")
@@ -187,7 +198,7 @@ def test_workers_without_redis_warn_that_rooms_are_per_process(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(workers, "supervise", lambda *a: 0)
-    monkeypatch.setattr("uvicorn.run", lambda *a, **k: None)
+    monkeypatch.setattr(workers.Server, "run", fake_run([]))
     with caplog.at_level(logging.WARNING, logger="bpviz.workers"):
         assert workers.serve("127.0.0.1", 8123, workers=3) == 0
     [record] = [r for r in caplog.records if r.name == "bpviz.workers"]
