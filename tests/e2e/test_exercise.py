@@ -4,8 +4,10 @@ the output activation, the printable step, and the diagram exported as SVG and P
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 READY = "() => window.bpviz && window.bpviz.connected && window.bpviz.topologies >= 2 && window.bpviz.frames >= 2"
 IDLE = "() => !window.bpviz.animating"
@@ -183,6 +185,22 @@ def test_an_edit_after_a_step_leaves_the_step_s_numbers_as_they_were(
     assert "0.35891648" in text and "0.49108" not in text, text
 
 
+def test_a_reload_keeps_every_digit(page: Any, base_url: str) -> None:
+    """The run comes back after a reload (resume) in a new session, whose options are the
+    defaults: the page asks for every digit again, and gets the frame shown with them."""
+    open_page(page, base_url)
+    textbook(page)
+    page.click("[data-step=step]")
+    wait_step(page, 1)
+    assert abs(frame(page)["layers"][1]["W"][0][0] - 0.35891648) < 1e-8
+    page.reload()
+    page.wait_for_function("() => window.bpviz && window.bpviz.connected && window.bpviz.frame")
+    page.wait_for_function(
+        "() => Math.abs(window.bpviz.frame.layers[1].W[0][0] - 0.35891648) < 1e-8", timeout=10_000
+    )
+    assert frame(page)["step"] == 1
+
+
 def test_feature_toggles_change_the_inputs(page: Any, base_url: str, screenshot: Any) -> None:
     open_page(page, base_url)
     toggles = page.locator(".feature-toggles input")
@@ -246,3 +264,55 @@ def test_in_chinese(new_page: Any, base_url: str, screenshot: Any) -> None:
     page.click("#open-exercise")
     assert page.locator("#exercise-title").text_content() == "输入练习"
     screenshot(page, "exercise-06-zh")
+
+
+def test_weight_shape_errors_are_in_the_page_s_language(new_page: Any, base_url: str) -> None:
+    """A row of given weights of the wrong length, in Chinese: in Chinese (it was the server's
+    English, "layer 1 is 2 → 2: a row of W needs 2 numbers, got 3")."""
+    page = new_page(locale="zh-CN")
+    open_page(page, base_url)
+    text = page.evaluate(
+        """async () => (await import('/static/js/shared/banner.js')).errorDetail({
+            code: 'invalid_config', message: 'x',
+            params: {errors: [{field: 'network.weights.0.W.0', code: 'shape',
+                               message: 'layer 1 is 2 → 2: a row of W needs 2 numbers, got 3',
+                               params: {field: 'network.weights.0.W.0', expected: 2, got: 3}}]}})"""
+    )
+    assert "长度不对" in text and "layer" not in text, text
+
+
+def test_the_edit_box_takes_decimal_numbers_only(page: Any, base_url: str) -> None:
+    """ "0x10" is not 16 here: a weight is typed as a decimal number (Number() reads hex)."""
+    open_page(page, base_url)
+    textbook(page)
+    page.click("#network .edge-hit[data-layer='2'][data-from='0'][data-to='0']", force=True)
+    box = page.locator(".param-edit-input").first
+    box.wait_for()
+    for bad in ("0x10", "0b1", "Infinity", "1e400", "1,5"):
+        box.fill(bad)
+        box.press("Enter")
+        page.wait_for_function(
+            "() => document.querySelector('#inspector-body').textContent.includes('Type a number')"
+        )
+        assert frame(page)["layers"][1]["W"][0][0] == 0.4, bad
+    box = page.locator(".param-edit-input").first
+    box.fill("−.5e-1")
+    box.press("Enter")
+    page.wait_for_function("() => window.bpviz.frame.layers[1].W[0][0] === -0.05")
+
+
+def test_a_hidden_neuron_s_chain_rule_link_carries_the_example_s_loss(
+    page: Any, base_url: str
+) -> None:
+    """With one example in the batch, the frame's loss is the example's: the link gives it
+    to /graph, which showed L = "?" beside a hidden neuron."""
+    open_page(page, base_url)
+    textbook(page)
+    page.click("[data-step=step]")
+    wait_step(page, 1)
+    page.click("#network .neuron[data-layer='1'][data-neuron='0']")
+    link = page.locator("#inspector-body a[href^='/graph#neuron=']")
+    link.wait_for()
+    href = link.get_attribute("href") or ""
+    body = json.loads(unquote(href.split("neuron=", 1)[1].split("&", 1)[0]))
+    assert abs(body["loss_value"] - 0.298371109) < 1e-8, body

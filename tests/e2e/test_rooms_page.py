@@ -158,3 +158,118 @@ def test_a_room_on_the_main_page(new_page: Any, base_url: str, screenshot: Any) 
     assert step_of(student) == paused + 1
     screenshot(student, "rooms-page-ended")
     screenshot(lecturer, "rooms-page-owner-closed")
+
+
+def open_room(lecturer: Any) -> str:
+    """Open a room from the header; its code (``K7RMXH``). The dialog is closed again."""
+    lecturer.click("#room-open")
+    lecturer.click("#room-start")
+    lecturer.wait_for_selector("#room-dialog .room-owner:not([hidden])")
+    code = str(lecturer.text_content("#room-code")).replace("-", "")
+    lecturer.keyboard.press("Escape")
+    return code
+
+
+def follow(student: Any, base_url: str, code: str, step: int) -> None:
+    student.goto(f"{base_url}/r/{code}")
+    student.wait_for_selector("#room-bar:not([hidden])")
+    at_step(student, step)
+
+
+LR = "#ctl-config-training-learning_rate"
+OPT = "#ctl-config-training-optimizer"
+
+
+def training_shown(page: Any) -> tuple[str, str]:
+    return page.input_value(LR), page.input_value(OPT)
+
+
+def test_a_follower_shows_the_lecturers_training(
+    new_page: Any, base_url: str, screenshot: Any
+) -> None:
+    """A `set` from the lecturer's sidebar (no new topology): the students' sidebars say the
+    new optimizer and learning rate — the frames' `hyper` — and stay locked; a late joiner too."""
+    lecturer, student = new_page(), new_page(locale="zh-CN")
+    lecturer.goto(base_url + LINK)
+    lecturer.wait_for_function(READY)
+    code = open_room(lecturer)
+    follow(student, base_url, code, 0)
+    assert training_shown(student) == training_shown(lecturer) == ("0.03", "sgd")
+
+    lecturer.select_option(LR, "1")
+    lecturer.select_option(OPT, "adam")
+    lecturer.click(STEP)
+    at_step(lecturer, 1)
+    at_step(student, 1)
+    student.wait_for_function(
+        f"() => document.querySelector('{OPT}').value === 'adam'"
+        f" && document.querySelector('{LR}').value === '1'"
+    )
+    hyper = student.evaluate("() => window.bpviz.frame.hyper")
+    assert (hyper["optimizer"], hyper["learning_rate"]) == ("adam", 1)
+    assert student.evaluate("() => document.querySelector('#sidebar').inert")  # still read-only
+    student.locator(LR).scroll_into_view_if_needed()
+    screenshot(student, "rooms-page-follower-training")
+
+    late = new_page()  # its topology still says the training of the room's first config
+    follow(late, base_url, code, 1)
+    late.wait_for_function(f"() => document.querySelector('{OPT}').value === 'adam'")
+    assert training_shown(late) == ("1", "adam")
+    assert late.evaluate("() => document.querySelector('#sidebar').inert")
+
+
+def seek(page: Any, step: int) -> None:
+    page.evaluate(
+        """(step) => { const s = document.querySelector('#rewind-slider'); s.value = String(step);
+                       s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change')); }""",
+        step,
+    )
+
+
+def test_a_follower_is_told_the_lecturer_views_a_past_step(
+    new_page: Any, base_url: str, screenshot: Any
+) -> None:
+    """The lecturer drags the history back: the students read that the lecturer looks at an
+    earlier step — not the hint to press Step to branch, which is the lecturer's to do."""
+    lecturer, en, zh = new_page(), new_page(), new_page(locale="zh-CN")
+    lecturer.goto(base_url + LINK)
+    lecturer.wait_for_function(READY)
+    for n in (1, 2, 3):
+        lecturer.click(STEP)
+        at_step(lecturer, n)
+    code = open_room(lecturer)
+    follow(en, base_url, code, 3)
+    follow(zh, base_url, code, 3)
+    seek(lecturer, 2)
+    lecturer.wait_for_function("() => window.bpviz.frame.viewing === 2")
+    assert "Full step" in str(lecturer.text_content("#rewind-viewing"))  # the lecturer may go on
+    for page, words in ((en, "The lecturer is viewing step 2"), (zh, "老师正在查看第 2 步")):
+        page.wait_for_function("() => window.bpviz.frame.viewing === 2")
+        page.wait_for_selector("#rewind-viewing:not([hidden])")
+        text = str(page.text_content("#rewind-viewing"))
+        assert words in text, text
+        assert not re.search("branch|Step|Play|分支|单步|播放", text), text
+        assert page.is_hidden("#rewind-live")  # going back to live is the lecturer's too
+    screenshot(zh, "rooms-page-follower-viewing")
+    # Its own copy: the branching hint is the student's again.
+    en.click("#room-copy")
+    en.wait_for_selector("#room-bar", state="hidden")
+    seek(en, 1)
+    en.wait_for_function("() => window.bpviz.frame.viewing === 1")
+    assert "Full step" in str(en.text_content("#rewind-viewing"))
+
+
+def test_a_mistyped_room_link_says_there_is_no_such_room(new_page: Any, base_url: str) -> None:
+    """/r/K7R-MX (a letter short) is the page (status 404), in the reader's language, saying
+    the room does not exist (it was a 404 of raw JSON, then a page that said nothing)."""
+    for locale, words in (("en-US", "No such room"), ("zh-CN", "没有这个课堂")):
+        page = new_page(locale=locale)
+        response = page.goto(f"{base_url}/r/K7R-MX")
+        assert response is not None and "text/html" in response.headers["content-type"]
+        page.wait_for_function("() => window.bpviz?.connected")
+        page.wait_for_function(
+            "(w) => document.body.innerText.includes(w)", arg=words, timeout=10_000
+        )
+        assert "detail" not in page.inner_text("body")
+        # The page comes with status 404 (docs/protocol.md, Rooms), which Chromium logs.
+        page.watch.errors[:] = [e for e in page.watch.errors if "status of 404" not in e]

@@ -48,8 +48,12 @@ export class ConnectionWatch {
     }
   }
 
-  /** A `hello`: returns "first", "restarted" or "resumed" (the run goes on: no configure needed). */
-  hello(msg) {
+  /**
+   * A `hello`: returns "first", "restarted" or "resumed" (the run goes on: no configure needed).
+   * `quiet`: the page followed a room, so it had no run of its own to lose: the room's bar or
+   * notice says what happened (room.js), not this banner.
+   */
+  hello(msg, quiet = false) {
     if (typeof msg.resume_token === "string") this.resumeToken = msg.resume_token;
     this.transport?.setResumeToken(this.resumeToken);
     const was = this.state;
@@ -57,7 +61,7 @@ export class ConnectionWatch {
     if (was === "starting") return "first";
     this.disable(false);
     const how = msg.resumed === true ? "resumed" : "restarted";
-    this.show(how);
+    this.show(quiet ? null : how);
     return how;
   }
 

@@ -169,6 +169,11 @@ export class LessonTools {
     $("#export-png")?.addEventListener("click", () => exportPng(svg(), name()).catch((err) => showError({ code: "export", message: String(err?.message ?? err) })));
   }
 
+  /** A new session (a connection's `hello`): its options are the server's defaults. */
+  newSession() {
+    this.sentExact = false;
+  }
+
   /** Ask for every digit while the config is a typed table (`fresh`: a new session, default options). */
   exact(config, fresh = false) {
     if (fresh) this.sentExact = false;

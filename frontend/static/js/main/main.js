@@ -5,8 +5,8 @@ import { Banners } from "../shared/banner.js";
 import { loadChoices } from "../shared/choices.js";
 import { DEFAULT_SPEED, PLAY_FPS, TIMINGS } from "../shared/constants.js";
 import { applyI18n, bindLanguageButton, initI18n, onLanguageChange } from "../shared/i18n.js";
-import { keepRunHash, RoomPanel, socketUrl, wantsOwnConfig } from "./room.js";
-import { applyHash, createState, HashWriter, propOf, setPath, toHash } from "../shared/state.js";
+import { keepRunHash, RoomPanel, socketUrl, wantsOwnConfig, wantsResumeNotice } from "./room.js";
+import { applyHash, applyHyper, createState, HashWriter, propOf, setPath, toHash } from "../shared/state.js";
 import { Transport } from "../shared/transport.js";
 import { Charts } from "./charts.js";
 import { ConnectionWatch } from "./connection.js";
@@ -43,7 +43,7 @@ async function main() {
   if (applyHash(state, location.hash) && !new URLSearchParams(location.hash.slice(1)).has("loss")) fitDataset();
 
   const transport = new Transport(socketUrl);
-  const room = new RoomPanel({ transport });
+  const room = new RoomPanel({ transport, onFollow: (on) => rewind.setFollowing(on) });
   const session = { topology: null, frame: null, goodConfig: null, sentConfig: null, playing: false, diverged: false, frames: 0, topologies: 0 };
 
   // ---------------------------------------------------------------- URL hash
@@ -311,18 +311,29 @@ async function main() {
   // ---------------------------------------------------------------- status line
   const status = new StatusLine(document);
   const updateStatus = () => status.update(session.frame, charts.history, session.topology);
+  // A follower's training settings are the lecturer's: each frame's `hyper` says them (a `set`
+  // changes them without a new topology; a late joiner's topology has the first ones).
+  const drawn = () => {
+    if (room.following && applyHyper(state, session.frame?.hyper)) {
+      controls.sync(state);
+      inspector.setTraining(state.config.training);
+      writeHash();
+    }
+    updateStatus();
+  };
 
   // ---------------------------------------------------------------- messages
   // Frames, grids and play states go to the views through frame-display.js.
-  const display = new FrameDisplay(session, { network, timeline, inspector, charts, output, lessons, rewind, metrics, playback, banners, stop }, updateStatus);
+  const display = new FrameDisplay(session, { network, timeline, inspector, charts, output, lessons, rewind, metrics, playback, banners, stop }, drawn);
 
   transport.onStatus((status) => {
     banners.setConnection(status);
     connection.status(status);
   });
   transport.on("hello", (msg) => {
+    tools.newSession(); // its options are the defaults: a typed table asks for every digit again
     // A session resumed by the server goes on as it was (connection.js: the resume hook).
-    if (connection.hello(msg) === "resumed") return;
+    if (connection.hello(msg, room.following) === "resumed") return;
     if (!wantsOwnConfig(msg)) return; // following a room, or the run came back
     // The server starts with its default experiment; ask for ours (from the URL).
     const config = sendableConfig();
@@ -337,6 +348,7 @@ async function main() {
     session.topologies += 1;
     session.goodConfig = structuredClone(topo.config);
     state.config = structuredClone(topo.config);
+    tools.exact(topo.config); // also for a run that came back (resume, a copy, an import)
     tools.accepted();
     if (topo.config.data.name === "csv") state.ui.csvFresh = false;
     network.setTopology(topo);
@@ -364,8 +376,9 @@ async function main() {
   transport.on("gradcheck_scaling", (msg) => gradcheck.setScaling(msg.points));
   transport.on("export", (msg) => share.receive(msg.run));
   transport.on("inspect", (msg) => inspector.setInspected(msg));
-  transport.on("notice", (msg) => connection.notify(msg));
+  transport.on("notice", (msg) => wantsResumeNotice() && connection.notify(msg));
   transport.on("error", (msg) => {
+    if (room.answers(msg)) return; // the room's notice says it (the room followed has ended)
     if (msg.code === "diverged") {
       banners.setDiverged(true);
       return;

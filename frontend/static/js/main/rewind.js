@@ -1,6 +1,7 @@
 // The history slider: the steps the server keeps (`rewind` in topology and frames).
 // Dragging asks for that step (`seek`); while a past step is shown, an indicator says so
-// and "back to live" returns to the newest step. Never touches the socket.
+// and "back to live" returns to the newest step. A room's follower is told that the lecturer
+// looks at a past step (going on from there is the lecturer's). Never touches the socket.
 import { t } from "../shared/i18n.js";
 
 const SEEK_EVERY_MS = 80; // at most ~12 seeks a second while dragging (the message rate is 50/s)
@@ -15,6 +16,7 @@ export class RewindBar {
     this.live = root.querySelector("#rewind-live");
     this.rewind = null;
     this.viewing = null;
+    this.following = false;
     this.dragging = false;
     this.lastSent = 0;
     this.timer = null;
@@ -49,6 +51,12 @@ export class RewindBar {
     this.onSeek(step === last && this.viewing === null ? null : step);
   }
 
+  /** Whether the page follows a room (read-only: the lecturer seeks, not this reader). */
+  setFollowing(on) {
+    this.following = on;
+    this.relabel();
+  }
+
   /** A frame or topology: its `rewind` span and `viewing` step. */
   update(msg) {
     const rw = msg.rewind ?? null;
@@ -76,7 +84,7 @@ export class RewindBar {
     const past = this.viewing !== null;
     this.root.classList.toggle("viewing", past);
     this.viewingEl.hidden = !past;
-    this.live.hidden = !past;
-    if (past) this.viewingEl.textContent = t("rewind.viewing_next", { n: this.viewing });
+    this.live.hidden = !past || this.following;
+    if (past) this.viewingEl.textContent = t(this.following ? "rewind.viewing_follower" : "rewind.viewing_next", { n: this.viewing });
   }
 }

@@ -7,7 +7,8 @@
 //
 // Also the resume token: `hello` carries it, this tab keeps it in sessionStorage, and every
 // (re)connect sends it back (`/ws?resume=TOKEN`), so a reload, a dropped network or a
-// restarted server brings the run back where it was.
+// restarted server brings the run back where it was. A reconnect also asks the server again
+// which room this page is in: a room it no longer has (a restarted server) has ended.
 //
 // Like every view, this one never touches the socket: it sends through the transport.
 import { applyI18n, has, t } from "../shared/i18n.js";
@@ -37,8 +38,19 @@ export function formatCode(code) {
 
 /** The room this page's address follows (`/r/CODE`), or null. */
 export function roomFromPath(path = location.pathname) {
+  const text = roomText(path);
+  return text === null ? null : normalizeCode(text);
+}
+
+/** What the address names after `/r/`, as typed (decoded where it can be), or null. */
+function roomText(path = location.pathname) {
   const match = /^\/r\/([^/]+)\/?$/.exec(path);
-  return match ? normalizeCode(decodeURIComponent(match[1])) : null;
+  if (!match) return null;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return match[1]; // a broken %-escape: the text itself
+  }
 }
 
 function read(key) {
@@ -78,7 +90,8 @@ export function socketUrl() {
   const params = new URLSearchParams();
   const token = readToken();
   if (token) params.set("resume", token);
-  const code = roomFromPath();
+  // A mistyped code goes as typed: the server answers `room_unknown`, which the page words.
+  const code = roomFromPath() ?? roomText()?.slice(0, 32);
   if (code) params.set("room", code);
   const query = params.toString();
   return `${scheme}//${location.host}/ws${query ? `?${query}` : ""}`;
@@ -92,6 +105,22 @@ export function wantsOwnConfig(hello, newLink = NEW_LINK) {
   return !roomFromPath() && (!hello?.resumed || newLink);
 }
 
+/**
+ * Whether a resume `notice` (`resume_unknown`, …) speaks of a run this page had: not when its
+ * address follows a room — a follower has no run of its own, so none was kept under its token.
+ */
+export function wantsResumeNotice() {
+  return !roomFromPath();
+}
+
+/** The dialog's words for the end of this page's own room. */
+function ownerEndedKey(reason) {
+  if (reason === "closed") return "classroom.owner_closed"; // the lecturer closed it
+  if (reason === "shutdown") return "classroom.owner_shutdown"; // the server is stopping
+  if (reason === "restarted") return "classroom.owner_restarted"; // seen after the reconnect
+  return "classroom.owner_ended";
+}
+
 /** The address without `/r/CODE` (after leaving a room), or with it (while following). */
 function setPath(code) {
   const path = code ? `/r/${code}` : "/";
@@ -100,7 +129,8 @@ function setPath(code) {
 
 export class RoomPanel {
   /** `transport`: where commands go and messages come from; `root`: the document. */
-  constructor({ transport, root = document }) {
+  /** `onFollow(on)`: the page starts (true) or stops following a room. */
+  constructor({ transport, root = document, onFollow = () => {} }) {
     this.transport = transport;
     this.root = root;
     const $ = (sel) => root.querySelector(sel);
@@ -129,15 +159,21 @@ export class RoomPanel {
       leave: $("#room-leave"),
       notice: $("#room-notice"),
     };
+    this.onFollow = onFollow;
     this.room = null; // the last `room` message while in a room
     this.ownerEnded = null; // the `room` message that ended this page's own room
+    this.pid = null; // the server process of the last `hello`
+    this.restarted = false; // the last reconnect met another server process
+    this.asking = false; // reconnected in a room: the server has not said yet whether it still is
+    this.told = null; // the last `error` this panel's notice answers (the error banner need not)
+    this.locked = false;
     this.noticeKey = null;
     this.noticeTimer = null;
     this.retry = null;
     this.bind();
-    transport.on("hello", (msg) => keepToken(msg.resume_token));
+    transport.on("hello", (msg) => this.hello(msg));
     transport.on("room", (msg) => this.update(msg));
-    transport.on("notice", (msg) => this.showNotice(`notice.${msg.code}`, msg.message));
+    transport.on("topology", () => this.settle());
     transport.on("error", (msg) => this.error(msg));
     this.render();
   }
@@ -176,8 +212,44 @@ export class RoomPanel {
     el.notice.querySelector("button").addEventListener("click", () => this.hideNotice());
   }
 
+  /**
+   * A `hello`: keep the token. After a reconnect the room is whatever the server says now: a
+   * room it still has comes back with its `room` message, before the run's `topology`; one it
+   * does not have (a restarted server, a room that ended meanwhile) is gone (`settle`).
+   */
+  hello(msg) {
+    keepToken(msg.resume_token);
+    this.restarted = this.pid !== null && msg.pid !== this.pid;
+    this.pid = msg.pid ?? null;
+    this.asking = this.room !== null;
+  }
+
+  /** A `topology`: a room the server did not give back after a reconnect has ended. */
+  settle() {
+    if (this.asking) this.gone();
+  }
+
+  /** The room this page was in is no more: the server says so, or did not give it back. */
+  gone() {
+    const was = this.room;
+    this.asking = false;
+    if (!was) return;
+    this.room = null;
+    const code = formatCode(was.code);
+    if (was.role === "owner") {
+      this.ownerEnded = { ...was, closed: true, reason: this.restarted ? "restarted" : "ended" };
+      this.showNotice(ownerEndedKey(this.ownerEnded.reason), { code });
+    } else {
+      setPath(null);
+      const reason = this.restarted ? "restarted" : was.closed && has(`classroom.ended.${was.reason}`) ? was.reason : "closed";
+      this.showNotice(`classroom.ended.${reason}`, { code });
+    }
+    this.render();
+  }
+
   /** A `room` message: opened, joined, a new follower count, or the end. */
   update(msg) {
+    this.asking = false;
     if (!msg.closed) {
       const first = this.room?.code !== msg.code || this.room?.role !== msg.role;
       this.room = msg;
@@ -187,7 +259,10 @@ export class RoomPanel {
       if (first && msg.role === "owner" && !this.el.dialog.open) this.el.dialog.showModal();
     } else if (msg.role === "owner" || msg.reason === "left" || msg.reason === "copied") {
       this.room = null;
-      if (msg.role === "owner") this.ownerEnded = msg; // the dialog says so
+      if (msg.role === "owner") {
+        this.ownerEnded = msg; // the dialog says so; an end the lecturer did not ask for, the page too
+        if (msg.reason !== "closed") this.showNotice(ownerEndedKey(msg.reason), { code: formatCode(msg.code) });
+      }
       if (msg.role === "follower") {
         setPath(null);
         this.showNotice(`classroom.${msg.reason}`);
@@ -198,8 +273,22 @@ export class RoomPanel {
     this.render();
   }
 
-  /** Errors about rooms: the address's room is gone, or out of reach for a moment. */
+  /**
+   * Errors about rooms: the followed room is gone (the room a reconnect asked for is unknown,
+   * or the server says this page is in none), the address's room is gone, or out of reach for
+   * a moment.
+   */
   error(msg) {
+    if (this.following && ((msg.code === "room_unknown" && msg.field === "code") || msg.code === "not_in_room")) {
+      this.told = msg; // the notice says the room ended
+      this.gone();
+      return;
+    }
+    if (this.following && this.asking && msg.code === "unavailable") {
+      this.room = null; // out of reach after a reconnect: the address keeps it, tried again below
+      this.asking = false;
+      this.render();
+    }
     const code = roomFromPath();
     if (!code || this.following) return;
     if (msg.code === "room_unknown") setPath(null);
@@ -211,6 +300,11 @@ export class RoomPanel {
     }
   }
 
+  /** Whether this panel's notice already answers an `error` (the error banner need not). */
+  answers(msg) {
+    return msg === this.told;
+  }
+
   render() {
     const { el, room } = this;
     const owner = room?.role === "owner" ? room : null;
@@ -219,10 +313,7 @@ export class RoomPanel {
     el.ownerView.hidden = !owner;
     const ended = this.ownerEnded;
     el.closedNote.hidden = !ended;
-    if (ended) {
-      const key = ended.reason === "closed" ? "classroom.owner_closed" : "classroom.owner_ended";
-      el.closedNote.textContent = t(key, { code: formatCode(ended.code) });
-    }
+    if (ended) el.closedNote.textContent = t(ownerEndedKey(ended.reason), { code: formatCode(ended.code) });
     if (el.open) {
       el.open.hidden = Boolean(follower);
       el.open.classList.toggle("active", Boolean(owner));
@@ -265,6 +356,9 @@ export class RoomPanel {
     for (const selector of RUN_CONTROLS) {
       for (const node of this.root.querySelectorAll(selector)) node.inert = on;
     }
+    if (on === this.locked) return;
+    this.locked = on;
+    this.onFollow(on);
   }
 
   async copyLink() {
@@ -282,10 +376,10 @@ export class RoomPanel {
     }
   }
 
-  showNotice(key, fallback = "") {
+  showNotice(key, params = {}) {
     this.noticeKey = key;
-    this.noticeFallback = fallback;
-    this.el.notice.querySelector(".room-notice-text").textContent = has(key) ? t(key) : fallback;
+    this.noticeParams = params;
+    this.el.notice.querySelector(".room-notice-text").textContent = t(key, params);
     this.el.notice.hidden = false;
     clearTimeout(this.noticeTimer);
     this.noticeTimer = setTimeout(() => this.hideNotice(), NOTICE_MS);
@@ -300,7 +394,7 @@ export class RoomPanel {
   relabel() {
     applyI18n(this.el.dialog);
     this.el.copyLink.textContent = t("classroom.copy_link");
-    if (this.noticeKey) this.showNotice(this.noticeKey, this.noticeFallback);
+    if (this.noticeKey) this.showNotice(this.noticeKey, this.noticeParams);
     this.render();
   }
 }

@@ -121,6 +121,21 @@ export function setPath(obj, path, value) {
   o[last] = value;
 }
 
+/**
+ * Take a frame's `hyper` (docs/protocol.md, frame: the training settings its step used) as the
+ * state's live settings: every `set` property it names. True when one changed.
+ */
+export function applyHyper(state, hyper) {
+  let changed = false;
+  for (const prop of PROPS) {
+    const key = prop.path.split(".").at(-1);
+    if (prop.send !== "set" || !hyper || !(key in hyper) || getPath(state, prop.path) === hyper[key]) continue;
+    setPath(state, prop.path, hyper[key]);
+    changed = true;
+  }
+  return changed;
+}
+
 /** The property of a state path (`config.training.learning_rate` → its PROPS entry). */
 export function propOf(path) {
   return BY_PATH.get(path);
