@@ -94,3 +94,21 @@ def test_present_mode_charts_are_large_and_esc_leaves_it(page: Any, base_url: st
     page.locator("body").focus()
     page.keyboard.press("Escape")
     page.wait_for_function("() => !document.body.classList.contains('present')")
+
+
+def test_a_finger_gets_larger_targets(new_page: Any, base_url: str) -> None:
+    """On a touch screen the settings' check boxes, the sliders and the weights' hit lines
+    are larger (13 px boxes and 9 px lines under a finger); a mouse keeps the small ones."""
+    sizes = {}
+    for touch in (False, True):
+        page = new_page(viewport={"width": 1180, "height": 820}, has_touch=touch, is_mobile=touch)
+        open_page(page, base_url, "/#data=xor&hidden=4:tanh")
+        sizes[touch] = page.evaluate(
+            """() => ({
+                box: document.querySelector('.sidebar input[type=checkbox]').getBoundingClientRect().height,
+                slider: document.querySelector('.sidebar input[type=range]').getBoundingClientRect().height,
+                hit: parseFloat(getComputedStyle(document.querySelector('.edge-hit')).strokeWidth),
+            })"""
+        )
+    assert sizes[True]["box"] >= 22 and sizes[True]["slider"] >= 28 and sizes[True]["hit"] >= 18
+    assert sizes[False]["box"] < 22 and sizes[False]["hit"] < 18, sizes
