@@ -273,3 +273,18 @@ def test_a_mistyped_room_link_says_there_is_no_such_room(new_page: Any, base_url
         assert "detail" not in page.inner_text("body")
         # The page comes with status 404 (docs/protocol.md, Rooms), which Chromium logs.
         page.watch.errors[:] = [e for e in page.watch.errors if "status of 404" not in e]
+
+
+def test_room_errors_are_worded_in_the_page_s_language(new_page: Any, base_url: str) -> None:
+    """A room's error on a Chinese page was its title in Chinese and the server's English
+    ("没有这个课堂 no room ACDEFG is open"): now both in Chinese."""
+    page = new_page(locale="zh-CN")
+    page.goto(f"{base_url}/")
+    page.wait_for_function("() => window.bpviz?.connected")
+    for code in ("room_unknown", "not_in_room", "follower", "room_owner", "unavailable"):
+        text = page.evaluate(
+            """async (code) => (await import('/static/js/shared/banner.js')).errorDetail(
+                {code, message: 'no room ACDEFG is open', field: 'code'})""",
+            code,
+        )
+        assert text and not re.search("[A-Za-z]{3,}", text), (code, text)

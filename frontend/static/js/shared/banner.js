@@ -95,7 +95,7 @@ export function errorDetail(msg, fields = null) {
       else parts.push(one.field ? `${fieldName(one.field, fields)}: ${one.message ?? ""}` : (one.message ?? ""));
     }
   } else {
-    const text = msg.params ? problemText(msg, fields) : null;
+    const text = problemText(msg, fields); // by its code (a room's errors have no params)
     if (text !== null) parts.push(text);
     else if (!parts.length || language() === "en") parts.push(msg.message ?? "");
   }
