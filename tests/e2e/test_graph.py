@@ -321,3 +321,28 @@ def test_a_phone_shows_the_graph_without_sideways_scrolling(
         page.wait_for_function("() => window.bpvizGraph.cursor === window.bpvizGraph.total")
         m = page.evaluate(SIDEWAYS)
         assert m["page"] <= w and m["boxes"] == [], f"{label}, all steps: sideways scrolling: {m}"
+
+
+def test_a_relu_at_its_kink_says_why_the_check_disagrees(new_page: Any, base_url: str) -> None:
+    """relu(x) at x = 0: backprop's 0 against the finite difference's 0.5 is the kink, and
+    the summary says so (it showed a bare ✗)."""
+    page = new_page()
+    open_graph(page, base_url)
+    page.fill("#expr", "L = relu(x)")
+    page.wait_for_selector('#leaves input[data-leaf="x"]')
+    page.fill('#leaves input[data-leaf="x"]', "0")
+    page.wait_for_function(
+        "() => window.bpvizGraph.report?.graph?.nodes.at(-1).value === 0 && window.bpvizGraph.cursor === 0"
+    )
+    page.click("#g-all")
+    page.wait_for_function(f"() => window.bpvizGraph.cursor === {total(page)}")
+    summary = page.text_content("#checks-summary") or ""
+    assert "disagree" in summary and "kink" in summary, summary
+    page.fill('#leaves input[data-leaf="x"]', "0.5")  # away from it: no word of a kink
+    page.wait_for_function("() => window.bpvizGraph.report?.graph?.nodes.at(-1).value === 0.5")
+    if page.is_enabled("#g-all"):
+        page.click("#g-all")
+    page.wait_for_function(
+        "() => document.querySelector('#checks-summary').textContent.includes('agree with')"
+    )
+    assert "kink" not in (page.text_content("#checks-summary") or "")

@@ -187,6 +187,18 @@ export class Explainer {
       this.summary.textContent = failed
         ? t("graph.checks_fail", { n: failed, total: checks.length })
         : t("graph.checks_pass", { total: checks.length, worst: fmt(worst, 2) });
+      const kink = failed ? this.kink() : null;
+      if (kink) this.summary.textContent += ` ${t("graph.checks_kink", { name: kink })}`;
     }
+  }
+
+  /**
+   * A (Leaky) ReLU whose input sits at its kink, 0: no derivative there. Backprop takes the
+   * engine's f′(0); a finite difference straddles the kink and measures the mean of both slopes.
+   */
+  kink() {
+    const nodes = this.report?.graph?.nodes ?? [];
+    const at = nodes.find((n) => (n.op === "relu" || n.op === "leaky_relu") && Math.abs(nodes[n.inputs[0]]?.value ?? 1) < 1e-6);
+    return at ? (at.op === "relu" ? "ReLU" : "Leaky ReLU") : null;
   }
 }
