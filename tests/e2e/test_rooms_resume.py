@@ -16,31 +16,12 @@ from typing import Any
 import pytest
 
 from .conftest import free_port, start_server, stop_server
+from .test_rooms_page import at_step, follow, open_room
 
 LINK = "/#data=xor&hidden=4:tanh&batch=4&seed=3"
 READY = "() => window.bpviz?.connected && window.bpviz.topology?.config.seed === 3"
 STEP = "[data-step='step']"
 STEP_OF = "() => window.bpviz.frame?.step"
-
-
-def at_step(page: Any, step: int) -> None:
-    page.wait_for_function(f"() => window.bpviz.frame?.step === {step}")
-
-
-def open_room(lecturer: Any) -> str:
-    """Open a room from the header; its code as shown (``K7R-MXH``). The dialog is closed again."""
-    lecturer.click("#room-open")
-    lecturer.click("#room-start")
-    lecturer.wait_for_selector("#room-dialog .room-owner:not([hidden])")
-    code = str(lecturer.text_content("#room-code"))
-    lecturer.keyboard.press("Escape")
-    return code
-
-
-def follow(student: Any, url: str, code: str, step: int) -> None:
-    student.goto(f"{url}/r/{code.replace('-', '')}")
-    student.wait_for_selector("#room-bar:not([hidden])")
-    at_step(student, step)
 
 
 def shown(page: Any, selector: str) -> str | None:
@@ -108,9 +89,10 @@ def test_a_restart_ends_the_room_for_everyone(
     for n in (1, 2):
         lecturer.click(STEP)
         at_step(lecturer, n)
-    code = open_room(lecturer)
-    follow(en, url, code, 2)
-    follow(zh, url, code, 2)
+    raw = open_room(lecturer)
+    code = f"{raw[:3]}-{raw[3:]}"  # as the page shows it
+    follow(en, url, raw, 2)
+    follow(zh, url, raw, 2)
     lecturer.wait_for_function(
         "() => /\\b2\\b/.test(document.querySelector('#room-open').textContent)"
     )
@@ -161,7 +143,7 @@ def test_a_restart_ends_the_room_for_everyone(
     assert lecturer.evaluate(STEP_OF) == 2
     # The lecturer opens a new room; a student joins it by its code.
     new_code = open_room(lecturer)
-    assert new_code != code
+    assert new_code != raw
     zh.click("#room-open")
     zh.fill("#room-join-code", new_code)
     zh.click("#room-join")
