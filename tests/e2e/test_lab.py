@@ -262,3 +262,60 @@ def test_lab_a_side_that_missed_a_tick_catches_up(new_page: Any, base_url: str) 
     assert sorted(page.evaluate("() => window.bpvizLab.steps")) == [0, 10]
     page.click("#lab-step")
     page.wait_for_function("() => window.bpvizLab.steps.every((s) => s === 11)", timeout=10_000)
+
+
+def test_lab_a_dead_network_is_not_a_network_that_has_not_started(
+    new_page: Any, base_url: str
+) -> None:
+    """Preset 2's left side (N(0, 1) init, deep ReLU) dies: every ‖∂L/∂W‖ is exactly 0. Its
+    chart said "No gradient yet: press Step or Play" after 11 steps; it says the network has
+    stopped learning."""
+    page = new_page()
+    page.goto(f"{base_url}/lab#preset=init")
+    wait_ready(page)
+    assert page.locator("#side-a .lab-chart.bars").inner_text().count("No gradient yet") == 1
+    page.click("#lab-step")
+    page.wait_for_function("() => window.bpvizLab.steps.every((s) => s === 1)")
+    for _ in range(10):
+        step = page.evaluate("() => window.bpvizLab.steps[0]")
+        page.click("#lab-step")
+        page.wait_for_function(f"() => window.bpvizLab.steps.every((s) => s === {step + 1})")
+        norms = page.evaluate("() => window.bpvizLab.side('a').frame.layers.map((l) => l.norms.dW)")
+        if all(n == 0 for n in norms):
+            break
+    assert all(n == 0 for n in norms), norms
+    page.wait_for_function(
+        "() => document.querySelector('#side-a .lab-chart.bars').textContent.includes('stopped learning')"
+    )
+    assert "No gradient yet" not in page.locator("#side-a .lab-chart.bars").inner_text()
+
+
+def test_lab_plays_at_the_speed_it_says(new_page: Any, base_url: str) -> None:
+    """20 steps/s is 20 steps/s even when drawing makes the ticks late (headless Chromium
+    drew the nine charts in ~0.7 s of every second: the lab played 2 steps/s)."""
+    page = new_page()
+    page.goto(f"{base_url}/lab#preset=vanish")
+    wait_ready(page)
+    page.select_option("#lab-speed", "20")
+    page.click("#lab-play")
+    page.wait_for_function("() => window.bpvizLab.steps[0] >= 5")
+    start = page.evaluate("() => [performance.now(), window.bpvizLab.steps[0]]")
+    page.wait_for_timeout(4000)
+    end = page.evaluate("() => [performance.now(), window.bpvizLab.steps[0]]")
+    page.click("#lab-play")
+    rate = (end[1] - start[1]) / ((end[0] - start[0]) / 1000)
+    assert 14 <= rate <= 26, rate
+
+
+def test_lab_a_side_changed_leaves_the_preset(new_page: Any, base_url: str) -> None:
+    """Preset 1 with its right side changed to tanh is no longer preset 1: its guide (ReLU's
+    derivative is 1…) and its chip go."""
+    page = new_page()
+    page.goto(f"{base_url}/lab#preset=vanish")
+    wait_ready(page)
+    assert page.evaluate("() => window.bpvizLab.state.preset") == "vanish"
+    page.select_option("#side-b .lab-value", label="tanh")
+    page.wait_for_function("() => window.bpvizLab.state.b === 'tanh'")
+    assert page.evaluate("() => window.bpvizLab.state.preset") == ""
+    page.wait_for_function("() => !location.hash.includes('preset=')")
+    assert page.locator("#lab-presets a[aria-current]").count() == 0

@@ -132,7 +132,7 @@ export class SideCharts {
         margin: { l: 50, r: 8, t: 22, b: 34 },
         xaxis: { type: "category", title: xTitle, automargin: true },
         yaxis: logAxis(ranges.bars),
-        annotations: layers.some((x) => positive(x.norms?.dW) !== null) ? [] : [emptyNote()],
+        annotations: layers.some((x) => positive(x.norms?.dW) !== null) ? [] : [emptyNote(layers.some((x) => x.norms?.dW === 0))],
       }),
     );
     const h = history.cols;
@@ -169,9 +169,13 @@ export class SideCharts {
   }
 }
 
-/** "No gradient yet" across an empty chart (before the first step). */
-function emptyNote() {
-  return { text: t("lab.no_gradient"), xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, font: { size: 13, color: COLORS.muted } };
+/**
+ * "No gradient yet" across an empty chart (before the first step); `zero`: the step ran and
+ * every ‖∂L/∂W‖ is exactly 0 (dead units: nothing to draw on a log axis, but not "not yet").
+ */
+function emptyNote(zero = false) {
+  const text = t(zero ? "lab.zero_gradient" : "lab.no_gradient");
+  return { text, xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, font: { size: 13, color: zero ? COLORS.backward : COLORS.muted } };
 }
 
 /**

@@ -67,6 +67,7 @@ async function main() {
         compares,
         onValue: (v) => {
           state[key] = v;
+          state.preset = ""; // no longer the preset its guide explains (like another compare)
           applyConfigs();
         },
       }),

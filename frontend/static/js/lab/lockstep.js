@@ -90,16 +90,22 @@ export class Lockstep {
     this.speed = speed;
   }
 
-  /** Play: ticks of `speed × tick` steps on both sides, one tick after the other. */
+  /** Play: ticks of the steps `speed` owes since the last one, on both sides, one after the other. */
   async play() {
     if (this.playing) return;
     this.playing = true;
     const run = ++this.runId;
     this.onChange(true);
+    // The steps owed by the clock: speed × the time since the last tick (a second's worth at
+    // most), so the lab keeps the speed it says when drawing the charts makes ticks late.
+    let owed = 0;
+    let last = performance.now();
     while (this.playing && run === this.runId) {
       const t0 = performance.now();
-      const perTick = Math.max(1, Math.round((this.speed * LAB_TIMINGS.tickMs) / 1000));
-      const count = Math.min(perTick, 1000);
+      owed += (this.speed * Math.min(1000, t0 - last)) / 1000;
+      last = t0;
+      const count = Math.min(Math.max(1, Math.floor(owed)), 1000);
+      owed = Math.max(0, owed - count);
       await this.step(count);
       if (this.sides.every((s) => s.isDiverged())) break;
       const wait = LAB_TIMINGS.tickMs - (performance.now() - t0);
