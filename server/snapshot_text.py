@@ -45,7 +45,7 @@ def fingerprint(work: Workspace, viewed: bool = False) -> tuple[Any, ...] | None
     if exp is None or (work.view.viewing is not None and not viewed):
         return None
     focus = work.view.focus
-    return (id(exp), exp.steps_done, exp.cursor, id(exp.config), exp.diverged, focus)
+    return (id(exp), exp.steps_done, exp.cursor, id(exp.config), exp.diverged, focus, work.edits)
 
 
 def snapshot_run(work: Workspace) -> dict[str, Any]:

@@ -57,6 +57,7 @@ class Workspace:
         self.batch_sizes: set[int] = set()
         self.costs = {"frame": 0.0, "metrics": 0.0, "grid": 0.0}
         self.unfinished = False  # a command ended: the next frame first calls finish()
+        self.edits = 0  # weights edited by hand (set_param): a change a snapshot must write
 
     @property
     def exp(self) -> Experiment:
@@ -168,6 +169,7 @@ class Workspace:
         if exp.cursor == 0:
             self.branch()
         exp.set_param(layer, param, index, value)
+        self.edits += 1
         self.rewind.record(exp)
         self.metrics_feed.clear()
 
@@ -186,7 +188,8 @@ class Workspace:
                 exp.set_state(exp.get_state())
             rw.record(exp)
         last = rw.last
-        assert last is not None
+        if last is None:  # nothing kept (a diverged run that came back): the live end stays
+            return
         shown = rw.show(exp, last if step is None else step)
         self.view.viewing = None if shown == last else shown
         self.metrics_feed.clear()

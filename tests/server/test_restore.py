@@ -100,3 +100,63 @@ def test_copy_while_the_owner_views_a_past_step_gives_that_step(live: LiveServer
         f.send(type="step", unit="step")
         owner.send(type="step", unit="step")  # the owner goes on from step 3 too
         assert weights(f.until("frame")) == weights(owner.until("frame"))
+
+
+def test_a_weight_edited_after_the_last_write_comes_back(live: LiveServer) -> None:
+    """The edit changes no step, cursor or config: the snapshot's fingerprint must still see
+    it (it did not: the run came back with the weight before the edit, and its next steps
+    were another run's)."""
+    with Client(live.url) as c:
+        c.until("grid")
+        c.send(type="configure", config=XOR)
+        c.until("grid")
+        c.send(type="step", unit="step", count=5)
+        c.until("frame")
+        time.sleep(DEBOUNCE + 0.3)  # step 5 written
+        c.send(type="set_param", layer=1, param="W", index=[0, 1], value=0.45)
+        edited = c.until("frame")
+        time.sleep(DEBOUNCE + 0.3)
+        token = c.hello["resume_token"]
+    assert edited["layers"][0]["W"][0][1] == 0.45 and "W_updated" in edited["layers"][0]
+    with resumed(live.url, token) as c:
+        again = c.until("frame")
+        assert again["layers"][0]["W"][0][1] == 0.45
+        assert again["layers"][0]["W_updated"] == edited["layers"][0]["W_updated"]
+        c.send(type="step", unit="step")
+        after = c.until("frame")
+    with Client(live.url) as c:  # the same, never stopped
+        c.until("grid")
+        c.send(type="configure", config=XOR)
+        c.until("grid")
+        c.send(type="step", unit="step", count=5)
+        c.until("frame")
+        c.send(type="set_param", layer=1, param="W", index=[0, 1], value=0.45)
+        c.until("frame")
+        c.send(type="step", unit="step")
+        ref = c.until("frame")
+    assert weights(after) == weights(ref) and after["loss"] == ref["loss"]
+
+
+def test_a_diverged_run_that_came_back_seeks_nowhere_without_a_fault(live: LiveServer) -> None:
+    """A diverged run keeps no checkpoint to come back with: a seek then leaves it at its
+    live end (it was an internal error with a traceback)."""
+    config = {
+        "seed": 7,
+        "data": {"name": "spiral", "samples": 200},
+        "network": {"hidden": [{"units": 16, "activation": "relu"}], "loss": "mse"},
+        "training": {"learning_rate": 10},
+    }
+    with Client(live.url) as c:
+        c.until("grid")
+        c.send(type="configure", config=config)
+        c.until("grid")
+        c.send(type="step", unit="step", count=20)  # a burst stops where it diverges
+        assert c.until("frame")["diverged"] is True
+        time.sleep(DEBOUNCE + 0.3)
+        token = c.hello["resume_token"]
+    with resumed(live.url, token) as c:
+        again = c.until("frame")
+        assert again["diverged"] is True
+        c.send(type="seek", step=1)
+        after = c.until("frame")  # (an `error` on the way fails here)
+        assert after["step"] == again["step"] and after["viewing"] is None, after
