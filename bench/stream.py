@@ -18,7 +18,9 @@ a free port of 127.0.0.1 and measures, with the default network (2 inputs, 4-2 t
 4. bytes per message for three networks;
 5. in this process, no server: the CPU time one frame, one frame while playing, one
    grid and one topology take to build and encode (``Workspace.frame_text`` …), for the
-   same three networks — the server's per-message cost without the network around it.
+   same three networks — the server's per-message cost without the network around it;
+   and one session snapshot after 1,500 steps played (the exact run with its history
+   and rewind checkpoints, written every few seconds while a session plays).
 
 The server's per-connection message rate limit (50/s by default) would refuse most
 of the 2,000 back-to-back steps of (1), so the server is started with
@@ -100,6 +102,7 @@ PING_INTERVAL = 0.05
 # what the clients of (3) ask for, as the page does: "json" or "binary" (--frames)
 FRAMES = "binary"
 WORKER_RUNS = ((1, 100), (2, 100), (2, 200))  # (7): (server processes, clients)
+SNAPSHOT_STEPS = 1500  # (5): steps played before a snapshot is timed (1,500 history points)
 
 TYPE_RE = re.compile(r'^\{"type":"(\w+)"')
 STEP_RE = re.compile(r'"step":(\d+)')
@@ -595,6 +598,26 @@ def bench_encoders() -> list[tuple[str, dict[str, tuple[float, int]]]]:
     return out
 
 
+def snapshot_cost(work: Workspace) -> float:
+    """CPU seconds of one session snapshot (its exact text, as ``server.resume`` writes
+    it every few seconds while playing) after ``SNAPSHOT_STEPS`` steps played as fast as
+    possible: a history of that many points, and the rewind checkpoints a snapshot keeps."""
+    from bpviz.server import snapshot_text
+
+    work.view.playing = True
+    work.train(60.0, SNAPSHOT_STEPS - work.exp.steps_done, None, fast=True)
+
+    def write() -> str:
+        _, head, pieces = snapshot_text.snapshot_start(work)
+        assert head is not None and pieces is not None
+        parts = [head]
+        snapshot_text.write_for(pieces, parts, 60.0)
+        return "".join(parts)
+
+    work.view.playing = False
+    return cpu_time(write, 10, 5)
+
+
 def bench_frames() -> list[tuple[str, dict[str, float]]]:
     """Build and encode messages in this process, after one full step of each network."""
     out = []
@@ -616,6 +639,7 @@ def bench_frames() -> list[tuple[str, dict[str, float]]]:
             if work.grid_text() is not None:
                 costs["grid"] = cpu_time(work.grid_text, 30)
             costs["topology"] = cpu_time(work.topology_text, 30)
+            costs["snapshot while playing"] = snapshot_cost(work)
             out.append((name, costs))
     finally:
         gc.enable()
@@ -657,6 +681,9 @@ def frame_figures() -> list[Figure]:
         if "binary frame while playing" in costs:
             cost = us(costs["binary frame while playing"])
             figures.append(Figure("    binary frame while playing", cost, "-", None))
+        snapshot = costs["snapshot while playing"]
+        ratio = f"{us(snapshot)} ({snapshot / costs['frame while playing']:.1f} frames)"
+        figures.append(Figure(f"    snapshot, {SNAPSHOT_STEPS:,} steps played", ratio, "-", None))
     print("(5) encoding one frame while playing (built already), CPU (best of 25) and bytes:")
     for name, candidates in bench_encoders():
         print(

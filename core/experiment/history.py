@@ -47,10 +47,17 @@ def _num(x: float | None) -> float:
 
 
 def _values(col: npt.NDArray[np.float64], integer: bool) -> list[Any]:
-    """A stored column as JSON-ready values: NaN (a missing value) → ``None``."""
+    """Stored values (a column, or rows of columns) as JSON-ready lists: NaN (a missing
+    value) → ``None``; without a Python loop over the values (a snapshot writes up to
+    ``max_points`` of each)."""
     if integer:
-        return [int(v) for v in col.tolist()]
-    return [None if v != v else v for v in col.tolist()]
+        return col.astype(np.int64).tolist()  # type: ignore[no-any-return]
+    missing = np.isnan(col)
+    if not missing.any():
+        return col.tolist()  # type: ignore[no-any-return]
+    values = col.astype(object)
+    values[missing] = None
+    return values.tolist()  # type: ignore[no-any-return]
 
 
 class EvalBudget:
@@ -160,8 +167,7 @@ class History:
         n = self._n
         out = {k: _values(self._num[start:n, i], k in _INT) for i, k in enumerate(_NUM)}
         for j, k in enumerate(_LISTS):
-            rows = self._layers[start:n, j, :].tolist()
-            out[k] = [[None if v != v else v for v in row] for row in rows]
+            out[k] = _values(self._layers[start:n, j, :], False)
         return out
 
     def tick(self) -> bool:

@@ -66,6 +66,9 @@ class Checkpoint:
     n_bn: int
     training: TrainingConfig
     nbytes: int
+    # its snapshot entry (``runs.export_checkpoints``), kept once written when small: a
+    # checkpoint never changes, and a playing session's snapshot writes the same ones again
+    exported: dict[str, Any] | None = None
 
     def params(self) -> npt.NDArray[Any]:
         """The parameters ``(P,)`` this checkpoint holds (a view of its blob)."""

@@ -60,6 +60,7 @@ RUN_FORMAT = "bpviz-run"
 RUN_VERSION = 1
 MAX_COUNT = 2**53 - 1  # steps, epochs, positions: exact in JSON and in the page
 MAX_DIM = 10_000_000  # one side of a packed array
+EXPORT_CACHE_BYTES = 64 * 1024  # a checkpoint this small keeps its snapshot entry
 
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT), BeforeValidator(to_int)]
 Dim = Annotated[int, Field(ge=0, le=MAX_DIM), BeforeValidator(to_int)]
@@ -259,7 +260,7 @@ def _export_state(state: dict[str, Any]) -> dict[str, Any]:
     return {
         "steps_done": state["steps_done"],
         "current_epoch": state["current_epoch"],
-        "perm": [int(i) for i in state["perm"]],
+        "perm": np.asarray(state["perm"]).tolist(),
         "pos": state["pos"],
         "order_rng": json.dumps(state["order_rng"]),
         "dropout_rng": json.dumps(state["dropout_rng"]),
@@ -302,11 +303,18 @@ def export_run(exp: Experiment, csv: CsvFile | None = None) -> dict[str, Any]:
 
 def export_checkpoints(checkpoints: Iterable[Checkpoint]) -> list[dict[str, Any]]:
     """Rewind checkpoints (``Rewind.recent``) as a snapshot keeps them: ``[{"training",
-    "state"}]``, each state exact as the run's own ``state``."""
-    return [
-        {"training": cp.training.model_dump(), "state": _export_state(cp.state())}
-        for cp in checkpoints
-    ]
+    "state"}]``, each state exact as the run's own ``state``. A checkpoint of at most
+    ``EXPORT_CACHE_BYTES`` keeps its entry (``Checkpoint.exported``, to be read, never
+    changed): a playing session's next snapshot writes mostly the same checkpoints."""
+    out = []
+    for cp in checkpoints:
+        entry = cp.exported
+        if entry is None:
+            entry = {"training": cp.training.model_dump(), "state": _export_state(cp.state())}
+            if cp.nbytes <= EXPORT_CACHE_BYTES:
+                cp.exported = entry
+        out.append(entry)
+    return out
 
 
 def import_checkpoints(entries: object) -> list[tuple[dict[str, Any], TrainingConfig]]:
