@@ -5,6 +5,7 @@
 // `ins` is the Inspector (inspector.js): its blocks, frame, topology and view options.
 import { tex } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
+import { layerUsed, usedValue } from "./step-params.js";
 import { aligned, matrixTex, paren, productParts, shapeTex, sumLines, TERMS_FOLDED, texName, vectorTex } from "./inspector-tex.js";
 
 /** Largest number of inputs a neuron may have for its /graph link (the graph page's limit). */
@@ -37,7 +38,7 @@ export function renderNeuron(ins, s) {
     row = inspected.row;
     aPrev = ins.inspected.a_prev ?? aPrev;
   }
-  const bUsed = (layer.b_updated?.[j] ?? layer.b?.[j] ?? 0) - (layer.db_update?.[j] ?? 0);
+  const bUsed = usedValue(layer.b?.[j] ?? 0, layer.b_updated?.[j], layer.db_update?.[j] ?? 0);
   const inName = l === 1 ? "x" : `a^{(${l - 1})}`;
   const bias = bn ? "" : ` + b_{${jj}}`;
   if (z === null || z === undefined) {
@@ -192,7 +193,7 @@ function layerForm(ins, l, info, layer, aPrev) {
   const n = info.units;
   const inName = l === 1 ? "x" : `a^{(${l - 1})}`;
   const W = ins.weightsUsed(layer);
-  const b = (layer.b_updated ?? layer.b)?.map((v, k) => v - (layer.db_update?.[k] ?? 0));
+  const { b } = layerUsed(layer);
   const bn = Boolean(info.batchnorm);
   const plusB = bn ? "" : ` + \\underset{${shapeTex(n, 1)}}{b^{(${l})}}`;
   ins.formula(`\\underset{${shapeTex(n, 1)}}{z^{(${l})}} = \\underset{${shapeTex(n, nIn)}}{W^{(${l})}}\\;\\underset{${shapeTex(nIn, 1)}}{${inName}}${plusB}`);

@@ -11,6 +11,7 @@ import { t } from "../shared/i18n.js";
 import { renderNeuron } from "./inspector-neuron.js";
 import { aligned, element, inheritFit, markWide, paren, refocus, valuesTable } from "./inspector-tex.js";
 import { ParamEdit } from "./param-edit.js";
+import { layerUsed, usedValue } from "./step-params.js";
 import { featureLabel, subscript } from "./units.js";
 
 export class Inspector {
@@ -294,11 +295,8 @@ export class Inspector {
    * frame does not say: while playing, a frame has today's weights without the update.
    */
   weightsUsed(layer) {
-    const W = layer?.W_updated ?? layer?.W;
-    const dWu = layer?.dW_update;
-    if (this.frame?.playing && layer?.z && !dWu) return null;
-    if (!W || !dWu) return W;
-    return W.map((row, j) => row.map((w, i) => w - (dWu[j]?.[i] ?? 0)));
+    if (this.frame?.playing && layer?.z && !layer?.dW_update) return null;
+    return layerUsed(layer).W;
   }
 
   /**
@@ -310,8 +308,10 @@ export class Inspector {
   inspectedUsed(l, j) {
     const ins = this.inspected;
     if (ins?.layer !== l || ins?.neuron !== j || !this.answers(ins)) return null;
-    const used = (w, dw) => (w && dw ? w.map((v, i) => v - (dw[i] ?? 0)) : w);
-    return { row: used(ins.W_updated ?? ins.W, ins.dW_update), column: used(ins.W_next_updated ?? ins.W_next, ins.W_next_update) };
+    return {
+      row: usedValue(ins.W, ins.W_updated, ins.dW_update),
+      column: usedValue(ins.W_next, ins.W_next_updated, ins.W_next_update),
+    };
   }
 
   // --------------------------------------------------------------- views
@@ -380,7 +380,7 @@ export class Inspector {
     const dW = layer.dW?.[j]?.[i];
     const dWu = layer.dW_update?.[j]?.[i];
     const wUpd = layer.W_updated?.[j]?.[i] ?? w; // as the update left it (edited by hand since?)
-    const wOld = dWu !== null && dWu !== undefined ? wUpd - dWu : w;
+    const wOld = usedValue(w, wUpd, dWu);
     const aPrev = (l === 1 ? frame.x : frame.layers[l - 2]?.a)?.[i];
     const d = layer.delta?.[j];
     const B = frame.batch?.length ?? 1;

@@ -5,6 +5,7 @@
 // "the value before the update" = new − Δ, as the inspector does. lessons.css hides the rest
 // of the page when printing.
 import { t } from "../shared/i18n.js";
+import { layerUsed } from "./step-params.js";
 
 /** A number with up to 9 significant digits (the digits a hand computation carries). */
 export function longNumber(v) {
@@ -73,14 +74,14 @@ export class PrintStep {
       d.appendChild(this.el("h3", "", `${name} — ${t(`act.${info.activation}`)}`));
       // As the update left them (`W_updated`, `b_updated`: edited by hand since the step).
       const bUpd = layer.b_updated ?? layer.b;
-      const bUsed = (j) => (bUpd?.[j] ?? 0) - (layer.db_update?.[j] ?? 0);
+      const used = layerUsed(layer);
       d.appendChild(
         this.table(
           ["j", "z", "a = f(z)", "f′(z)", "δ", "∂L/∂b", "b", t("print.new_b")],
           Array.from({ length: info.units }, (_, j) => [
             `${j + 1}`,
             layer.z?.[j], layer.a?.[j], layer.fprime?.[j], layer.delta?.[j], layer.db?.[j],
-            layer.db_update ? bUsed(j) : layer.b?.[j], layer.db_update ? bUpd?.[j] : null,
+            used.b?.[j], layer.db_update ? bUpd?.[j] : null,
           ]),
           "print-neurons",
         ),
@@ -90,7 +91,7 @@ export class PrintStep {
         row.forEach((w, i) => {
           const dWu = layer.dW_update?.[j]?.[i];
           const has = dWu !== null && dWu !== undefined;
-          rows.push([`w${sub(j + 1)}${sub(i + 1)}`, has ? w - dWu : w, layer.dW?.[j]?.[i], has ? dWu : null, has ? w : null]);
+          rows.push([`w${sub(j + 1)}${sub(i + 1)}`, used.W?.[j]?.[i], layer.dW?.[j]?.[i], has ? dWu : null, has ? w : null]);
         }),
       );
       d.appendChild(this.table(["", "w", "∂L/∂w", "Δw", t("print.new_w")], rows, "print-weights"));
