@@ -24,7 +24,9 @@ A client that comes back connects to ``/ws?resume=TOKEN``: the run is restored b
 ``hello`` (``resumed: true``). A token held by a session of this process that is still
 closing waits for its last snapshot; one held by a live session (a duplicated tab, or a
 dropped connection the server has not noticed yet) gets an exact copy of it under a new
-token. An unknown or expired token starts a fresh session and a ``notice``
+token — unless the client says (``&takeover=1``) that its own connection dropped: then
+that session ends (close 4000) and the run comes back under the same token. An unknown
+or expired token starts a fresh session and a ``notice``
 (``resume_unknown``); an unreachable store, ``unavailable``.
 """
 
@@ -173,6 +175,8 @@ class SessionRuns:
         if not is_valid_token(asked):
             return notice("resume_unknown")
         holder = svc.holders.get(asked)
+        if holder is not None and holder.closing is None and self._takes_over():
+            await holder.session.take_over()  # a connection dropped unnoticed: end it now
         if holder is not None and holder.closing is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(holder.closing), CLOSE_WAIT)
@@ -190,6 +194,13 @@ class SessionRuns:
         if text is None:
             return notice("resume_unknown")
         return await self._restore(text, asked)
+
+    def _takes_over(self) -> bool:
+        """``/ws?resume=TOKEN&takeover=1``: the client says its own connection with that
+        token dropped (the page, reconnecting after its socket closed), so a session still
+        open with the token is that connection, not yet noticed: it ends, and this one gets
+        the run back under the same token (and the room it owned) instead of a copy."""
+        return self.session.websocket.query_params.get("takeover") == "1"
 
     async def _restore(self, text: str, token: str | None) -> Notice | None:
         session = self.session

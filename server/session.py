@@ -56,6 +56,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bpviz.session")
 
+# Close code and reason of a connection whose session another connection took over
+# (``/ws?resume=TOKEN&takeover=1``: it had dropped without the server noticing).
+CLOSE_TAKEN_OVER = 4000
+TAKEN_OVER = "taken over by a new connection"
+
 
 def _large_kind(error_type: str, loc: tuple[int | str, ...]) -> bool:
     """Whether a parse error belongs to a message that may be large: a mistake inside an
@@ -83,6 +88,7 @@ class Session(Hops):
         self.closed = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._releasing: asyncio.Task[None] | None = None  # close(): after a running call
+        self._closer: asyncio.Task[None] | None = None  # take_over(): the socket's close
         self.runs = SessionRuns(self)  # the resume token and snapshots (resume.py)
         self.room: OwnerLink | FollowerLink | None = None  # a classroom room (rooms.py)
 
@@ -134,6 +140,24 @@ class Session(Hops):
                 await self.websocket.close(code=1008, reason=reason[:120])
 
         asyncio.get_running_loop().create_task(close())
+
+    async def take_over(self) -> None:
+        """A new connection came back with this session's resume token and ``takeover``:
+        this connection dropped without the server noticing yet. End the session now (an
+        owner's room waits for the new connection, the run's last snapshot is written)
+        and close the connection with 4000 and the reason."""
+        if self.closed or self.close_reason is not None:
+            return
+        self.close_reason = TAKEN_OVER
+        await self.close()
+
+        async def close() -> None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    self.websocket.close(code=CLOSE_TAKEN_OVER, reason=TAKEN_OVER), 5.0
+                )
+
+        self._closer = asyncio.get_running_loop().create_task(close())
 
     def send(self, message: Message) -> None:
         """Queue a control message (small: encoded here, on the event loop)."""

@@ -91,8 +91,8 @@ async def session_socket(websocket: WebSocket) -> None:
         await session.start()
         while True:
             message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                break
+            if message["type"] == "websocket.disconnect" or session.closed:
+                break  # (closed: another connection took the session over)
             text, data = message.get("text"), message.get("bytes")
             # Only an `import` (an exported run) and a `csv_inspect` (an uploaded file) may
             # be larger than an ordinary message; their "type" comes in the first 4 KiB.

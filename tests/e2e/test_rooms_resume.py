@@ -8,7 +8,10 @@ same port and data directory, so the lecturer's run comes back by its resume tok
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -195,3 +198,112 @@ def test_an_unknown_token_is_said_once(
     assert shown(page, "#room-notice") is None  # not a second time, in other words
     assert page.evaluate("() => sessionStorage.getItem('bpviz.resume_token')") != "A" * 22
     screenshot(page, f"rooms-unknown-token-{locale}")
+
+
+class DroppingProxy:
+    """A TCP proxy in front of the server, on a port of its own. ``drop()`` is a network
+    that drops: the browser's side of every open connection is cut (its socket closes),
+    while the server's side stays open and silent — the server notices only at its ping
+    timeout (up to 35 s). New connections go through as before."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target = target_port
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.pairs: list[tuple[asyncio.StreamWriter, list[asyncio.Task[None]]]] = []
+        self.silent: list[asyncio.StreamWriter] = []  # the server's sides, left open
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.call(self._start())
+
+    def call(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
+
+    async def _start(self) -> None:
+        self.server = await asyncio.start_server(self._pair, "127.0.0.1", self.port)
+
+    async def _pair(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
+
+        async def pipe(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError):
+                while data := await r.read(65536):
+                    w.write(data)
+                    await w.drain()
+            if w is writer:
+                writer.close()
+
+        tasks = [
+            asyncio.create_task(pipe(reader, up_writer)),
+            asyncio.create_task(pipe(up_reader, writer)),
+        ]
+        self.pairs.append((writer, tasks))
+        self.silent.append(up_writer)
+
+    async def _drop(self) -> None:
+        for writer, tasks in self.pairs:
+            for task in tasks:
+                task.cancel()
+            writer.transport.abort()
+        self.pairs.clear()
+
+    def drop(self) -> None:
+        self.call(self._drop())
+
+    def close(self) -> None:
+        async def end() -> None:
+            await self._drop()
+            for w in self.silent:
+                w.transport.abort()
+            self.server.close()
+            await self.server.wait_closed()
+            await asyncio.sleep(0.05)  # the aborted transports' last callbacks
+
+        self.call(end())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+
+def test_a_lecturer_whose_network_drops_keeps_the_room(
+    new_page: Any, base_url: str, screenshot: Any
+) -> None:
+    """The lecturer's network drops without a goodbye (the server still holds the old
+    connection) and comes back a second later: the page reconnects with its token and
+    ``takeover=1``, and gets its own run, its token and the room back — the student keeps
+    following — instead of a copy under a new token beside a room that would die with the
+    old connection."""
+    proxy = DroppingProxy(int(base_url.rsplit(":", 1)[1]))
+    lecturer, student = new_page(), new_page()
+    try:
+        lecturer.goto(proxy.url + LINK)
+        lecturer.wait_for_function(READY)
+        for n in (1, 2):
+            lecturer.click(STEP)
+            at_step(lecturer, n)
+        raw = open_room(lecturer)
+        follow(student, base_url, raw, 2)
+        token = lecturer.evaluate("() => sessionStorage.getItem('bpviz.resume_token')")
+        lecturer.wait_for_timeout(500)  # the run's snapshot is written once the session is idle
+
+        proxy.drop()
+        lecturer.wait_for_selector("#connection[data-status=closed]", state="attached")
+        lecturer.wait_for_selector("#connection[data-status=open]", timeout=30_000)
+        assert lecturer.evaluate("() => sessionStorage.getItem('bpviz.resume_token')") == token
+        at_step(lecturer, 2)
+        lecturer.wait_for_function(
+            "() => /\\b1\\b/.test(document.querySelector('#room-open').textContent)"
+        )
+        assert shown(lecturer, "#room-notice") is None  # no "the room ended"
+        lecturer.click(STEP)
+        at_step(lecturer, 3)
+        at_step(student, 3)  # still following
+        assert student.is_visible("#room-bar")
+        screenshot(lecturer, "rooms-drop-lecturer")
+    finally:
+        for p in (lecturer,):
+            socket = f"ws://127.0.0.1:{proxy.port}/ws"
+            p.watch.outside = [u for u in p.watch.outside if not u.startswith((proxy.url, socket))]
+            p.watch.errors = [e for e in p.watch.errors if socket not in e]
+        proxy.close()

@@ -222,6 +222,47 @@ def test_an_owner_who_reloads_keeps_the_room(live: LiveServer) -> None:
             assert theirs["step"] == 3
 
 
+def test_an_owner_whose_connection_dropped_unnoticed_takes_the_room_back(
+    live: LiveServer,
+) -> None:
+    """The lecturer's network drops without a close (the server will notice only at its
+    ping timeout, up to 35 s): the page reconnects at once with its token and
+    ``takeover=1``. The old connection is closed (4000) and the room, the run and the
+    token come back, instead of a copy under a new token beside a room left to die."""
+    owner, code = owner_with_room(live.url, steps=2)
+    token = owner.hello["resume_token"]
+    with follow(live.url, code) as f:
+        f.until("grid")
+        with resumed(live.url, f"{token}&takeover=1") as again:  # `owner` still open
+            assert again.hello["resume_token"] == token
+            room = again.until("room")
+            assert room["code"] == code and room["role"] == "owner" and room["followers"] == 1
+            assert again.until("frame")["step"] == 2
+            again.send(type="step", unit="step")
+            assert again.until("frame")["step"] == 3
+            assert until_frame(f, 3)["step"] == 3
+            assert not any(m["type"] == "room" and m["closed"] for m in f.seen)
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                owner.recv(timeout=5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4000
+        assert closed.value.rcvd.reason == "taken over by a new connection"
+
+
+def test_without_takeover_a_live_token_gives_a_copy_and_the_room_stays(
+    live: LiveServer,
+) -> None:
+    owner, _ = owner_with_room(live.url, steps=2)
+    with resumed(live.url, owner.hello["resume_token"]) as copy:  # a duplicated tab
+        assert copy.hello["resume_token"] != owner.hello["resume_token"]
+        assert copy.until("frame")["step"] == 2
+        assert not any(m["type"] == "room" for m in copy.seen)
+    owner.send(type="step", unit="step")
+    assert owner.until("frame")["step"] == 3
+    assert not any(m["type"] == "room" and m["closed"] for m in owner.seen)
+    owner.close()
+
+
 def until_frame(c: Client, step: int) -> dict[str, Any]:
     msg = c.until("frame")
     while msg["step"] != step:

@@ -8,6 +8,7 @@
 // from step 0 — the banner says which. A `notice` (the token unknown, the store
 // unreachable) is worded by its code.
 import { has, t } from "../shared/i18n.js";
+import { CLOSE_TAKEN_OVER } from "../shared/transport.js";
 
 export class ConnectionWatch {
   /**
@@ -39,12 +40,15 @@ export class ConnectionWatch {
     this.timer = null;
   }
 
-  /** The transport's status: "connecting", "open" or "closed". */
-  status(status) {
+  /**
+   * The transport's status: "connecting", "open" or "closed" (`detail.code` 4000: another
+   * connection of this run took it over; the page does not reconnect).
+   */
+  status(status, detail) {
     if (status === "closed" && this.state !== "offline") {
       this.state = "offline";
       this.disable(true);
-      this.show("offline");
+      this.show(detail?.code === CLOSE_TAKEN_OVER ? "taken_over" : "offline");
     }
   }
 
@@ -84,12 +88,13 @@ export class ConnectionWatch {
     this.notice = notice;
     clearTimeout(this.timer);
     this.banner.hidden = !notice;
-    this.close.hidden = notice === "offline";
+    const lasting = notice === "offline" || notice === "taken_over";
+    this.close.hidden = lasting;
     this.close.setAttribute("aria-label", t("banner.close"));
     if (!notice) return;
     this.banner.dataset.notice = notice;
     this.text.textContent = t(`connection.notice.${notice}`);
-    if (notice !== "offline") this.timer = setTimeout(() => this.show(null), 15000);
+    if (!lasting) this.timer = setTimeout(() => this.show(null), 15000);
   }
 
   disable(off) {

@@ -326,9 +326,9 @@ async function main() {
   // Frames, grids and play states go to the views through frame-display.js.
   const display = new FrameDisplay(session, { network, timeline, inspector, charts, output, lessons, rewind, metrics, playback, banners, stop }, drawn);
 
-  transport.onStatus((status) => {
+  transport.onStatus((status, detail) => {
     banners.setConnection(status);
-    connection.status(status);
+    connection.status(status, detail);
   });
   transport.on("hello", (msg) => {
     tools.newSession(); // its options are the defaults: a typed table asks for every digit again

@@ -1,9 +1,15 @@
 // The websocket: connect, reconnect, parse, dispatch. The only module that touches the socket.
 // A session's resume token (`hello.resume_token`, set with `setResumeToken`) goes with every
 // reconnect (`/ws?resume=TOKEN`): a server that still has that run gives it back
-// (`hello.resumed`), else it starts a new session and says so (`notice`).
+// (`hello.resumed`), else it starts a new session and says so (`notice`). A reconnect after
+// this page's own socket closed adds `takeover=1`: a session the server still holds under the
+// token is this page's dropped connection, which the server ends (4000) and gives back; a
+// socket closed with 4000 (this one was taken over) does not reconnect.
 import { TIMINGS } from "./constants.js";
 import { decode } from "./wire.js";
+
+/** The close code of a connection another one took over (`/ws?…&takeover=1`). */
+export const CLOSE_TAKEN_OVER = 4000;
 
 export class Transport {
   constructor(url = defaultUrl()) {
@@ -15,6 +21,7 @@ export class Transport {
     this.timer = null;
     this.closedByUs = false;
     this.resumeToken = null;
+    this.wasOpen = false; // a socket of this page opened before: the next connect is a reconnect
   }
 
   /** The token of the session to ask back after a disconnect (null: a new session). */
@@ -41,14 +48,16 @@ export class Transport {
     this.emitStatus("connecting");
     // `url` may be a function (the main page adds its stored resume token and room code)
     const base = typeof this.url === "function" ? this.url() : this.url;
-    const url =
+    let url =
       this.resumeToken && !base.includes("resume=")
         ? `${base}${base.includes("?") ? "&" : "?"}resume=${encodeURIComponent(this.resumeToken)}`
         : base;
+    if (this.wasOpen && url.includes("resume=")) url += "&takeover=1";
     const socket = new WebSocket(url);
     socket.binaryType = "arraybuffer";
     this.socket = socket;
     socket.addEventListener("open", () => {
+      this.wasOpen = true;
       this.delay = TIMINGS.reconnectMinMs;
       // Frames and grids as binary messages (wire.js): fewer bytes, less server work per frame.
       socket.send(JSON.stringify({ type: "options", frames: "binary" }));
@@ -59,7 +68,7 @@ export class Transport {
       if (this.socket !== socket) return;
       this.socket = null;
       this.emitStatus("closed", { code: event.code, reason: event.reason });
-      if (!this.closedByUs) this.scheduleReconnect(event.code);
+      if (!this.closedByUs && event.code !== CLOSE_TAKEN_OVER) this.scheduleReconnect(event.code);
     });
   }
 
