@@ -7,9 +7,13 @@
 // apart from the frames: ~3 times per second while playing, new points appended with
 // Plotly.extendTraces, one chart per task (after a frame's rendering, when layout is
 // clean), at a fixed size (no re-measuring), and a chart out of view less often.
+// Each trace carries its hover strings (`text`, fmt's 4 digits): the label prints them, and
+// the keyboard's cursor (chart-keys.js) says the very same strings.
 import { chartScale, COLORS, LAYER_COLORS, TIMINGS } from "../shared/constants.js";
+import { fmt } from "../shared/format.js";
 import { History } from "../shared/history.js";
 import { t } from "../shared/i18n.js";
+import { ChartKeys, touchLayout } from "./chart-keys.js";
 
 const CONFIG = { displayModeBar: false, responsive: false, displaylogo: false };
 const FONT = { family: "system-ui, 'Noto Sans CJK SC', 'Noto Sans', sans-serif", size: 13, color: COLORS.ink };
@@ -17,6 +21,7 @@ const NAMES = ["loss", "accuracy", "gradNorm", "gradBars"];
 const LINE_CHARTS = new Set(["loss", "accuracy", "gradNorm"]);
 const HIDDEN_EVERY = 6; // while playing, a chart out of view is redrawn every 6th round
 const HISTORY_KEYS = ["step", "train_loss", "test_loss", "train_acc", "test_acc", "batch_loss", "grad_norm", "delta_norm"];
+const TITLES = { loss: "charts.loss_title", accuracy: "charts.accuracy_title", gradNorm: "charts.grad_title", gradBars: "charts.bars_title" };
 
 function baseLayout(extra = {}) {
   const k = chartScale();
@@ -30,6 +35,7 @@ function baseLayout(extra = {}) {
     legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: Math.round(12 * k) } },
     xaxis: { title: { text: t("charts.step"), standoff: 4 }, gridcolor: "#eceef2", zeroline: false },
     yaxis: { gridcolor: "#eceef2", zeroline: false, exponentformat: "power" },
+    ...touchLayout(),
     ...extra,
   };
 }
@@ -54,6 +60,8 @@ export class Charts {
     this.barsFrame = null;
     this.size = {};
     this.visible = {};
+    const atStep = (step) => t("chartkeys.step", { step });
+    this.keys = Object.fromEntries(NAMES.map((n) => [n, new ChartKeys(this.el[n], { title: () => t(TITLES[n]), ...(n === "gradBars" ? {} : { where: atStep, newest: true }) })]));
     const byElement = new Map(NAMES.map((n) => [this.el[n], n]));
     if (typeof ResizeObserver !== "undefined") {
       this.resizer = new ResizeObserver((entries) => {
@@ -183,7 +191,10 @@ export class Charts {
   }
 
   relabel() {
-    for (const n of NAMES) this.full.add(n);
+    for (const n of NAMES) {
+      this.full.add(n);
+      this.keys[n].relabel();
+    }
     this.draw();
   }
 
@@ -217,9 +228,10 @@ export class Charts {
       P.react(el, this.traces(name, 0), this.chartLayout(name), CONFIG);
     } else {
       const traces = this.traces(name, this.drawn[name]);
-      P.extendTraces(el, { x: traces.map((tr) => tr.x), y: traces.map((tr) => tr.y) }, traces.map((_, k) => k));
+      P.extendTraces(el, { x: traces.map((tr) => tr.x), y: traces.map((tr) => tr.y), text: traces.map((tr) => tr.text) }, traces.map((_, k) => k));
     }
     this.drawn[name] = n;
+    this.keys[name].redrawn();
   }
 
   traceCount(name) {
@@ -302,6 +314,7 @@ export class Charts {
       }),
       CONFIG,
     );
+    this.keys.gradBars.redrawn();
   }
 }
 
@@ -331,13 +344,14 @@ function line(x, y, name, color, dash = "solid", width = 2.5) {
     mode: "lines",
     x,
     y: capped(y),
+    text: y.map((v) => (v === null || v === undefined ? "" : fmt(v, 4))),
     name,
     line: { color, width, dash },
-    hovertemplate: "%{y:.4g}",
+    hovertemplate: "%{text}",
     connectgaps: true,
   };
 }
 
 function bars(x, y, name, color) {
-  return { type: "bar", x, y, name, marker: { color }, hovertemplate: "%{y:.3g}" };
+  return { type: "bar", x, y, name, text: y.map((v) => (v === null ? "" : fmt(v, 3))), textposition: "none", marker: { color }, hovertemplate: "%{text}" };
 }

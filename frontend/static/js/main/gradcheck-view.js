@@ -3,6 +3,7 @@
 // methods against the parameter count (log-log). Never touches the socket.
 import { fmt } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
+import { ChartKeys, touchLayout } from "./chart-keys.js";
 
 const PASS = 1e-6;
 const CONFIG = { displayModeBar: false, responsive: false, displaylogo: false };
@@ -20,6 +21,11 @@ export class GradcheckPanel {
     q("#gc-run").addEventListener("click", () => this.run(onRun, "gradcheck"));
     q("#gc-scale").addEventListener("click", () => this.run(onScaling, "gradcheck_scaling"));
     this.onRun = onRun;
+    // By keyboard (chart-keys.js): the heatmap cell by cell, the timings point by point.
+    this.keys = {
+      heat: new ChartKeys(this.el.heat, { title: () => t("gc.heat_title"), grid: true, cell: (r, c) => this.el.heat.data?.[0]?.text?.[r]?.[c] || "—" }),
+      scaling: new ChartKeys(this.el.scaling, { title: () => t("gc.scaling_title"), where: (n) => `${t("gc.n_params")} = ${n}` }),
+    };
     // The charts are as wide as their column, which shrinks on a narrow screen (page.css).
     this.right = q(".gc-right");
     this.rightWidth = 0;
@@ -75,6 +81,7 @@ export class GradcheckPanel {
   }
 
   relabel() {
+    for (const keys of Object.values(this.keys)) keys.relabel();
     if (this.busy) this.el.busy.textContent = t("gc.measuring");
     this.render();
   }
@@ -86,6 +93,7 @@ export class GradcheckPanel {
       summary.replaceChildren();
       table.replaceChildren();
       if (window.Plotly) window.Plotly.purge(heat);
+      this.keys.heat.redrawn();
       this.renderScaling();
       return;
     }
@@ -167,6 +175,7 @@ export class GradcheckPanel {
       { margin: { l: 48, r: 8, t: 26, b: 24 }, font: FONT, height: 165, width: this.chartWidth(), title: { text: t("gc.heat_title"), font: { size: 13 }, x: 0, xanchor: "left" }, xaxis: { showticklabels: false }, yaxis: { autorange: "reversed" }, paper_bgcolor: "rgba(0,0,0,0)" },
       CONFIG,
     );
+    this.keys.heat.redrawn();
   }
 
   renderScaling() {
@@ -176,17 +185,20 @@ export class GradcheckPanel {
     if (!P) return;
     if (!pts) {
       P.purge(this.el.scaling);
+      this.keys.scaling.redrawn();
       return;
     }
     const x = pts.map((p) => p.n_params);
+    // The label prints the times as the table does (µs, ms, s), and the keyboard says the same.
+    const times = (key) => ({ y: pts.map((p) => p[key]), text: pts.map((p) => fmtTime(p[key])), hovertemplate: `${t("gc.n_params")} = %{x}<br>%{text}` });
     P.react(
       this.el.scaling,
       [
-        { type: "scatter", mode: "lines+markers", x, y: pts.map((p) => p.time_backprop_s), name: t("gc.backprop"), line: { color: "#3446b8", width: 2.5 } },
-        { type: "scatter", mode: "lines+markers", x, y: pts.map((p) => p.time_numeric_s), name: t("gc.numeric"), line: { color: "#c2255c", width: 2.5 } },
+        { type: "scatter", mode: "lines+markers", x, ...times("time_backprop_s"), name: t("gc.backprop"), line: { color: "#3446b8", width: 2.5 } },
+        { type: "scatter", mode: "lines+markers", x, ...times("time_numeric_s"), name: t("gc.numeric"), line: { color: "#c2255c", width: 2.5 } },
       ],
       {
-        margin: { l: 72, r: 8, t: 26, b: 40 }, font: FONT, height: 215, width: this.chartWidth(), paper_bgcolor: "rgba(0,0,0,0)",
+        margin: { l: 72, r: 8, t: 26, b: 40 }, font: FONT, height: 215, width: this.chartWidth(), paper_bgcolor: "rgba(0,0,0,0)", ...touchLayout(),
         title: { text: t("gc.scaling_title"), font: { size: 13 }, x: 0, xanchor: "left" },
         legend: { orientation: "h", x: 0, y: -0.3 },
         xaxis: { type: "log", title: { text: t("gc.n_params"), standoff: 2 }, exponentformat: "power" },
@@ -194,6 +206,7 @@ export class GradcheckPanel {
       },
       CONFIG,
     );
+    this.keys.scaling.redrawn();
   }
 }
 

@@ -2,6 +2,7 @@
 // the status line, and the test set's confusion matrix as a Plotly heatmap.
 import { fmt } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
+import { ChartKeys } from "./chart-keys.js";
 import { className } from "./units.js";
 
 const CONFIG = { displayModeBar: false, responsive: false, displaylogo: false };
@@ -16,6 +17,17 @@ export class MetricsView {
     this.timer = null;
     this.task = "binary";
     this.visible = true;
+    this.labels = [];
+    // By keyboard: ← → ↑ ↓ from cell to cell, said as its hover label prints it.
+    this.keys = new ChartKeys(chart, {
+      title: () => t("metrics.confusion_title"),
+      grid: true,
+      cell: (r, c) => t("chartkeys.cell", {
+        row: `${t("metrics.true")}: ${this.labels[r]}`,
+        col: `${t("metrics.predicted")}: ${this.labels[c]}`,
+        value: this.chart.data?.[0]?.text?.[r]?.[c] ?? "",
+      }),
+    });
     if (typeof IntersectionObserver !== "undefined") {
       // Out of view (below the fold), the matrix is not redrawn; it catches up when shown.
       new IntersectionObserver((entries) => {
@@ -67,6 +79,7 @@ export class MetricsView {
     if (!P || !c) return;
     // Class names in the reader's language (a built-in set's), else the data's own.
     const labels = c.labels.map((l, k) => (this.data?.class_names?.length === c.labels.length ? className(this.data, k) : String(l)));
+    this.labels = labels;
     const n = labels.length;
     const max = Math.max(1, ...c.matrix.flat());
     const rect = this.chart.getBoundingClientRect();
@@ -75,7 +88,8 @@ export class MetricsView {
       this.chart,
       [{
         type: "heatmap", z: c.matrix, x: labels, y: labels, colorscale: [[0, "#ffffff"], [1, "#3446b8"]], zmin: 0, zmax: max, showscale: false,
-        hovertemplate: `${t("metrics.true")}: %{y}<br>${t("metrics.predicted")}: %{x}<br>%{z}<extra></extra>`, xgap: 1, ygap: 1,
+        text: c.matrix.map((row) => row.map(String)),
+        hovertemplate: `${t("metrics.true")}: %{y}<br>${t("metrics.predicted")}: %{x}<br>%{text}<extra></extra>`, xgap: 1, ygap: 1,
       }],
       {
         margin: { l: Math.min(150, 44 + 7.5 * Math.max(...labels.map((s) => s.length))), r: 12, t: 8, b: 48 }, font: FONT, width: Math.round(rect.width) || 400, height: Math.round(rect.height) || 270, autosize: false,
@@ -86,9 +100,11 @@ export class MetricsView {
       },
       CONFIG,
     );
+    this.keys.redrawn();
   }
 
   relabel() {
+    this.keys.relabel();
     this.showValue();
     if (this.drawn) this.drawConfusion();
   }
