@@ -7,6 +7,8 @@
 // the chart removes it. A tap shows Plotly's label as a hover does (Plotly hovers where a
 // tap lands), and under a finger (pointer: coarse) at the nearest point however far:
 // `touchLayout`. A click or a tap does not take the focus: → keeps stepping the network.
+// A scatter of points (`points`: the output plot's data) is read point by point instead,
+// in the order given, each point's label (its `text`, lines joined) said after its set's name.
 import { t } from "../shared/i18n.js";
 
 const PAGE = 10; // Shift+arrow, PageUp and PageDown move this many points
@@ -22,7 +24,7 @@ function regions() {
   live.className = "visually-hidden";
   live.setAttribute("aria-live", "polite");
   home.append(live);
-  for (const kind of ["series", "grid"]) {
+  for (const kind of ["series", "grid", "points"]) {
     const hint = document.createElement("p");
     hint.id = `chart-keys-hint-${kind}`;
     hint.className = "visually-hidden";
@@ -63,6 +65,11 @@ function shown(trace, k) {
   return text ?? String(trace.y?.[k] ?? trace.z?.[k] ?? "");
 }
 
+/** A label's lines (`<br>` in its text) as words: "x₁=0.5, x₂=1". */
+function spoken(text) {
+  return String(text).split("<br>").join(t("chartkeys.join"));
+}
+
 function present(v) {
   return v !== null && v !== undefined && !(typeof v === "number" && Number.isNaN(v));
 }
@@ -72,20 +79,24 @@ export class ChartKeys {
    * `el`: the chart's div. `title()`: the chart's name. `where(x)`: the words for a position
    * on the x axis (a step: "step 12"). `newest`: the first key goes to the last point (a
    * history), else → to the first and ← to the last. `grid`: a heatmap (↑ ↓ between rows),
-   * whose cell is said by `cell(row, col)` (the same strings as its hover label).
+   * whose cell is said by `cell(row, col)` (the same strings as its hover label). `points()`:
+   * a scatter read point by point, the [curveNumber, pointNumber] of each in the cursor's
+   * order; `prepare()` runs before a point is shown (its label brought up to date). `graph`:
+   * the Plotly div when it is not `el` itself (`el` a container: the tab stop).
    */
-  constructor(el, { title, where = (x) => String(x), newest = false, grid = false, cell = null }) {
-    Object.assign(this, { el, title, where, newest, grid, cell });
+  constructor(el, { title, where = (x) => String(x), newest = false, grid = false, cell = null, points = null, prepare = null, graph = el }) {
+    Object.assign(this, { el, title, where, newest, grid, cell, points, prepare, gd: graph });
     this.active = false;
     this.x = null; // the x value the cursor is on (a series): kept while the data grows
     this.end = false; // on the newest point, and following it
     this.row = 0;
     this.col = 0;
+    this.at = 0; // the point the cursor is on (a scatter): its place in `points()`
     regions();
     cursors.set(el, this);
     el.tabIndex = this.data.length ? 0 : -1; // a tab stop once drawn
     el.setAttribute("role", "application");
-    el.setAttribute("aria-describedby", hints[grid ? "grid" : "series"].id);
+    el.setAttribute("aria-describedby", hints[grid ? "grid" : points ? "points" : "series"].id);
     el.classList.add("chart-keys");
     el.addEventListener("keydown", (event) => this.key(event));
     el.addEventListener("focusout", (event) => {
@@ -102,11 +113,12 @@ export class ChartKeys {
     this.el.setAttribute("aria-label", t("chartkeys.label", { title: this.title() }));
     hints.series.textContent = t("chartkeys.hint");
     hints.grid.textContent = t("chartkeys.hint_grid");
+    hints.points.textContent = t("chartkeys.hint_points");
   }
 
   /** The traces Plotly drew (none before the first drawing). */
   get data() {
-    return Array.isArray(this.el.data) ? this.el.data : [];
+    return Array.isArray(this.gd.data) ? this.gd.data : [];
   }
 
   /** The traces that show a value at index k (a trace hidden from its legend does not). */
@@ -141,6 +153,7 @@ export class ChartKeys {
     event.preventDefault();
     event.stopPropagation();
     if (this.grid) this.moveCell(...move);
+    else if (this.points) this.movePoint(move[1]);
     else this.moveSeries(move[1]);
   }
 
@@ -158,6 +171,19 @@ export class ChartKeys {
     this.active = true;
     this.end = at === stops.length - 1;
     this.x = this.data[0].x[stops[at]];
+    this.show(true);
+  }
+
+  movePoint(delta) {
+    const n = this.points().length;
+    if (!n) {
+      say(t("chartkeys.empty", { title: this.title() }));
+      return;
+    }
+    if (!Number.isFinite(delta)) this.at = delta < 0 ? 0 : n - 1; // Home, End
+    else if (!this.active) this.at = delta < 0 ? n - 1 : 0; // → the first point, ← the last
+    else this.at = Math.max(0, Math.min(n - 1, this.at + delta));
+    this.active = true;
     this.show(true);
   }
 
@@ -189,12 +215,23 @@ export class ChartKeys {
   show(speak) {
     const P = window.Plotly;
     if (!this.active || !P?.Fx || !this.data.length) return;
+    if (this.points) {
+      this.prepare?.();
+      const list = this.points();
+      if (!list.length) return;
+      this.at = Math.min(this.at, list.length - 1);
+      const [c, k] = list[this.at];
+      P.Fx.hover(this.gd, [{ curveNumber: c, pointNumber: k }]);
+      const trace = this.data[c];
+      if (speak) say(t("chartkeys.point", { name: trace.name, k: this.at + 1, n: list.length, values: spoken(shown(trace, k)) }));
+      return;
+    }
     if (this.grid) {
       const z = this.data[0].z;
       this.row = Math.min(this.row, z.length - 1);
       this.col = Math.min(this.col, z[this.row].length - 1);
       // A heatmap's cell by its place on the axes (a category's place is its index).
-      P.Fx.hover(this.el, { xval: this.col, yval: this.row });
+      P.Fx.hover(this.gd, { xval: this.col, yval: this.row });
       if (speak) say(this.cell(this.row, this.col));
       return;
     }
@@ -204,11 +241,11 @@ export class ChartKeys {
     this.x = this.data[0].x[k];
     const traces = this.tracesAt(k);
     const shownTraces = this.data.filter((tr) => tr.visible !== false && tr.visible !== "legendonly").length;
-    if (this.el.layout?.hovermode === "x unified" && traces.length === shownTraces) {
+    if (this.gd.layout?.hovermode === "x unified" && traces.length === shownTraces) {
       // Every trace has a point at this step: the mouse's own box (its title is the step).
-      P.Fx.hover(this.el, { xval: this.x });
+      P.Fx.hover(this.gd, { xval: this.x });
     } else {
-      P.Fx.hover(this.el, traces.map((c) => ({ curveNumber: c, pointNumber: k })));
+      P.Fx.hover(this.gd, traces.map((c) => ({ curveNumber: c, pointNumber: k })));
     }
     if (!speak) return;
     const sep = t("chartkeys.join");
@@ -228,6 +265,6 @@ export class ChartKeys {
     if (!this.active) return;
     this.active = false;
     this.end = false;
-    if (this.data.length) window.Plotly?.Fx?.unhover(this.el);
+    if (this.data.length) window.Plotly?.Fx?.unhover(this.gd);
   }
 }

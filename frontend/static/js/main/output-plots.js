@@ -1,22 +1,56 @@
 // The Plotly traces of the output panel's data: the points of a 2-D data set (train circles,
 // test diamonds, coloured by class or target) and, for 1-D data, the points with the fitted
 // curve. Hover read-outs name the data's inputs and give its own units (units.js); the
-// training points carry `meta: "train"`, so a click picks one (output-view.js).
+// training points carry `meta: "train"`, so a click picks one (output-view.js). Each label is
+// the trace's `text` (its hovertemplate prints `%{text}`): the words the keyboard's cursor
+// says (chart-keys.js), a 2-D point's with the network's ŷ there (`pointTexts`).
 import { COLORS } from "../shared/constants.js";
-import { diverging } from "../shared/format.js";
+import { diverging, fmt } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
 import { gridRange } from "./grid.js";
 import { inputLabel, scaleOf, targetLabel, toOriginal } from "./units.js";
 
-/** The points of 2-D data over the boundary heatmap, coloured around `mid` ± `span`. */
-export function scatterTraces(data, pts, mid, span) {
-  if (!pts) return [];
-  const out = [];
+const LABEL = "%{text}<extra>%{fullData.name}</extra>"; // a point's label: its text, its set
+
+/** The network's output `v` (network units) as the read-outs print it: "ŷ=0.873", "price ŷ=270". */
+export function yhatText(data, v) {
+  if (!Number.isFinite(v)) return "ŷ=—";
+  return data.task === "regression" ? `${targetLabel(data)} ŷ=${fmt(toOriginal(v, scaleOf(data, "target")))}` : `ŷ=${v.toFixed(3)}`;
+}
+
+/** The 2-D grid's value nearest to (x, y) (network units; a cell as the map draws it), or NaN outside. */
+export function gridAt(grid, values, x, y) {
+  const n = grid?.resolution;
+  if (!values || !(n >= 2) || values.length !== n * n) return NaN;
+  const [[x0, x1], [y0, y1]] = grid.domain;
+  const c = Math.round(((x - x0) / (x1 - x0)) * (n - 1));
+  const r = Math.round(((y - y0) / (y1 - y0)) * (n - 1));
+  return c < 0 || r < 0 || c >= n || r >= n ? NaN : values[r * n + c];
+}
+
+/**
+ * The labels of 2-D data's points, `{train: [...], test: [...]}`: the inputs and the target in
+ * the data's units and the network's output there (`yhat(x₁, x₂)`, network units), one line each.
+ */
+export function pointTexts(data, pts, yhat) {
   const s0 = scaleOf(data, 0);
   const s1 = scaleOf(data, 1);
   const sy = scaleOf(data, "target");
   const target = data.task === "regression" ? targetLabel(data) : "y";
-  const hover = `${inputLabel(data, 0)}=%{customdata[0]:.4g}<br>${inputLabel(data, 1)}=%{customdata[1]:.4g}<br>${target}=%{customdata[2]:.4g}<extra>%{fullData.name}</extra>`;
+  const out = {};
+  for (const part of ["train", "test"]) {
+    const p = pts?.[part];
+    out[part] = (p?.x ?? []).map((v, k) =>
+      [`${inputLabel(data, 0)}=${fmt(toOriginal(v[0], s0))}`, `${inputLabel(data, 1)}=${fmt(toOriginal(v[1], s1))}`, `${target}=${fmt(toOriginal(p.y[k], sy))}`, yhatText(data, yhat(v[0], v[1]))].join("<br>"),
+    );
+  }
+  return out;
+}
+
+/** The points of 2-D data over the boundary heatmap, coloured around `mid` ± `span`; `texts`: their labels. */
+export function scatterTraces(data, pts, mid, span, texts) {
+  if (!pts) return [];
+  const out = [];
   for (const [part, symbol, line] of [["train", "circle", "#ffffff"], ["test", "diamond", COLORS.ink]]) {
     const p = pts[part];
     if (!p?.x?.length) continue;
@@ -27,14 +61,14 @@ export function scatterTraces(data, pts, mid, span) {
       meta: part,
       x: p.x.map((v) => v[0]),
       y: p.x.map((v) => v[1]),
-      customdata: p.x.map((v, k) => [toOriginal(v[0], s0), toOriginal(v[1], s1), toOriginal(p.y[k], sy)]),
+      text: texts?.[part] ?? [],
       marker: {
         size: 7,
         symbol,
         color: p.y.map((v) => diverging((v - mid) / span)),
         line: { color: line, width: 1 },
       },
-      hovertemplate: hover,
+      hovertemplate: LABEL,
     });
   }
   return out;
@@ -47,21 +81,21 @@ export function curveTraces(data, pts, xs, values) {
   const sy = scaleOf(data, "target");
   const xName = inputLabel(data, 0);
   const yName = targetLabel(data);
-  const hover = (y) => `${xName}=%{customdata[0]:.4g}<br>${y}=%{customdata[1]:.4g}<extra></extra>`;
-  const custom = (x, y) => x.map((v, k) => [toOriginal(v, sx), toOriginal(y[k], sy)]);
+  const hover = "%{text}<extra></extra>";
+  const text = (x, y, name) => x.map((v, k) => `${xName}=${fmt(toOriginal(v, sx))}<br>${name}=${fmt(toOriginal(y[k], sy))}`);
   if (pts) {
     const sets = [["train", COLORS.train, t("output.legend_train"), "circle"], ["test", COLORS.test, t("output.legend_test"), "diamond"]];
     for (const [part, colour, name, symbol] of sets) {
       const p = pts[part];
       if (!p) continue;
       const px = p.x.map((v) => v[0]);
-      traces.push({ type: "scatter", mode: "markers", name, meta: part, x: px, y: p.y, customdata: custom(px, p.y),
-        marker: { color: colour, size: 6, opacity: 0.55, symbol }, hovertemplate: hover(yName) });
+      traces.push({ type: "scatter", mode: "markers", name, meta: part, x: px, y: p.y, text: text(px, p.y, yName),
+        marker: { color: colour, size: 6, opacity: 0.55, symbol }, hovertemplate: hover });
     }
   }
   const ys = Array.from(values, (v) => (Number.isFinite(v) ? v : null));
-  traces.push({ type: "scatter", mode: "lines", name: "ŷ", x: xs, y: ys, customdata: custom(xs, ys),
-    line: { color: COLORS.ink, width: 3 }, hovertemplate: hover("ŷ") });
+  traces.push({ type: "scatter", mode: "lines", name: "ŷ", x: xs, y: ys, text: text(xs, ys, "ŷ"),
+    line: { color: COLORS.ink, width: 3 }, hovertemplate: hover });
   const yRange = gridRange(Float64Array.from([...ys, ...(pts?.train?.y ?? [])].filter((v) => v !== null)));
   return { traces, yRange };
 }

@@ -9,14 +9,22 @@
 // 2-D: Plotly draws only what does not change while training — axes and data points, on
 // a transparent plot — and a <canvas> under it shows the network's output: the grid's
 // cells through a precomputed palette (putImageData), and for a binary task the ŷ = 0.5
-// boundary traced on the same grid. A new grid costs one canvas paint, not a Plotly draw.
+// boundary traced on the same grid. A new grid costs one canvas paint, not a Plotly draw;
+// the points' labels, which carry ŷ at each point, follow it (one restyle) while paused, or
+// while playing when a label is shown (else once one is).
+//
+// Without a mouse (chart-keys.js): the plot is a tab stop; ← → move a cursor over the data
+// points (the training set, then the test set, each from left to right; for 1-D data the
+// fitted curve's points), Plotly's label shows the point and the live region says it.
 import { chartScale, COLORS } from "../shared/constants.js";
 import { divergingTable, fmt, paletteIndex } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
+import { ChartKeys } from "./chart-keys.js";
 import { CANVAS_2D, contour, dataPoints, gridRange, gridValues } from "./grid.js";
 import { ExamplePicker } from "./focus.js";
 import { OutputMarks } from "./output-marks.js";
-import { curveTraces, nearestInBatch, scatterTraces } from "./output-plots.js";
+import { freshTexts, keyPoints, pointLabels, rehover } from "./output-keys.js";
+import { curveTraces, gridAt, nearestInBatch, scatterTraces, yhatText } from "./output-plots.js";
 import { NeuronThumbs } from "./thumbs.js";
 import { captionKey, inputLabel, originalTicks, scaleOf, targetLabel, toOriginal } from "./units.js";
 
@@ -71,6 +79,14 @@ export class OutputView {
     plot.addEventListener("pointerleave", (event) => {
       if (event.pointerType === "mouse") this.tip.hidden = true;
     });
+    this.textsFor = null; // the grid values the points' labels were made with
+    this.hovered = null; // the points Plotly's label shows (a mouse, a tap or the keys)
+    this.keys = new ChartKeys(plot, {
+      title: () => t(captionKey(this.topology?.data)),
+      graph: this.gd,
+      points: () => keyPoints(this),
+      prepare: () => freshTexts(this),
+    });
   }
 
   setTopology(topology) {
@@ -86,6 +102,9 @@ export class OutputView {
     this.tip.hidden = true;
     this.marks.setTopology(topology);
     this.picker.setTopology(topology);
+    this.keys.hide();
+    this.hovered = null;
+    this.textsFor = null;
     this.relabel();
   }
 
@@ -94,6 +113,7 @@ export class OutputView {
     this.caption.textContent = t(captionKey(this.topology.data));
     this.marks.relabel();
     this.picker.relabel();
+    this.keys.relabel();
     this.staticKey = null; // the legend and hover texts are translated
     this.redraw();
   }
@@ -120,12 +140,18 @@ export class OutputView {
       this.paintGrid();
       this.markFocus();
     });
-    this.gd.on?.("plotly_hover", () => {
+    this.gd.on?.("plotly_hover", (event) => {
       this.pointHover = true;
       this.tip.hidden = true;
+      this.hovered = (event?.points ?? []).map((p) => ({ curveNumber: p.curveNumber, pointNumber: p.pointNumber }));
+      // A label made before the last grid (while playing): made again, and shown again.
+      if (this.grid?.kind === "2d" && this.textsFor !== this.values) {
+        setTimeout(() => this.pointHover && freshTexts(this), 0);
+      }
     });
     this.gd.on?.("plotly_unhover", () => {
       this.pointHover = false;
+      this.hovered = null;
     });
     this.gd.on?.("plotly_click", (event) => {
       const pt = event?.points?.[0];
@@ -183,7 +209,7 @@ export class OutputView {
         const [[x0, x1], [y0, y1]] = g.domain;
         P.react(
           this.gd,
-          scatterTraces(this.topology.data, this.points, mid, span),
+          scatterTraces(this.topology.data, this.points, mid, span, pointLabels(this)),
           this.layout({
             plot_bgcolor: "rgba(0,0,0,0)", // the canvas underneath shows through
             xaxis: this.axis(0, [x0, x1], { range: [x0, x1], constrain: "domain", showgrid: false }),
@@ -193,10 +219,14 @@ export class OutputView {
         ).then(() => {
           this.paintGrid();
           this.markFocus();
+          rehover(this);
         });
         this.listen();
       }
       this.paintGrid();
+      // The labels' ŷ: now when paused or when one is shown, else when one is (plotly_hover).
+      const shown = this.keys.active || this.pointHover;
+      if (shown || !this.frame?.playing) freshTexts(this);
       return;
     }
     this.canvas.hidden = true;
@@ -215,7 +245,10 @@ export class OutputView {
         legend: { orientation: "h", x: 0, y: 1.0, yanchor: "bottom" },
       }),
       CONFIG,
-    ).then(() => this.markFocus());
+    ).then(() => {
+      this.markFocus();
+      rehover(this);
+    });
     this.listen();
   }
 
@@ -349,17 +382,13 @@ export class OutputView {
     }
     const x = area.x[0] + (mx / area.width) * (area.x[1] - area.x[0]);
     const y = area.y[1] - (my / area.height) * (area.y[1] - area.y[0]);
-    const n = g.resolution;
-    const [[x0, x1], [y0, y1]] = g.domain;
-    const c = Math.round(((x - x0) / (x1 - x0)) * (n - 1));
-    const r = Math.round(((y - y0) / (y1 - y0)) * (n - 1));
-    if (c < 0 || r < 0 || c >= n || r >= n) {
+    const v = gridAt(g, this.values, x, y);
+    if (Number.isNaN(v)) {
       this.tip.hidden = true;
       return;
     }
     const data = this.topology.data;
-    const v = this.values[r * n + c];
-    const yhat = data.task === "regression" ? `${targetLabel(data)} ŷ=${fmt(toOriginal(v, scaleOf(data, "target")))}` : `ŷ=${v.toFixed(3)}`;
+    const yhat = yhatText(data, v);
     this.tip.textContent = `${inputLabel(data, 0)}=${fmt(toOriginal(x, scaleOf(data, 0)))}  ${inputLabel(data, 1)}=${fmt(toOriginal(y, scaleOf(data, 1)))}  ${yhat}`;
     this.tip.style.left = `${area.left + mx + 12}px`;
     this.tip.style.top = `${area.top + my + 12}px`;
@@ -392,6 +421,6 @@ export class OutputView {
         legend: { orientation: "h", x: 0, y: 1.0, yanchor: "bottom" },
       }),
       CONFIG,
-    );
+    ).then(() => rehover(this));
   }
 }
