@@ -260,12 +260,13 @@ def check_counters(parsed: RunFile) -> None:
             )
 
 
-def message_limit(settings: Settings, head: str) -> int:
-    """The largest message the server reads whose first 4 KiB are ``head``: an ``import``
-    up to ``max_import_bytes``; a ``csv_inspect`` up to four thirds of
-    ``max_upload_bytes`` (a file of ``max_upload_bytes`` as base64 ``data``); any other,
-    ``max_message_bytes``."""
-    kind = LARGE_KIND.search(head)
+def message_limit(settings: Settings, head: str, tail: str = "") -> int:
+    """The largest message the server reads whose first 4 KiB are ``head`` (and last 4 KiB
+    ``tail``): an ``import`` up to ``max_import_bytes``; a ``csv_inspect`` up to four
+    thirds of ``max_upload_bytes`` (a file of ``max_upload_bytes`` as base64 ``data``); any
+    other, ``max_message_bytes``. The type is read in the head, or as the last key of the
+    message in its tail (a client that sorts its keys writes ``run`` before ``type``)."""
+    kind = LARGE_KIND.search(head) or LARGE_KIND_LAST.search(tail)
     if kind is not None and kind[1] == "import":
         return settings.max_import_bytes
     if kind is not None:
@@ -276,6 +277,9 @@ def message_limit(settings: Settings, head: str) -> int:
 # The kinds of message that may be large, named as a message's type ("type": "import"),
 # not anywhere in its text (a configure naming a CSV file "import.csv" is not an import).
 LARGE_KIND = re.compile(r'"type"\s*:\s*"(import|csv_inspect)"')
+# ... or as the message's last key: the type, then the closing brace of the message itself
+# (a nested object's "type" would be followed by two braces or more).
+LARGE_KIND_LAST = re.compile(r'[,{]\s*"type"\s*:\s*"(import|csv_inspect)"\s*}\s*\Z')
 
 
 def utf8_size(text: str) -> int:

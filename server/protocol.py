@@ -243,9 +243,11 @@ class SetParam(Message):
     step: ``error`` ``mid_step``."""
 
     type: Literal["set_param"]
-    layer: Int = Field(ge=1, le=1000)
+    # Any whole number: one that names no layer or no entry (0, -1, 10**30) is the
+    # engine's `bad_param` naming the field, as docs/protocol.md says, not a bad message.
+    layer: Int
     param: Literal["W", "b"]
-    index: list[Annotated[Int, Field(ge=0, le=100_000)]] = Field(min_length=1, max_length=2)
+    index: list[Int] = Field(min_length=1, max_length=2)
     value: Float
 
 

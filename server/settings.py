@@ -9,24 +9,31 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .hosts import normalize_host
 
 # A list read from the environment as JSON (``["a", "b"]``) or comma-separated (``a,b``).
 NameList = Annotated[list[str], NoDecode]
+# The URL schemes redis-py opens (redis.asyncio.connection.parse_url).
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+# Settings whose value a startup error does not print (a URL's password).
+SECRET_SETTINGS = frozenset({"redis_url"})
 
 
 class Settings(BaseSettings):
     """Every knob of the server. ``BPVIZ_MAX_SESSIONS=50`` overrides ``max_sessions``."""
 
-    model_config = SettingsConfigDict(env_prefix="BPVIZ_", extra="ignore")
+    # allow_inf_nan=False: "inf" or "nan" for a number of seconds or a rate is a startup
+    # error, not a ping interval that never pings or a snapshot that never expires.
+    model_config = SettingsConfigDict(env_prefix="BPVIZ_", extra="ignore", allow_inf_nan=False)
 
     host: str = "127.0.0.1"
     port: int = 8000
-    # Websocket origins allowed besides the server's own (exact "scheme://host[:port]").
-    allowed_origins: list[str] = Field(default_factory=list)
+    # Websocket origins allowed besides the server's own (exact "scheme://host[:port]"),
+    # read like the other lists: JSON (``["https://a"]``) or comma-separated.
+    allowed_origins: NameList = Field(default_factory=list)
     # Sessions with a run of their own; a classroom room's followers are counted apart.
     max_sessions: int = Field(default=300, ge=1)
     # Followers of rooms (no run of their own, ~100 KiB each): a copy is a session again.
@@ -87,12 +94,30 @@ class Settings(BaseSettings):
     # of it; also written on pause and shutdown).
     snapshot_interval: float = Field(default=3.0, gt=0)
 
-    @field_validator("allowed_hosts", "trusted_proxies", mode="before")
+    @field_validator("allowed_hosts", "trusted_proxies", "allowed_origins", mode="before")
     @classmethod
     def _name_list(cls, value: Any) -> Any:
         if isinstance(value, str):
             text = value.strip()
             return json.loads(text) if text.startswith("[") else text.split(",")
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return [e.strip() for e in value if e.strip()]
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        # an empty value is no Redis; any other must be a URL redis-py can open (checked
+        # here: a wrong scheme found at startup was a traceback, "Application startup failed")
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(REDIS_SCHEMES):
+            schemes = ", ".join(f"{s}…" for s in REDIS_SCHEMES)
+            raise ValueError(f"not a Redis URL: it starts with one of {schemes}")
         return value
 
     @field_validator("allowed_hosts")
@@ -130,6 +155,19 @@ class Settings(BaseSettings):
             "ws_ping_interval": self.ws_ping_interval,
             "ws_ping_timeout": self.ws_ping_timeout,
         }
+
+
+def environment_problems(exc: ValidationError) -> str:
+    """What is wrong with the ``BPVIZ_*`` variables, one problem per line, each naming
+    its variable and the value it had (``bpviz serve`` prints it and exits)."""
+    lines = []
+    for err in exc.errors():
+        key = str(err["loc"][0]) if err["loc"] else ""
+        message = str(err["msg"]).removeprefix("Value error, ")
+        # a Redis URL may hold a password: named, not printed
+        shown = "" if key in SECRET_SETTINGS else f"={err.get('input')!s}"
+        lines.append(f"BPVIZ_{key.upper()}{shown}: {message}")
+    return "\n".join(lines)
 
 
 def default_data_dir() -> Path:

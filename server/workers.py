@@ -119,9 +119,12 @@ def settings_with(allowed_hosts: Sequence[str], trusted_proxies: Sequence[str]) 
     worker process."""
     from pydantic import ValidationError
 
-    from bpviz.server.settings import Settings, get_settings
+    from bpviz.server.settings import Settings, environment_problems, get_settings
 
-    env = Settings()
+    try:
+        env = Settings()
+    except ValidationError as exc:  # a bad BPVIZ_* variable: one clear line, no traceback
+        raise ValueError(environment_problems(exc)) from None
     extra = {"allowed_hosts": allowed_hosts, "trusted_proxies": trusted_proxies}
     merged = {k: [*getattr(env, k), *v] for k, v in extra.items() if v}
     try:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from . import encode
 from .budget import message_limit, utf8_size
 from .hosts import Hosts, host_name
+from .messages import Error
 from .runtime import Runtime
 from .session import Session
 from .settings import Settings
@@ -82,6 +85,11 @@ async def session_socket(websocket: WebSocket) -> None:
         await websocket.accept()
         log.warning("refused websocket from %s: %s", client, session.refused)
         reason = session.refused or "server full, try again later"
+        # an `error` `busy` first (docs/protocol.md, error codes), as a room's follower
+        # refused a run of its own gets: a client reads why before the close
+        busy = Error(type="error", code="busy", message=reason, field=None)
+        with contextlib.suppress(Exception):  # (a client already gone)
+            await websocket.send_text(encode.dumps(busy))
         await websocket.close(code=CLOSE_TRY_AGAIN_LATER, reason=reason[:120])
         return
     await websocket.accept()
@@ -95,13 +103,14 @@ async def session_socket(websocket: WebSocket) -> None:
                 break  # (closed: another connection took the session over)
             text, data = message.get("text"), message.get("bytes")
             # Only an `import` (an exported run) and a `csv_inspect` (an uploaded file) may
-            # be larger than an ordinary message; their "type" comes in the first 4 KiB.
+            # be larger than an ordinary message; their "type" comes in the first 4 KiB, or
+            # last (as the message's last key, in its last 4 KiB).
             # Sizes are bytes on the wire, binary frames included.
             size = utf8_size(text) if text is not None else len(data or b"")
             large = size > settings.max_message_bytes
             limit = settings.max_message_bytes
             if large and text is not None:
-                limit = message_limit(settings, text[:4096])
+                limit = message_limit(settings, text[:4096], text[-4096:])
             if size > limit:
                 session.send_error(
                     "too_large", f"message of {size:,} bytes is over the limit of {limit:,} bytes"

@@ -47,7 +47,11 @@ CODES: dict[str, tuple[str, str]] = {
     "too_large": ("outside the range (or too long a text)", "超出范围"),
     "choice": ("unknown name", "未知选项"),
     "unknown_key": ("key not in the table", "未知字段"),
-    "missing": ("`data.name` is `csv` but `data.csv` is empty", "缺少 CSV 哈希"),
+    "missing": (
+        "a required key is absent or empty: `data.csv` with `data.name` `csv`, `W` or "
+        "`b` of a layer's given weights",
+        "缺少必需的字段（CSV 哈希，或给定权重的 W、b）",
+    ),
     "too_many_layers": ("more than `max_hidden_layers`", "隐藏层过多"),
     "too_many_parameters": ("more than `max_parameters`", "参数过多"),
     "incompatible": (

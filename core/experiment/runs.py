@@ -375,6 +375,7 @@ def _load(exp: Experiment, run: RunFile) -> None:
     except RunError:
         raise
     except (ValueError, TypeError, KeyError, OverflowError, RecursionError) as exc:
-        raise RunError(
-            f"{where.removeprefix('run.')}: {exc}", where, reason="mismatch", detail=str(exc)
-        ) from None
+        part, detail = where.removeprefix("run."), str(exc)
+        # the part named once ("history: steps must rise", not "history: history: …")
+        message = detail if detail.startswith(f"{part}:") else f"{part}: {detail}"
+        raise RunError(message, where, reason="mismatch", detail=detail) from None

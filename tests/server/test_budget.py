@@ -166,6 +166,7 @@ def test_the_server_budget_refuses_new_sessions_with_1013(client: TestClient) ->
                 pytest.raises(WebSocketDisconnect) as info,
                 client.websocket_connect("/ws") as over,
             ):
+                assert json.loads(over.receive_text())["code"] == "busy"  # then the close
                 over.receive_text()
             assert info.value.code == 1013
         finally:
@@ -179,6 +180,7 @@ def test_a_cap_per_address_when_configured(client: TestClient) -> None:
         Conn(a).until("grid")
         Conn(b).until("grid")
         with pytest.raises(WebSocketDisconnect) as info, client.websocket_connect("/ws") as c:
+            assert json.loads(c.receive_text())["code"] == "busy"  # then the close
             c.receive_text()
         assert info.value.code == 1013
 

@@ -328,6 +328,7 @@ def test_session_cap(client: TestClient) -> None:
     with client.websocket_connect("/ws") as first:
         Conn(first).until("grid")
         with client.websocket_connect("/ws") as second, pytest.raises(WebSocketDisconnect) as info:
+            assert json.loads(second.receive_text())["code"] == "busy"  # then the close
             second.receive_text()
         assert info.value.code == 1013
     assert client.get("/healthz").json()["sessions"] == 0
