@@ -327,19 +327,20 @@ def test_presentation_mode(new_page: Any, base_url: str, screenshot: Any) -> Non
         least = 16 if name == "value" else 18
         assert min(values) >= least, f"{name}: {min(values)} px is too small for the back row"
     assert page.evaluate("() => document.querySelectorAll('#network .neuron .value').length") >= 9
-    # The controls are reduced to stepping; the diagram and one panel are all there is.
+    # The controls are reduced to stepping, Reset and the history slider (test_sizes.py);
+    # the diagram and one panel are all there is.
     for sel in (
         "#play",
         "[data-step=phase]",
         "[data-step=forward]",
         "[data-step=backward]",
         "[data-step=step]",
+        "#reset",
     ):
         assert page.is_visible(sel), sel
     for sel in (
         "#speed",
         "[data-step=epoch]",
-        "#reset",
         ".sidebar",
         ".charts",
         ".lesson-bar",

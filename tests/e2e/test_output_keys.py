@@ -11,21 +11,15 @@ import math
 import re
 from typing import Any
 
-READY = "() => window.bpviz && window.bpviz.connected && window.bpviz.topologies >= 2 && window.bpviz.frames >= 2"
+from .test_chart_keys import LIVE, open_page, said
+
 CIRCLE = "/#data=circle&hidden=4:tanh&batch=10&seed=3"
 SQUARE = "/#data=square&hidden=8:tanh&loss=mse&batch=10&seed=3"
-LIVE = "() => document.querySelector('#chart-live')?.textContent.trim() ?? ''"
 LABEL = "() => document.querySelector('#output-plot .hoverlayer')?.textContent ?? ''"
 NUM = r"(−?[\d.]+(?:e−?\d+)?)"
 EN_POINT = rf"^(train set|test set), point (\d+) of (\d+): x₁={NUM}, x₂={NUM}, y={NUM}, ŷ={NUM}$"
 ZH_POINT = rf"^(训练集|测试集)，第 (\d+) 个点（共 (\d+) 个）：x₁={NUM}，x₂={NUM}，y={NUM}，ŷ={NUM}$"
 GRID = 48  # the server's grid_resolution (settings.py): ŷ is read from the map's nearest cell
-
-
-def open_page(page: Any, base_url: str, path: str) -> None:
-    page.goto(f"{base_url}{path}")
-    page.wait_for_function(READY)
-    page.wait_for_function("() => !window.bpviz.animating")
 
 
 def steps(page: Any, n: int) -> None:
@@ -46,13 +40,6 @@ def tab_to_plot(page: Any) -> None:
     assert page.eval_on_selector("#output-plot", "(e) => getComputedStyle(e).outlineStyle") == (
         "solid"
     )
-
-
-def said(page: Any, pattern: str) -> re.Match[str]:
-    page.wait_for_function(f"() => new RegExp({pattern!r}).test(({LIVE})())", timeout=5_000)
-    m = re.search(pattern, page.evaluate(LIVE))
-    assert m is not None
-    return m
 
 
 def num(text: str) -> float:

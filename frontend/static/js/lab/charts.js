@@ -150,7 +150,7 @@ export class SideCharts {
         name: layerName(l, L),
         line: { color: layerColor(l, L), width: 1.8 },
         hovertemplate: `${layerName(l, L)}: %{y:.3g} %{customdata}<extra></extra>`,
-        connectgaps: false,
+        connectgaps: true, // a point without δ (the evaluation's second point of a step) is no break
       });
     }
     const step = steps;
@@ -258,7 +258,9 @@ function lossLine(x, y, name, color, dash, hoverName) {
     name,
     line: { color, width: dash === "solid" ? 2.5 : 1.8, dash },
     hovertemplate: `${hoverName}: %{y:.4g}<extra></extra>`,
-    connectgaps: false,
+    // A step burst evaluates the whole sets only at some steps (docs/protocol.md): the line
+    // joins the measured points, as on the main page, instead of breaking at every burst.
+    connectgaps: true,
   };
 }
 

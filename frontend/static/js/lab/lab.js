@@ -74,7 +74,7 @@ async function main() {
   );
   const lockstep = new Lockstep(
     transports.map((transport, i) => ({ transport, isDiverged: () => Boolean(info[i].frame?.diverged) })),
-    { onChange: (playing) => showPlaying(playing) },
+    { onChange: (playing) => showPlaying(playing), onAnswered: () => scheduleDraw() },
   );
   const loss = new LossChart($("#lab-loss"));
   const table = new LabTable($("#lab-table"));
@@ -183,7 +183,9 @@ async function main() {
       histories[i].add(frame.history);
       sides[i].setFrame(frame);
       banners.setDiverged(info.every((x) => x.frame?.diverged));
-      scheduleDraw();
+      // The first side's answer to a tick waits for the other's: drawn together (onAnswered),
+      // the step counter never shows one side a tick ahead ("60 / 50").
+      if (!lockstep.waiting) scheduleDraw();
     });
     transport.on("error", (msg) => {
       if (msg.code === "diverged") return; // shown on that side's badge

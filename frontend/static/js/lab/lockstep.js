@@ -2,18 +2,24 @@
 // a `step` to the same target step, waits until both have answered, then sends the next,
 // so the two networks are always at the same step and play at the same fixed speed. The
 // target is counted from the sides' own frames: a side that missed a tick (its socket was
-// reconnecting, its answer timed out) catches up on the next one.
+// reconnecting, its answer timed out) catches up on the next one. The sides answer one after
+// the other: a tick is shown once both have (`onAnswered`), never one side a tick ahead.
+// Commands go out one at a time (Step or +10 clicked while playing waits for the tick in flight).
 import { LAB_TIMINGS } from "./constants.js";
 
 export class Lockstep {
   /**
    * `sides`: [{transport, isDiverged: () => bool}, …]; `onChange(playing)` when play starts
-   * or stops. Replies are counted per side: an `error`, or a `frame` of a session no longer
-   * playing, answers a command (a burst of more than 50 steps sends frames while it runs).
+   * or stops; `onAnswered()` when every side has answered a command. Replies are counted per
+   * side: an `error`, or a `frame` of a session no longer playing, answers a command (a burst
+   * of more than 50 steps sends frames while it runs).
    */
-  constructor(sides, { onChange }) {
+  constructor(sides, { onChange, onAnswered = () => {} }) {
     this.sides = sides;
     this.onChange = onChange;
+    this.onAnswered = onAnswered;
+    this.queue = Promise.resolve(); // the command in flight: the next waits for its answers
+    this.pending = 0; // commands sent or waiting to be
     this.playing = false;
     this.pausing = false; // pause() is letting the tick in flight land, then levelling
     this.speed = 50;
@@ -33,8 +39,19 @@ export class Lockstep {
     });
   }
 
-  /** Send `message(i)` to every side that takes it and wait for all answers (or a timeout). */
-  async both(message, { skipDiverged = false } = {}) {
+  /**
+   * Send `message(i)` to every side that takes it and wait for all answers (or a timeout),
+   * after the command before it has been answered (one waiter per side: a second command in
+   * flight would take the first one's answer).
+   */
+  both(message, options) {
+    this.pending += 1;
+    const run = this.queue.then(() => this.send(message, options)).finally(() => (this.pending -= 1));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  async send(message, { skipDiverged = false } = {}) {
     const waits = this.sides.map((side, i) => {
       if (skipDiverged && side.isDiverged()) return Promise.resolve(null);
       const msg = typeof message === "function" ? message(i) : message;
@@ -57,7 +74,14 @@ export class Lockstep {
         }
       });
     });
-    return Promise.all(waits);
+    const answers = await Promise.all(waits);
+    this.onAnswered();
+    return answers;
+  }
+
+  /** A command is out and not every side has answered it yet. */
+  get waiting() {
+    return this.waiters.some(Boolean);
   }
 
   /**
@@ -66,9 +90,12 @@ export class Lockstep {
    * 1000 a command).
    */
   step(count = 1) {
-    const live = this.sides.map((side, i) => (side.isDiverged() ? null : this.at[i])).filter((s) => s !== null);
-    const target = Math.max(0, ...live) + count;
+    let target = null; // counted when the command goes out (after the one before it)
     const message = (i) => {
+      if (target === null) {
+        const live = this.sides.map((side, k) => (side.isDiverged() ? null : this.at[k])).filter((s) => s !== null);
+        target = Math.max(0, ...live) + count;
+      }
       const n = Math.min(target - this.at[i], 1000);
       return n > 0 ? { type: "step", unit: "step", count: n } : null;
     };
@@ -125,9 +152,8 @@ export class Lockstep {
     this.runId += 1;
     this.onChange(false);
     try {
-      // Let the tick in flight land, so the next command starts from a settled state; a side
-      // that missed a tick catches up, so that the paused lab shows both at one step.
-      while (this.waiters.some(Boolean)) await new Promise((r) => setTimeout(r, 10));
+      // After the tick in flight has landed (commands go one at a time), a side that missed a
+      // tick catches up, so that the paused lab shows both at one step.
       await this.step(0);
     } finally {
       this.pausing = false;
@@ -136,6 +162,6 @@ export class Lockstep {
 
   /** Playing, pausing, or waiting for an answer: the sides' steps may still change. */
   get busy() {
-    return this.playing || this.pausing || this.waiters.some(Boolean);
+    return this.playing || this.pausing || this.pending > 0;
   }
 }

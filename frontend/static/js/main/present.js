@@ -1,7 +1,8 @@
 // The page on any screen: the header's height for the layout below it, the settings drawer on
 // narrow screens, and presentation mode for a projector — large type, the diagram and one
-// panel beside it, the controls reduced to stepping. Presentation mode lives in the URL's
-// query (`/?present` or `/?present=loss`: the hash holds the experiment) and on the P key.
+// panel beside it, the controls reduced to stepping, Reset and the history slider.
+// Presentation mode lives in the URL's query (`/?present` or `/?present=loss`: the hash
+// holds the experiment) and on the P key.
 // Loaded by index.html beside main.js: it touches only the page's chrome, never the socket.
 import { has, t } from "../shared/i18n.js";
 import { initKeys } from "./keys.js";
@@ -88,6 +89,7 @@ export class Presentation {
     this.menu = $("#present-panel");
     this.side = $(".side");
     this.moved = null; // a chart card moved beside the diagram, and where it came from
+    this.rewindHome = null; // where the history slider lives when not presenting
     this.toggle.addEventListener("click", () => this.set(!this.on));
     this.menu.addEventListener("change", () => this.set(true, this.menu.value));
     // On a phone the inspector sits under the diagram: a tap on a neuron or an edge brings it
@@ -121,6 +123,7 @@ export class Presentation {
     if (has(label.dataset.i18n)) label.textContent = t(label.dataset.i18n);
     this.menu.value = this.panel;
     this.placeChart(on && (this.panel === "loss" || this.panel === "grad") ? $(`#panel-${this.panel}`) : null);
+    this.placeRewind(on);
     if (write) {
       const url = new URL(location.href);
       if (on) url.searchParams.set("present", this.panel);
@@ -128,6 +131,22 @@ export class Presentation {
       history.replaceState(history.state, "", url.pathname + url.search + url.hash);
     }
     layoutChanged();
+  }
+
+  /**
+   * Presenting, the history slider goes to the header's row of playback controls (room
+   * there is otherwise empty), so that the diagram keeps its height; back over it after.
+   */
+  placeRewind(on) {
+    const rewind = $("#rewind");
+    if (on && !this.rewindHome) {
+      this.rewindHome = document.createComment("history slider, when not presenting");
+      rewind.replaceWith(this.rewindHome);
+      $("#playback").appendChild(rewind);
+    } else if (!on && this.rewindHome) {
+      this.rewindHome.replaceWith(rewind);
+      this.rewindHome = null;
+    }
   }
 
   /** A chart card shown beside the diagram goes there, and back to the charts after. */
