@@ -249,7 +249,9 @@ class Rewind:
         """The newest checkpoints of steps before ``before``, oldest first, as many as
         ``max_bytes`` holds (their arrays and batch orders) but the newest always: what a
         run's snapshot keeps so that a restored run shows its last step with its trace
-        (replayed from the newest, :meth:`resume`), and those before it."""
+        (replayed from the newest, :meth:`resume`), and those before it. A checkpoint
+        left out lets go of its snapshot entry (``Checkpoint.exported``): only these keep
+        theirs, so the entries never cost more than one snapshot's checkpoints."""
         out: list[Checkpoint] = []
         size = 0
         for cp in reversed(self.checkpoints):
@@ -259,6 +261,10 @@ class Rewind:
             if out and size > max_bytes:
                 break
             out.append(cp)
+        kept = {id(cp) for cp in out}
+        for cp in self.checkpoints:
+            if cp.exported is not None and id(cp) not in kept:
+                cp.exported = None
         out.reverse()
         return out
 

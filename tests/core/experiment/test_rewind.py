@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from bpviz.core.experiment import config as cfgmod
 from bpviz.core.experiment.build import build
 from bpviz.core.experiment.experiment import Experiment
-from bpviz.core.experiment.rewind import Rewind
+from bpviz.core.experiment.rewind import Checkpoint, Rewind
+from bpviz.core.experiment.runs import export_checkpoints
 
 CONFIGS = [
     {"training": {"optimizer": "sgd"}},
@@ -149,3 +152,30 @@ def test_playing_fast_the_buffer_spans_a_bounded_stretch() -> None:
     assert rw.last is not None and rw.first is not None
     assert MIN_SPAN <= rw.last - rw.first <= MAX_SPAN + MAX_REPLAY
     assert len(rw.checkpoints) < 100
+
+
+def test_a_snapshot_s_checkpoint_entries_are_kept_for_its_window_only() -> None:
+    """A checkpoint keeps its snapshot entry while it is among the snapshot's checkpoints
+    (the next snapshot writes it again without exporting it again), and lets go of it once
+    it is not: stepping by hand, every checkpoint passes through the window."""
+    exp = make(CONFIGS[0])
+    rw = Rewind()
+    rw.record(exp)
+    windows = []
+    for _ in range(120):
+        exp.step()
+        rw.maybe_record(exp)
+        window = rw.recent(exp.steps_done, 4096)
+        entries = export_checkpoints(window)
+        assert entries == [export_checkpoints([_fresh(cp)])[0] for cp in window]
+        windows.append(window)
+    assert len(rw.checkpoints) > 3 * len(windows[-1])
+    kept = [cp for cp in rw.checkpoints if cp.exported is not None]
+    assert kept == windows[-1]
+    again = export_checkpoints(rw.recent(exp.steps_done, 4096))
+    assert all(a is cp.exported for a, cp in zip(again, windows[-1], strict=True))
+
+
+def _fresh(cp: Checkpoint) -> Checkpoint:
+    """The same checkpoint without its kept entry (to export it anew)."""
+    return dataclasses.replace(cp, exported=None)
