@@ -61,47 +61,6 @@ def on_screen(b: dict[str, Any], w: int, h: int) -> bool:
 # ---------------------------------------------------------------- the inspector's title
 
 
-@pytest.mark.parametrize("size", [(1024, 768), (1280, 720), (360, 640)])
-def test_a_selection_shows_the_inspector_title(
-    new_page: Any, base_url: str, size: tuple[int, int], screenshot: Any
-) -> None:
-    """At 1024×768 a click on a neuron scrolled the inspector to the section of the phase
-    shown: the reader saw the middle of the panel, not which neuron it is about. A new
-    selection (a neuron, an edge, another neuron) opens at its title, on screen."""
-    w, h = size
-    page = open_main(new_page, base_url, size)
-    settled(page, "[data-step=step]")
-    for target in (
-        "#network .neuron[data-layer='1'][data-neuron='0']",
-        "#network .neuron[data-layer='2'][data-neuron='1']",
-        "#network .edge-hit >> nth=2",
-    ):
-        if "edge-hit" in target:
-            page.locator(target).dispatch_event("click")
-        else:
-            page.click(target)
-        page.wait_for_timeout(400)
-        m = boxes(page, "#panel-inspector", "#inspector-body .inspector-title")
-        panel, title = m["#panel-inspector"], m["#inspector-body .inspector-title"]
-        assert title is not None, f"{size} {target}: no title"
-        assert title["t"] >= panel["t"] - 0.5 and title["b"] <= panel["b"] + 0.5, (
-            f"{size} {target}: the title is scrolled out of the inspector: {title} in {panel}"
-        )
-        assert on_screen(title, w, h), f"{size} {target}: the title is off screen: {title}"
-    screenshot(page, f"sizes-inspector-title-{w}x{h}")
-    # Stepping by hand still follows the pass: the update's section comes into view.
-    page.click("#network .neuron[data-layer='1'][data-neuron='0']")
-    page.wait_for_timeout(300)
-    for _ in range(7):  # a whole step, phase by phase, ends on the update
-        settled(page, "[data-step=phase]")
-    page.wait_for_timeout(300)
-    m = boxes(page, "#panel-inspector", "#inspector-body .inspector-section.backward")
-    section, panel = m["#inspector-body .inspector-section.backward"], m["#panel-inspector"]
-    assert section["t"] >= panel["t"] - 0.5 and section["t"] <= panel["b"], (
-        f"{size}: the δ section is not followed: {section} in {panel}"
-    )
-
-
 # ---------------------------------------------------------------- presentation mode
 
 

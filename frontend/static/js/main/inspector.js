@@ -178,23 +178,16 @@ export class Inspector {
 
   /**
    * Bring the section of the phase just run into view (forward, δ, update), once per
-   * selection and phase: a new selection starts at its title, then stepping by hand follows
-   * the pass; reading is not interrupted.
+   * selection and phase: stepping by hand follows the pass; reading is not interrupted.
    */
   follow() {
     const frame = this.frame;
     if (!this.selection || !frame || frame.playing || !this.scroller) return;
     const kind = frame.last_phase?.kind ?? "forward";
     const want = { forward: "forward", loss: "backward", backward: "backward", update: this.selection.type === "edge" ? "update" : "backward" }[kind];
-    const selected = JSON.stringify(this.selection);
-    const key = `${selected}|${frame.step}|${kind}`;
+    const key = `${JSON.stringify(this.selection)}|${frame.step}|${kind}`;
     if (key === this.scrolledFor) return;
-    const fresh = !this.scrolledFor?.startsWith(`${selected}|`);
     this.scrolledFor = key;
-    if (fresh) {
-      this.scroller.scrollTop = 0; // a new selection shows its title; the next phase, its section
-      return;
-    }
     const section = this.container.querySelector(`.inspector-section.${want}`);
     if (!section) return;
     const box = this.scroller.getBoundingClientRect();
