@@ -119,7 +119,9 @@ def test_a_disconnect_cancels_the_job_and_frees_the_workers(live: LiveServer) ->
             await asyncio.sleep(0.01)
         return time.monotonic() - t0
 
-    assert asyncio.run(run()) < 1.0
+    # The job's budget is 30 s: gone well before that, it was cancelled (within a slice
+    # on a quiet machine; the bound leaves room for a loaded one, where 1 s failed once).
+    assert asyncio.run(run()) < 10.0
 
 
 @pytest.mark.usefixtures("slow_gradcheck")

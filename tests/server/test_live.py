@@ -185,14 +185,19 @@ def test_internal_error_answers_500_with_security_headers(
 
 def test_serving_shortens_the_gil_switch_interval(settings: Any) -> None:
     """While the app serves, a worker thread running Python gives the GIL back to the
-    event loop within ``SWITCH_INTERVAL`` (not CPython's 5 ms); restored afterwards."""
+    event loop within ``SWITCH_INTERVAL`` (not CPython's 5 ms), and the garbage
+    collector's young generation waits for ``GC_THRESHOLDS`` allocations (not 700);
+    both restored afterwards."""
+    import gc
     import sys
 
     from fastapi.testclient import TestClient
 
-    from bpviz.server.app import SWITCH_INTERVAL, create_app
+    from bpviz.server.app import GC_THRESHOLDS, SWITCH_INTERVAL, create_app
 
-    before = sys.getswitchinterval()
+    before, gc_before = sys.getswitchinterval(), gc.get_threshold()
     with TestClient(create_app(settings)):
         assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+        assert gc.get_threshold() == GC_THRESHOLDS
     assert sys.getswitchinterval() == before
+    assert gc.get_threshold() == gc_before
