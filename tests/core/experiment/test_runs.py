@@ -77,6 +77,19 @@ def test_import_is_exact(run: dict[str, Any]) -> None:
     assert wire(export_run(exp))["state"] == wire(export_run(original))["state"]
 
 
+def test_keys_the_run_file_does_not_name_are_ignored(run: dict[str, Any]) -> None:
+    """A later version's run, with more in it, still imports (docs/protocol.md, export);
+    its config is still a config: an unknown key there is refused."""
+    later = copy.deepcopy(run)
+    later["notes"] = "from a later version"
+    later["state"]["later"] = 1
+    later["weights"][0]["later"] = [1, 2]
+    assert import_run(later).steps_done == 17
+    later["config"]["later"] = 1
+    with pytest.raises(ConfigError, match="unknown key 'later'"):
+        import_run(later)
+
+
 def test_a_run_without_state_loads_its_weights(run: dict[str, Any]) -> None:
     light = {k: v for k, v in run.items() if k != "state"}
     exp = import_run(light)
