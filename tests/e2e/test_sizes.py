@@ -61,6 +61,64 @@ def on_screen(b: dict[str, Any], w: int, h: int) -> bool:
 # ---------------------------------------------------------------- the inspector's title
 
 
+TITLE_TEXT = """() => {
+  const e = document.querySelector('#inspector-body .inspector-title');
+  if (!e) return null;
+  const range = document.createRange();
+  range.selectNodeContents(e);
+  const r = range.getBoundingClientRect();
+  return {l: r.left, r: r.right, t: r.top, b: r.bottom, shown: r.width > 0 && r.height > 0};
+}"""
+
+
+def assert_title_shown(page: Any, size: tuple[int, int], what: str, window: bool = True) -> None:
+    panel = boxes(page, "#panel-inspector")["#panel-inspector"]
+    title = page.evaluate(TITLE_TEXT)  # its text: the sticky title's top padding may be hidden
+    assert title is not None, f"{size} {what}: no title"
+    assert title["t"] >= panel["t"] - 0.5 and title["b"] <= panel["b"] + 0.5, (
+        f"{size} {what}: the title is scrolled out of the inspector: {title} in {panel}"
+    )
+    assert not window or on_screen(title, *size), f"{size} {what}: the title is off screen: {title}"
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 720), (360, 640)])
+def test_a_selection_shows_the_inspector_title(
+    new_page: Any, base_url: str, size: tuple[int, int], screenshot: Any
+) -> None:
+    """At 1024×768 a click on a neuron scrolled the inspector to the section of the phase
+    shown: the reader saw the middle of the panel, not which neuron it is about. The title
+    now stays at the panel's top (sticky) for a neuron, an edge, another neuron, and while
+    stepping by hand follows the pass to the δ section below it."""
+    page = open_main(new_page, base_url, size)
+    settled(page, "[data-step=step]")
+    for target in (
+        "#network .neuron[data-layer='1'][data-neuron='0']",
+        "#network .neuron[data-layer='2'][data-neuron='1']",
+        "#network .edge-hit >> nth=2",
+    ):
+        if "edge-hit" in target:
+            page.locator(target).dispatch_event("click")
+        else:
+            page.click(target)
+        page.wait_for_timeout(400)
+        assert_title_shown(page, size, target)
+    page.click("#network .neuron[data-layer='1'][data-neuron='0']")
+    page.wait_for_timeout(300)
+    for _ in range(7):  # a whole step, phase by phase, ends on the update
+        settled(page, "[data-step=phase]")
+    page.wait_for_timeout(300)
+    sel = "#inspector-body .inspector-section.backward"
+    m = boxes(page, "#panel-inspector", "#inspector-body .inspector-title", sel)
+    section, panel, title = m[sel], m["#panel-inspector"], m["#inspector-body .inspector-title"]
+    # the δ section starts below the stuck title, not under it
+    assert section["t"] >= title["b"] - 0.5 and section["t"] <= panel["b"], (
+        f"{size}: the δ section is not followed (or is under the title): {section} in {panel}"
+    )
+    # (on a phone the page itself scrolled up to the header's buttons the test clicked)
+    assert_title_shown(page, size, "after stepping", window=size[0] > 600)
+    screenshot(page, f"sizes-inspector-title-{size[0]}x{size[1]}")
+
+
 # ---------------------------------------------------------------- presentation mode
 
 

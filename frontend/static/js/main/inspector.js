@@ -191,7 +191,8 @@ export class Inspector {
     const section = this.container.querySelector(`.inspector-section.${want}`);
     if (!section) return;
     const box = this.scroller.getBoundingClientRect();
-    const top = section.getBoundingClientRect().top - box.top + this.scroller.scrollTop - 4;
+    const cover = stuckHeight(this.container.querySelector(".inspector-title"), this.scroller);
+    const top = section.getBoundingClientRect().top - box.top + this.scroller.scrollTop - cover - 4;
     this.scroller.scrollTop = Math.max(0, top);
   }
 
@@ -437,4 +438,14 @@ function sub(n) {
 
 function sup(n) {
   return String(n).replace(/\d/g, (d) => "⁰¹²³⁴⁵⁶⁷⁸⁹"[d]);
+}
+
+/**
+ * How much of the scroller's top the sticky `title` covers once stuck: its height, less the
+ * part of its top padding its (negative) `top` hides within the scroller's padding.
+ */
+function stuckHeight(title, scroller) {
+  if (!title) return 0;
+  const inset = parseFloat(getComputedStyle(title).top) + parseFloat(getComputedStyle(scroller).paddingTop);
+  return title.getBoundingClientRect().height + Math.min(0, inset || 0);
 }
