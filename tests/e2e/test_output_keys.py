@@ -242,3 +242,95 @@ def test_a_tap_still_reads_the_map_and_a_point(new_page: Any, base_url: str) -> 
     )
     assert any(t.replace("<br>", "") in label for t in texts), (label, texts[:3])
     assert page.evaluate("() => document.activeElement?.id") != "output-plot"
+
+
+# The keyboard's points near the ring on the example shown, in the cursor's order (the
+# training set, then the test set, each from left to right): the place of each in that order,
+# nearest first.
+BESIDE_RING = """() => {
+  const gd = document.querySelector('#output-plot .output-graph');
+  const ring = document.querySelector('#output-plot .output-focus');
+  const rb = ring.getBoundingClientRect();
+  const [rx, ry] = [rb.left + rb.width / 2, rb.top + rb.height / 2];
+  const box = gd.getBoundingClientRect();
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const order = [];
+  for (const part of ['train', 'test']) gd.data.forEach((tr, c) => {
+    if (tr.meta !== part) return;
+    const ks = tr.x.map((_, k) => k).sort((a, b) => tr.x[a] - tr.x[b] || tr.y[a] - tr.y[b]);
+    for (const k of ks) order.push([c, k]);
+  });
+  const near = [];
+  order.forEach(([c, k], i) => {
+    const dx = Math.abs(rx - box.left - xa._offset - xa.l2p(gd.data[c].x[k]));
+    const dy = Math.abs(ry - box.top - ya._offset - ya.l2p(gd.data[c].y[k]));
+    if (dx >= 12 && dx <= 60 && dy <= 25) near.push([dx + dy, i]);
+  });
+  return near.sort((a, b) => a[0] - b[0]).map(([, i]) => i);
+}"""
+# Where Plotly's label and the ring overlap (the middle of their common box), or null.
+OVERLAP = """() => {
+  const label = document.querySelector('#output-plot .hoverlayer .hovertext');
+  const ring = document.querySelector('#output-plot .output-focus');
+  if (!label || ring.hidden) return null;
+  const a = label.getBoundingClientRect(), b = ring.getBoundingClientRect();
+  const [l, r] = [Math.max(a.left, b.left), Math.min(a.right, b.right)];
+  const [t, u] = [Math.max(a.top, b.top), Math.min(a.bottom, b.bottom)];
+  return r - l >= 4 && u - t >= 4 ? [(l + r) / 2, (t + u) / 2] : null;
+}"""
+# What is drawn on top at (x, y): the label, the ring or a data point (none of which takes
+# the pointer, so each is made to for the test).
+ON_TOP = """([x, y]) => {
+  const e = document.elementFromPoint(x, y);
+  return e?.closest('.hoverlayer') ? 'label' : e?.closest('.output-focus') ? 'ring' : e?.closest('.point') ? 'point' : e?.tagName;
+}"""
+HIT_TEST = (
+    "#output-plot .output-focus, #output-plot .hoverlayer *, #output-plot .scatterlayer .point"
+    " { pointer-events: auto !important; }"
+)
+
+
+def test_the_label_beside_the_example_shown_is_on_top(
+    page: Any, base_url: str, screenshot: Any
+) -> None:
+    """The ring on the example shown is over the points and under Plotly's label: the label of
+    a point beside it (the cursor's, or the mouse's) is read whole."""
+    open_page(page, base_url, CIRCLE)
+    steps(page, 3)
+    page.locator("#output-plot").scroll_into_view_if_needed()
+    page.add_style_tag(content=HIT_TEST)
+    where = None
+    for example in range(5):  # an example with points beside its ring
+        if example:
+            page.select_option("#focus-example", str(example))
+            page.wait_for_function(f"() => window.bpviz.frame.example === {example}")
+        page.wait_for_selector("#output-plot .output-focus:not([hidden])")
+        tab_to_plot(page)
+        page.keyboard.press("Home")
+        said(page, EN_POINT.replace(r"(\d+)", "(1)", 1))
+        at = 0
+        for i in page.evaluate(BESIDE_RING)[:12]:
+            move = i - at
+            for _ in range(abs(move) // 10):
+                page.keyboard.press("PageDown" if move > 0 else "PageUp")
+            for _ in range(abs(move) % 10):
+                page.keyboard.press("ArrowRight" if move > 0 else "ArrowLeft")
+            at = i
+            m = said(page, EN_POINT.replace(r"(\d+)", f"({i + 1})", 1))
+            labelled(page, m.group(0).split(": ", 1)[1], ", ", m.group(1))
+            where = page.evaluate(OVERLAP)
+            if where:
+                break
+        if where:
+            break
+    assert where, "no point beside the ring has a label over it"
+    assert page.evaluate(ON_TOP, where) == "label"
+    screenshot(page, "output-keys-ring")
+    # Without a label, the ring is on top of the points around it.
+    page.keyboard.press("Escape")
+    page.wait_for_function(f"() => ({LABEL})() === ''")
+    ring = page.locator("#output-plot .output-focus").bounding_box()
+    assert ring is not None
+    cx, cy = ring["x"] + ring["width"] / 2, ring["y"] + ring["height"] / 2
+    for dx, dy in ((0, -7.5), (7.5, 0), (0, 7.5), (-7.5, 0)):  # on its 3 px line
+        assert page.evaluate(ON_TOP, [cx + dx, cy + dy]) == "ring"

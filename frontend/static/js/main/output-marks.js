@@ -1,15 +1,18 @@
 // What the output panel's data plot needs besides Plotly: a legend that says what the
 // symbols and colours are (train circles, test diamonds; which colour is class y = 1, or the
 // target's value for regression), and a ring on the example the diagram shows. Plain DOM,
-// moved by a style change per frame: no Plotly redraw while playing.
+// moved by a style change per frame: no Plotly redraw while playing. The ring lies in the
+// graph's own layers, over the points and under Plotly's hover labels: a label beside the
+// example stays readable.
 import { COLORS } from "../shared/constants.js";
 import { diverging } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
 import { className, targetLabel } from "./units.js";
 
 export class OutputMarks {
-  /** `plot`: the output panel's plot container (position: relative). */
-  constructor(plot) {
+  /** `plot`: the output panel's plot container (position: relative); `graph`: the Plotly div in it. */
+  constructor(plot, graph) {
+    this.graph = graph;
     this.legend = document.createElement("div");
     this.legend.className = "output-legend hint";
     Object.assign(this.legend.style, { display: "flex", flexWrap: "wrap", gap: "2px 12px", margin: "2px 0 0" }); // its size: page.css
@@ -19,7 +22,7 @@ export class OutputMarks {
     this.ring.setAttribute("aria-hidden", "true");
     Object.assign(this.ring.style, {
       position: "absolute", width: "18px", height: "18px", marginLeft: "-9px", marginTop: "-9px", borderRadius: "50%",
-      border: `3px solid ${COLORS.ink}`, boxShadow: "0 0 0 2px #ffffff", pointerEvents: "none", zIndex: "1",
+      border: `3px solid ${COLORS.ink}`, boxShadow: "0 0 0 2px #ffffff", pointerEvents: "none",
     });
     this.ring.hidden = true;
     plot.appendChild(this.ring);
@@ -81,11 +84,22 @@ export class OutputMarks {
     const left = area.left + ((px - area.x[0]) / (area.x[1] - area.x[0])) * area.width;
     const top = area.top + ((area.y[1] - py) / (area.y[1] - area.y[0])) * area.height;
     const inside = left >= area.left - 1 && left <= area.left + area.width + 1 && top >= area.top - 1 && top <= area.top + area.height + 1;
+    this.stack();
     this.ring.hidden = !inside;
     this.ring.style.left = `${left.toFixed(1)}px`;
     this.ring.style.top = `${top.toFixed(1)}px`;
     this.ring.dataset.x = String(px);
     this.ring.dataset.y = String(py);
+  }
+
+  /**
+   * The ring just below the layer of Plotly's hover labels (in its container, whose corner is
+   * the plot's: the same coordinates). A drawing may build Plotly's layers anew, without the
+   * ring: done with each placing, after each drawing.
+   */
+  stack() {
+    const labels = this.graph?.querySelector(".hoverlayer")?.ownerSVGElement;
+    if (labels && this.ring.nextSibling !== labels) labels.before(this.ring);
   }
 }
 

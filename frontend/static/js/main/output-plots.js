@@ -3,12 +3,13 @@
 // curve. Hover read-outs name the data's inputs and give its own units (units.js); the
 // training points carry `meta: "train"`, so a click picks one (output-view.js). Each label is
 // the trace's `text` (its hovertemplate prints `%{text}`): the words the keyboard's cursor
-// says (chart-keys.js), a 2-D point's with the network's ŷ there (`pointTexts`).
+// says (chart-keys.js), a 2-D point's with the network's ŷ there (`pointTexts`), a bar's with
+// its class (`barTraces`: digits).
 import { COLORS } from "../shared/constants.js";
 import { diverging, fmt } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
 import { gridRange } from "./grid.js";
-import { inputLabel, scaleOf, targetLabel, toOriginal } from "./units.js";
+import { className, inputLabel, scaleOf, targetLabel, toOriginal } from "./units.js";
 
 const LABEL = "%{text}<extra>%{fullData.name}</extra>"; // a point's label: its text, its set
 
@@ -98,6 +99,38 @@ export function curveTraces(data, pts, xs, values) {
     line: { color: COLORS.ink, width: 3 }, hovertemplate: hover });
   const yRange = gridRange(Float64Array.from([...ys, ...(pts?.train?.y ?? [])].filter((v) => v !== null)));
   return { traces, yRange };
+}
+
+/**
+ * One example's outputs as bars (data without a plane: digits), ŷ with the target y over it.
+ * Each bar's label (both traces': the same bar) names its output — a class, and whether it is
+ * the target or the network's pick: "class 7 (target, predicted)" — then ŷ and y.
+ */
+export function barTraces(data, yhat, y) {
+  const classes = yhat.map((_, k) => String(k));
+  const text = yhat.map((v, k) => [barName(data, yhat, y, k), data.task === "regression" ? `ŷ=${fmt(v)}` : yhatText(data, v), `y=${fmt(y[k])}`].join("<br>"));
+  const bar = { type: "bar", x: classes, text, textposition: "none", hovertemplate: "%{text}<extra></extra>", hoverlabel: { align: "left" } };
+  return [
+    { ...bar, y: yhat, name: "ŷ", marker: { color: COLORS.forward } },
+    { ...bar, y, name: "y", marker: { color: COLORS.test, opacity: 0.5 } },
+  ];
+}
+
+/** Output k's name: "class 7" and, of classes, which is the target and which the highest ŷ. */
+function barName(data, yhat, y, k) {
+  if (data.task === "binary") return t("output.legend_class", { y: 1, name: className(data, 1) }); // ŷ = P(y = 1)
+  if (data.task !== "multiclass") return String(data.class_names?.[k] ?? targetLabel(data));
+  const name = t("outputkeys.class_name", { name: className(data, k) });
+  const notes = [];
+  if (y.length === yhat.length && argmax(y) === k && y[k] > 0) notes.push(t("outputkeys.class_target"));
+  if (argmax(yhat) === k) notes.push(t("outputkeys.class_predicted"));
+  return notes.length ? t("outputkeys.class_notes", { name, notes: notes.join(t("outputkeys.class_join")) }) : name;
+}
+
+function argmax(v) {
+  let best = 0;
+  for (let k = 1; k < v.length; k += 1) if (v[k] > v[best]) best = k;
+  return best;
 }
 
 /**

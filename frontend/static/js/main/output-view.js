@@ -15,7 +15,8 @@
 //
 // Without a mouse (chart-keys.js): the plot is a tab stop; ← → move a cursor over the data
 // points (the training set, then the test set, each from left to right; for 1-D data the
-// fitted curve's points), Plotly's label shows the point and the live region says it.
+// fitted curve's points; digits: the bars of ŷ, each named by its class), Plotly's label
+// shows the point and the live region says it.
 import { chartScale, COLORS } from "../shared/constants.js";
 import { divergingTable, fmt, paletteIndex } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
@@ -24,7 +25,7 @@ import { CANVAS_2D, contour, dataPoints, gridRange, gridValues } from "./grid.js
 import { ExamplePicker } from "./focus.js";
 import { OutputMarks } from "./output-marks.js";
 import { freshTexts, keyPoints, pointLabels, rehover } from "./output-keys.js";
-import { curveTraces, gridAt, nearestInBatch, scatterTraces, yhatText } from "./output-plots.js";
+import { barTraces, curveTraces, gridAt, nearestInBatch, scatterTraces, yhatText } from "./output-plots.js";
 import { NeuronThumbs } from "./thumbs.js";
 import { captionKey, inputLabel, originalTicks, scaleOf, targetLabel, toOriginal } from "./units.js";
 
@@ -59,7 +60,7 @@ export class OutputView {
     this.tip.className = "output-tip";
     this.tip.hidden = true;
     plot.replaceChildren(this.canvas, this.gd, this.tip);
-    this.marks = new OutputMarks(plot);
+    this.marks = new OutputMarks(plot, this.gd);
     this.size = null;
     this.staticKey = null;
     this.area = null;
@@ -405,14 +406,9 @@ export class OutputView {
     const fresh = frame.layers[L - 1]?.a;
     if (fresh) this.lastPrediction = fresh;
     const yhat = fresh ?? this.lastPrediction ?? [];
-    const y = frame.y ?? [];
-    const classes = yhat.map((_, k) => String(k));
     P.react(
       this.gd,
-      [
-        { type: "bar", x: classes, y: yhat, name: "ŷ", marker: { color: COLORS.forward } },
-        { type: "bar", x: classes, y, name: "y", marker: { color: COLORS.test, opacity: 0.5 } },
-      ],
+      barTraces(this.topology.data, yhat, frame.y ?? []),
       this.layout({
         showlegend: true,
         barmode: "overlay",
