@@ -1,10 +1,13 @@
 // The lab's Plotly charts: per side, the current per-layer gradient norms as bars and the
 // per-layer "speed of learning" ‖mean δ‖ over time as lines (both log scale, on axes the
 // two sides share); the loss of both sides overlaid; and, when frames carry them, the
-// f′(z) histograms and dead-unit fractions per layer. Display only: every number is a frame's.
+// f′(z) histograms and dead-unit fractions per layer (saturation.js). Display only: every
+// number is a frame's. Each chart is read by keyboard as the main page's are (chart-keys.js):
+// every hover label prints a trace's `text` (fmt's rounding), and the cursor says that text.
 import { COLORS } from "../shared/constants.js";
 import { fmt } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
+import { ChartKeys, touchLayout } from "../main/chart-keys.js";
 import { layerColor, SIDE_COLORS } from "./constants.js";
 
 const CONFIG = { displayModeBar: false, responsive: true, displaylogo: false };
@@ -15,8 +18,10 @@ const FEW = 30; // fewer history points than this are drawn with markers (one po
 // geometric mean of a run of consecutive steps (said so on hover), so a long run stays a set
 // of readable lines instead of a mass of per-batch noise.
 const MAX_LINE_POINTS = 80;
+// The step under the labels, marked as the unified boxes mark it (a dotted line across).
+const SPIKE = { showspikes: true, spikemode: "across", spikesnap: "data", spikethickness: 1, spikedash: "dot", spikecolor: "#5b6472" };
 
-function layout(extra = {}) {
+export function layout(extra = {}) {
   return {
     margin: { l: 50, r: 8, t: 6, b: 34 },
     font: FONT,
@@ -25,6 +30,7 @@ function layout(extra = {}) {
     showlegend: false,
     xaxis: { gridcolor: "#eceef2", zeroline: false, automargin: true },
     yaxis: { gridcolor: "#eceef2", zeroline: false, exponentformat: "power", automargin: true },
+    ...touchLayout(),
     ...extra,
   };
 }
@@ -40,9 +46,12 @@ function watchSize(el) {
   }).observe(el);
 }
 
-function react(el, traces, layoutObj) {
+/** Draw `traces` into `el`, then show the keyboard's cursor (`keys`) on them again. */
+export function react(el, traces, layoutObj, keys) {
   watchSize(el);
   window.Plotly.react(el, traces, layoutObj, CONFIG);
+  keys?.relabel();
+  keys?.redrawn();
 }
 
 const positive = (v) => (Number.isFinite(v) && v > 0 ? Math.min(v, CAP) : null);
@@ -51,6 +60,11 @@ const finite = (v) => (Number.isFinite(v) ? Math.max(-CAP, Math.min(CAP, v)) : n
 /** Short layer names: 1, 2, … for hidden layers, ŷ for the output layer. */
 export function layerName(l, L) {
   return l === L ? t("lab.output_short") : String(l);
+}
+
+/** A short layer name in words, as the keyboard's cursor says it: "layer 2", "output". */
+export function layerWords(name) {
+  return name === t("lab.output_short") ? t("lab.output_layer") : t("lab.layer", { l: name });
 }
 
 /** The history columns the lab keeps of each session (shared/history.js). */
@@ -101,9 +115,21 @@ export function meanLog(values, spans) {
 
 /** One side's bars (current step) and lines (‖mean δ‖ over steps). */
 export class SideCharts {
-  constructor({ bars, lines }) {
+  /** `title(key)`: a chart's name from its string's key (the side's own words filled in). */
+  constructor({ bars, lines }, title) {
     this.el = { bars, lines };
     this.topology = null;
+    this.spans = new Map(); // a line point's step → the [first, last] step its mean is of
+    this.keys = {
+      bars: new ChartKeys(bars, { title: () => title("lab.keys.bars"), where: layerWords }),
+      lines: new ChartKeys(lines, { title: () => title("lab.keys.lines"), where: (x) => this.stepWords(x), newest: true, name: (tr) => layerWords(tr.name) }),
+    };
+  }
+
+  /** A line point's place in words: its step, or the steps its mean is of. */
+  stepWords(x) {
+    const [a, b] = this.spans.get(x) ?? [x, x];
+    return a === b ? t("chartkeys.step", { step: a }) : t("lab.keys.mean_steps", { a, b });
   }
 
   setTopology(topology) {
@@ -134,9 +160,14 @@ export class SideCharts {
         yaxis: logAxis(ranges.bars),
         annotations: layers.some((x) => positive(x.norms?.dW) !== null) ? [] : [emptyNote(layers.some((x) => x.norms?.dW === 0))],
       }),
+      this.keys.bars,
     );
     const h = history.cols;
     const { steps, spans } = buckets(h.step, MAX_LINE_POINTS);
+    this.spans = new Map(steps.map((x, i) => [x, [h.step[spans[i][0]], h.step[spans[i][1] - 1]]]));
+    // Each layer's label by its line (one box of nine layers is taller than the chart), each
+    // saying what its point is the mean of: a short chart shows only the labels that fit.
+    const means = spans.map(([a, b]) => (b - a > 1 ? `${t("lab.mean_of_steps", { a: h.step[a], b: h.step[b - 1] })}` : ""));
     const traces = [];
     for (let l = 1; l <= L; l += 1) {
       const y = meanLog(h.delta_norm.map((row) => positive(row?.[l - 1])), spans);
@@ -146,10 +177,11 @@ export class SideCharts {
         marker: { size: 5 },
         x: steps,
         y,
-        customdata: spans.map(([a, b]) => (b - a > 1 ? `${t("lab.mean_of_steps", { a: h.step[a], b: h.step[b - 1] })}` : "")),
+        text: y.map((v) => (v === null ? "" : fmt(v, 3))),
         name: layerName(l, L),
         line: { color: layerColor(l, L), width: 1.8 },
-        hovertemplate: `${layerName(l, L)}: %{y:.3g} %{customdata}<extra></extra>`,
+        customdata: means,
+        hovertemplate: `${layerName(l, L)}: %{text} %{customdata}<extra></extra>`,
         connectgaps: true, // a point without δ (the evaluation's second point of a step) is no break
       });
     }
@@ -158,13 +190,15 @@ export class SideCharts {
       this.el.lines,
       traces,
       layout({
-        hovermode: "x unified",
+        hovermode: "x",
+        hoverlabel: { font: { size: 11 } }, // nine layers' labels in the chart's height
         showlegend: false,
         margin: { l: 50, r: 8, t: 6, b: 34 },
         annotations: step.length ? [] : [emptyNote()],
-        xaxis: { title: { text: t("lab.axis_step"), standoff: 2, font: { size: 11.5 } }, gridcolor: "#eceef2", zeroline: false, automargin: true },
+        xaxis: { title: { text: t("lab.axis_step"), standoff: 2, font: { size: 11.5 } }, gridcolor: "#eceef2", zeroline: false, automargin: true, ...SPIKE },
         yaxis: logAxis(ranges.lines),
       }),
+      this.keys.lines,
     );
   }
 }
@@ -173,8 +207,8 @@ export class SideCharts {
  * "No gradient yet" across an empty chart (before the first step); `zero`: the step ran and
  * every ‖∂L/∂W‖ is exactly 0 (dead units: nothing to draw on a log axis, but not "not yet").
  */
-function emptyNote(zero = false) {
-  const text = t(zero ? "lab.zero_gradient" : "lab.no_gradient");
+function emptyNote(zero = false, key = zero ? "lab.zero_gradient" : "lab.no_gradient") {
+  const text = t(key);
   return { text, xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, font: { size: 13, color: zero ? COLORS.backward : COLORS.muted } };
 }
 
@@ -212,14 +246,18 @@ export function logTicks(lo, hi) {
   return best.length > 8 ? best.filter((_, i) => i % Math.ceil(best.length / 8) === 0) : best;
 }
 
-function bar(x, y, name, color) {
-  return { type: "bar", x, y, name, marker: { color }, hovertemplate: `${name}: %{y:.3g}<extra></extra>` };
+/** Bars of `y` by layer; each label prints `show(value)` (3 significant digits). */
+export function bar(x, y, name, color, show = (v) => fmt(v, 3)) {
+  const text = y.map((v) => (v === null ? "" : show(v)));
+  return { type: "bar", x, y, name, text, textposition: "none", marker: { color }, hovertemplate: `${name}: %{text}<extra></extra>` };
 }
 
 /** The loss of both sides in one chart (train solid, test dotted); the legend shows each side's batch loss now. */
 export class LossChart {
   constructor(el) {
     this.el = el;
+    // Each line said by its label's words ("sigmoid · train"), not its legend's (with the loss now).
+    this.keys = new ChartKeys(el, { title: () => t("lab.loss_title"), where: (step) => t("chartkeys.step", { step }), newest: true, name: (tr) => tr.meta });
   }
 
   draw(sides) {
@@ -243,87 +281,28 @@ export class LossChart {
         margin: { l: 46, r: 8, t: 20, b: 34 },
         xaxis: { title: { text: t("lab.axis_step"), standoff: 2, font: { size: 11.5 } }, gridcolor: "#eceef2", zeroline: false, automargin: true },
         yaxis: { ...logAxis(logRange(values, 0.08)), title: { text: t("lab.loss"), font: { size: 11.5 } } },
+        annotations: sides.some(({ history }) => history.length) ? [] : [emptyNote(false, "lab.no_loss")],
       }),
+      this.keys,
     );
   }
 }
 
 function lossLine(x, y, name, color, dash, hoverName) {
+  const ys = y.map(finite);
   return {
     type: "scatter",
     mode: x.length < FEW ? "lines+markers" : "lines",
     marker: { size: 5 },
     x: x.slice(),
-    y: y.map(finite),
+    y: ys,
+    text: ys.map((v) => (v === null ? "" : fmt(v, 4))),
     name,
+    meta: hoverName,
     line: { color, width: dash === "solid" ? 2.5 : 1.8, dash },
-    hovertemplate: `${hoverName}: %{y:.4g}<extra></extra>`,
+    hovertemplate: `${hoverName}: %{text}<extra></extra>`,
     // A step burst evaluates the whole sets only at some steps (docs/protocol.md): the line
     // joins the measured points, as on the main page, instead of breaking at every burst.
     connectgaps: true,
   };
-}
-
-/**
- * f′(z) histograms per layer (a heatmap: layers × bins) and dead-unit fractions, when the
- * frames carry `layers[i].fprime_hist` / `layers[i].dead_fraction`. A histogram may come
- * as `{counts, edges}` (edges one longer than counts), `{counts, bins}`, or a bare list.
- */
-export class SaturationChart {
-  constructor({ hist, dead }) {
-    this.el = { hist, dead };
-  }
-
-  static present(frame) {
-    const layers = frame?.layers ?? [];
-    return {
-      hist: layers.some((l) => l.fprime_hist !== undefined && l.fprime_hist !== null),
-      dead: layers.some((l) => Number.isFinite(l.dead_fraction)),
-    };
-  }
-
-  draw(frame, topology, has) {
-    if (!window.Plotly || !topology || !frame) return;
-    const L = topology.layers.length;
-    const names = topology.layers.map((_, i) => layerName(i + 1, L));
-    if (has.hist) {
-      const rows = frame.layers.map((l) => histogram(l.fprime_hist));
-      const width = Math.max(0, ...rows.map((r) => r.counts.length));
-      const x = rows.find((r) => r.centers.length === width)?.centers ?? Array.from({ length: width }, (_, i) => i);
-      const z = rows.map((r) => {
-        const total = r.counts.reduce((s, c) => s + (Number.isFinite(c) ? c : 0), 0) || 1;
-        return Array.from({ length: width }, (_, i) => (Number.isFinite(r.counts[i]) ? r.counts[i] / total : null));
-      });
-      react(
-        this.el.hist,
-        [{ type: "heatmap", x, y: names, z, colorscale: "Viridis", reversescale: false, showscale: false, hovertemplate: "f′=%{x:.3g}: %{z:.0%}<extra>%{y}</extra>" }],
-        layout({
-          margin: { l: 34, r: 8, t: 6, b: 34 },
-          xaxis: { title: { text: "f′(z)", standoff: 2, font: { size: 11.5 } }, automargin: true },
-          yaxis: { type: "category", title: { text: t("lab.axis_layer_short"), font: { size: 11.5 } }, automargin: true },
-        }),
-      );
-    }
-    if (has.dead) {
-      react(
-        this.el.dead,
-        [bar(names, frame.layers.map((l) => (Number.isFinite(l.dead_fraction) ? l.dead_fraction : null)), t("lab.dead"), COLORS.muted)],
-        layout({
-          hovermode: "closest",
-          xaxis: { type: "category", title: { text: t("lab.axis_layer"), standoff: 2, font: { size: 11.5 } }, automargin: true },
-          yaxis: { range: [0, 1.02], tickformat: ".0%", gridcolor: "#eceef2", automargin: true },
-        }),
-      );
-    }
-  }
-}
-
-function histogram(h) {
-  if (Array.isArray(h)) return { counts: h, centers: h.map((_, i) => i) };
-  const counts = Array.isArray(h?.counts) ? h.counts : [];
-  const edges = Array.isArray(h?.edges) ? h.edges : Array.isArray(h?.bins) ? h.bins : null;
-  let centers = counts.map((_, i) => i);
-  if (edges && edges.length === counts.length + 1) centers = counts.map((_, i) => (edges[i] + edges[i + 1]) / 2);
-  else if (edges && edges.length === counts.length) centers = edges;
-  return { counts, centers };
 }

@@ -9,12 +9,13 @@ import { applyI18n, bindLanguageButton, initI18n, onLanguageChange, t } from "..
 import { initSpaceForPlay, keepsKeys } from "../shared/space-key.js";
 import { HashWriter } from "../shared/state.js";
 import { Transport } from "../shared/transport.js";
-import { HISTORY_KEYS, LossChart, logRange, SaturationChart } from "./charts.js";
+import { HISTORY_KEYS, LossChart, logRange } from "./charts.js";
 import { LAB_DEFAULT_SPEED, LAB_SPEEDS, LAB_TIMINGS } from "./constants.js";
 import { LabGuide } from "./guide.js";
 import { Lockstep } from "./lockstep.js";
 import { gradientTop } from "./network.js";
 import { makeCompares, presetById, presetConfig, PRESETS, sideConfig } from "./presets.js";
+import { SaturationChart } from "./saturation.js";
 import { LabSide } from "./side.js";
 import { applySharedHash, createLabState, labToHash, readLabHash } from "./state.js";
 import { LabTable } from "./table.js";
@@ -78,7 +79,7 @@ async function main() {
   );
   const loss = new LossChart($("#lab-loss"));
   const table = new LabTable($("#lab-table"));
-  const saturation = KEYS.map((key) => new SaturationChart({ hist: $(`#sat-hist-${key}`), dead: $(`#sat-dead-${key}`) }));
+  const saturation = KEYS.map((key, i) => new SaturationChart({ hist: $(`#sat-hist-${key}`), dead: $(`#sat-dead-${key}`) }, (what) => sides[i].chartTitle(what)));
   const banners = new Banners({
     error: $("#banner-error"),
     diverged: $("#banner-diverged"),

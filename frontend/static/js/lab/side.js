@@ -50,7 +50,7 @@ export class LabSide {
     });
     this.$(".layer-ramp .ramp").style.background = layerRamp();
     this.network = new LabNetwork(this.$(".lab-net"));
-    this.charts = new SideCharts({ bars: this.$(".lab-chart.bars"), lines: this.$(".lab-chart.lines") });
+    this.charts = new SideCharts({ bars: this.$(".lab-chart.bars"), lines: this.$(".lab-chart.lines") }, (what) => this.chartTitle(what));
     this.compare = null;
     this.value = null;
     this.topology = null;
@@ -81,6 +81,11 @@ export class LabSide {
 
   get name() {
     return valueLabel(this.compares[this.compare], this.value);
+  }
+
+  /** One of this side's charts named for the keyboard (`key`: its string): "Left (sigmoid): …". */
+  chartTitle(key) {
+    return t(key, { side: t(`lab.side_${this.key}`), value: this.name });
   }
 
   setTopology(topology) {

@@ -82,10 +82,11 @@ export class ChartKeys {
    * whose cell is said by `cell(row, col)` (the same strings as its hover label). `points()`:
    * a scatter read point by point, the [curveNumber, pointNumber] of each in the cursor's
    * order; `prepare()` runs before a point is shown (its label brought up to date). `graph`:
-   * the Plotly div when it is not `el` itself (`el` a container: the tab stop).
+   * the Plotly div when it is not `el` itself (`el` a container: the tab stop). `name(trace)`:
+   * the words for a trace before its value (its legend's `name` unless the label says another).
    */
-  constructor(el, { title, where = (x) => String(x), newest = false, grid = false, cell = null, points = null, prepare = null, graph = el }) {
-    Object.assign(this, { el, title, where, newest, grid, cell, points, prepare, gd: graph });
+  constructor(el, { title, where = (x) => String(x), newest = false, grid = false, cell = null, points = null, prepare = null, graph = el, name = (trace) => trace.name }) {
+    Object.assign(this, { el, title, where, newest, grid, cell, points, prepare, gd: graph, nameOf: name });
     this.active = false;
     this.x = null; // the x value the cursor is on (a series): kept while the data grows
     this.end = false; // on the newest point, and following it
@@ -166,7 +167,9 @@ export class ChartKeys {
       return;
     }
     let at;
-    if (!this.active) at = delta === -Infinity || (!this.newest && delta > 0) ? 0 : stops.length - 1;
+    // The first key: Home the first point, End the last; an arrow the newest point of a
+    // history, else → the first and ← the last.
+    if (!this.active) at = delta === -Infinity || (!this.newest && delta > 0 && delta !== Infinity) ? 0 : stops.length - 1;
     else at = Math.max(0, Math.min(stops.length - 1, this.stopIndex(stops) + (Number.isFinite(delta) ? delta : delta * stops.length)));
     this.active = true;
     this.end = at === stops.length - 1;
@@ -223,15 +226,18 @@ export class ChartKeys {
       const [c, k] = list[this.at];
       P.Fx.hover(this.gd, [{ curveNumber: c, pointNumber: k }]);
       const trace = this.data[c];
-      if (speak) say(t("chartkeys.point", { name: trace.name, k: this.at + 1, n: list.length, values: spoken(shown(trace, k)) }));
+      if (speak) say(t("chartkeys.point", { name: this.nameOf(trace), k: this.at + 1, n: list.length, values: spoken(shown(trace, k)) }));
       return;
     }
     if (this.grid) {
       const z = this.data[0].z;
       this.row = Math.min(this.row, z.length - 1);
       this.col = Math.min(this.col, z[this.row].length - 1);
-      // A heatmap's cell by its place on the axes (a category's place is its index).
-      P.Fx.hover(this.gd, { xval: this.col, yval: this.row });
+      // A heatmap's cell by its place on the axes: a category's place is its index, a
+      // number's (bins along a linear axis) the number itself.
+      const x = this.data[0].x?.[this.col];
+      const linear = typeof x === "number" && this.gd._fullLayout?.xaxis?.type !== "category";
+      P.Fx.hover(this.gd, { xval: linear ? x : this.col, yval: this.row });
       if (speak) say(this.cell(this.row, this.col));
       return;
     }
@@ -243,13 +249,15 @@ export class ChartKeys {
     const shownTraces = this.data.filter((tr) => tr.visible !== false && tr.visible !== "legendonly").length;
     if (this.gd.layout?.hovermode === "x unified" && traces.length === shownTraces) {
       // Every trace has a point at this step: the mouse's own box (its title is the step).
-      P.Fx.hover(this.gd, { xval: this.x });
+      // Plotly places a category by its index ("1" would be the second bar, not bar "1").
+      const xa = this.gd._fullLayout?.xaxis;
+      P.Fx.hover(this.gd, { xval: xa?.type === "category" ? xa.d2c(this.x) : this.x });
     } else {
       P.Fx.hover(this.gd, traces.map((c) => ({ curveNumber: c, pointNumber: k })));
     }
     if (!speak) return;
     const sep = t("chartkeys.join");
-    const values = traces.map((c) => t("chartkeys.value", { name: this.data[c].name, value: shown(this.data[c], k) }));
+    const values = traces.map((c) => t("chartkeys.value", { name: this.nameOf(this.data[c]), value: shown(this.data[c], k) }));
     say(t("chartkeys.say", { where: this.where(this.x), values: values.join(sep) }));
   }
 
