@@ -310,7 +310,9 @@ def test_lab_presets_on_a_small_phone(new_page: Any, base_url: str, locale: str)
 WATCH_JUMPS = """() => { window.jumpSeen = [];
   const box = (s) => { const r = document.querySelector(s).getBoundingClientRect(); return [Math.round(r.left), Math.round(r.top), Math.round(r.width)]; };
   const tick = () => { window.jumpSeen.push({play: box('#play'), phase: box('[data-step=phase]'),
-    reset: box('#reset'), slider: box('#rewind-slider'), step: window.bpviz.frame.step}); requestAnimationFrame(tick); };
+    reset: box('#reset'), slider: box('#rewind-slider'), plot: box('#output-plot'),
+    inspector: [Math.round(document.querySelector('#panel-inspector').getBoundingClientRect().height)],
+    step: window.bpviz.frame.step}); requestAnimationFrame(tick); };
   tick(); }"""
 
 
@@ -318,7 +320,10 @@ WATCH_JUMPS = """() => { window.jumpSeen = [];
 def test_nothing_jumps_when_playing(new_page: Any, base_url: str, size: tuple[int, int]) -> None:
     """Play turned into the wider "❚❚ Pause": every button after it moved sideways (17 px on
     a phone); and the history slider shortened at steps 10, 100, 1000 as "steps 0–122"
-    grew. The buttons stay where they were, the slider keeps its length."""
+    grew. The buttons stay where they were, the slider keeps its length. The data card's plot
+    and the inspector keep their place and height too: the "Example shown" list appeared at
+    the first step (33 px down at 1024×768) and wrapped to a second line at pause, when its
+    options grew wider than "—" (21 px more)."""
     page = open_main(new_page, base_url, size)
     page.evaluate(WATCH_JUMPS)
     page.click("#play")
@@ -326,7 +331,11 @@ def test_nothing_jumps_when_playing(new_page: Any, base_url: str, size: tuple[in
     page.click("#play")
     page.wait_for_function("() => !window.bpviz.frame.playing")
     seen = page.evaluate("() => window.jumpSeen")
-    for key in ("play", "phase", "reset"):
+    page.wait_for_timeout(300)  # the list filled at pause
+    seen += page.evaluate("() => window.jumpSeen.slice(-1)")
+    # (a phone's page is one scrolling column: the inspector above the plot grows with its text)
+    panels = ("plot", "inspector") if size[0] > 600 else ()
+    for key in ("play", "phase", "reset", *panels):
         places = {tuple(s[key]) for s in seen}
         assert len(places) == 1, f"{size}: {key} moved while playing: {sorted(places)}"
     lengths = {s["slider"][2] for s in seen if s["step"] >= 2}

@@ -16,7 +16,9 @@ export class ExamplePicker {
     this.label = document.createElement("span");
     this.select = document.createElement("select");
     this.select.id = "focus-example";
-    this.select.style.maxWidth = "100%";
+    // Its width never follows its options' ("—" while playing, "1 of 10 — #268, y = 0" after):
+    // the card keeps its height when play starts or stops.
+    Object.assign(this.select.style, { flex: "0 1 15em", minWidth: "0", maxWidth: "100%" });
     this.box.append(this.label, this.select);
     host.appendChild(this.box);
     this.select.addEventListener("change", () => onFocus(Number(this.select.value)));
@@ -49,15 +51,18 @@ export class ExamplePicker {
   update(frame) {
     this.frame = frame;
     const batch = frame.batch ?? [];
-    this.box.hidden = batch.length <= 1;
-    this.select.disabled = Boolean(frame.playing);
-    if (frame.playing && !this.select.options.length) {
-      // playing from the start: nothing listed yet (the list waits for a pause)
+    // Shown from step 0 on (before any batch, by the batch size), so that it does not push the
+    // plot down when play starts.
+    this.box.hidden = (batch.length || frame.hyper?.batch_size || 0) <= 1;
+    this.select.disabled = Boolean(frame.playing) || !batch.length;
+    if (!batch.length || (frame.playing && !this.select.options.length)) {
+      // no batch yet, or playing from the start: nothing listed (the list waits for a pause)
       const o = document.createElement("option");
       o.textContent = "—";
       this.select.replaceChildren(o);
+      this.key = null;
     }
-    if (this.box.hidden || frame.playing) return;
+    if (this.box.hidden || frame.playing || !batch.length) return;
     const key = `${frame.step}|${batch.join(",")}`;
     if (key !== this.key) {
       this.key = key;
