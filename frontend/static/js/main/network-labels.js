@@ -1,19 +1,20 @@
 // The words of the network diagram, placed so that no two overlap at any depth: column titles
 // and captions, the W / ∂L/∂W marks between columns and the labels of weight bundles. Text
 // widths depend on the language and the font, so they are measured, and the labels step down
-// until they fit: full titles → short titles (H3) → captions dropped → titles on two rows.
+// until they fit: full titles → short titles (H3) → short titles over their activation alone
+// ("tanh": the neurons show how many), each caption in smaller type where the style allows
+// (`font.subMin`) → captions dropped → titles on two rows. Two labels of one row keep the
+// style's `labelGap` between them.
 import { t } from "../shared/i18n.js";
 import { featureLabel } from "./units.js";
 
-const GAP = 6; // px between two labels of one row
-
-/** The widths of centred labels at `xs` leave `GAP` between neighbours (nulls are skipped). */
-function rowFits(xs, widths, width) {
+/** The widths of centred labels at `xs` leave `gap` px between neighbours (nulls are skipped). */
+function rowFits(xs, widths, width, gap) {
   let prev = -1;
   for (let k = 0; k < xs.length; k += 1) {
     if (widths[k] === null) continue;
     if (xs[k] - widths[k] / 2 < 0 || xs[k] + widths[k] / 2 > width) return false;
-    if (prev >= 0 && xs[k] - xs[prev] < (widths[k] + widths[prev]) / 2 + GAP) return false;
+    if (prev >= 0 && xs[k] - xs[prev] < (widths[k] + widths[prev]) / 2 + gap) return false;
     prev = k;
   }
   return true;
@@ -30,12 +31,12 @@ function measure(node, text) {
  * type to fit (to 10 px at least), else show every k-th title and always the input's and the
  * output's (the neurons name their layer in their tooltips and to screen readers).
  */
-function fitStagger(titles, xs, size) {
+function fitStagger(titles, xs, size, gap) {
   const fits = (every) => {
     for (const parity of [0, 1]) {
       const shown = titles.map((_, c) => c).filter((c) => c % 2 === parity && visible(c, every, titles.length));
       const ws = shown.map((c) => titles[c].getComputedTextLength());
-      if (!rowFits(shown.map((c) => xs[c]), ws, Infinity)) return false;
+      if (!rowFits(shown.map((c) => xs[c]), ws, Infinity, gap)) return false;
     }
     return true;
   };
@@ -89,24 +90,29 @@ function fitInputLabels(cv, names, size) {
   });
 }
 
-/** The names of column `c` of `L` weight layers: full and short title, caption. */
+/**
+ * The names of column `c` of `L` weight layers: full and short title, caption, and the
+ * caption's short form (the activation; none for the input).
+ */
 export function columnNames(topology, c) {
   const L = topology.layers.length;
   const layer = topology.layers[c - 1];
-  if (c === 0) return { full: t("net.input"), short: t("net.input_short"), sub: t("net.n_features", { n: topology.data.n_features }) };
-  const sub = `${t(`act.${layer.activation}`)} · ${layer.units}`;
-  if (c === L) return { full: t("net.output"), short: t("net.output_short"), sub };
-  return { full: t("net.hidden", { l: c }), short: t("net.hidden_short", { l: c }), sub };
+  if (c === 0) return { full: t("net.input"), short: t("net.input_short"), sub: t("net.n_features", { n: topology.data.n_features }), subShort: null };
+  const act = t(`act.${layer.activation}`);
+  const sub = `${act} · ${layer.units}`;
+  if (c === L) return { full: t("net.output"), short: t("net.output_short"), sub, subShort: act };
+  return { full: t("net.hidden", { l: c }), short: t("net.hidden_short", { l: c }), sub, subShort: act };
 }
 
 /**
  * Set and place the diagram's labels (`diagram`: what buildDiagram returned, with the
- * topology and style). Returns the arrangement chosen: `{titles, marks, inputs}` with titles
- * one of "full" | "short" | "bare" | "stagger", marks "full" | "short" | "none", and the
- * inputs' names (whole: the labels may show them cut).
+ * topology and style). Returns the arrangement chosen: `{titles, captions, marks, inputs}`
+ * with titles one of "full" | "short" | "bare" | "stagger", captions "full" | "activation" |
+ * "none", marks "full" | "short" | "none", and the inputs' names (whole: the labels may show
+ * them cut).
  */
 export function arrangeLabels({ topology, geo, style, columns, edgeLayers }) {
-  const { rows } = style;
+  const { rows, labelGap: gap } = style;
   const xs = columns.map((cv) => cv.col.x);
   const names = columns.map((_, c) => columnNames(topology, c));
   const titles = columns.map((cv) => cv.title);
@@ -117,26 +123,44 @@ export function arrangeLabels({ topology, geo, style, columns, edgeLayers }) {
 
   for (const node of titles) node.setAttribute("font-size", String(style.font.title));
   const full = names.map((n, c) => measure(titles[c], n.full));
+  const shortTitleW = names.map((n, c) => measure(titles[c], n.short));
+  // The captions' type: the style's, or smaller down to `font.subMin` where that makes them
+  // fit (measured at the style's size: an earlier arrangement may have set a smaller one).
+  for (const node of subs) node.setAttribute("font-size", String(style.font.sub));
   const subW = names.map((n, c) => measure(subs[c], n.sub));
-  const short = names.map((n) => n.short);
-  let arrangement;
-  if (rowFits(xs, full, width) && rowFits(xs, subW, width)) {
-    arrangement = "full";
-  } else {
-    const shortW = short.map((s, c) => measure(titles[c], s));
-    if (rowFits(xs, shortW, width) && rowFits(xs, subW, width)) arrangement = "short";
-    else if (rowFits(xs, shortW, width)) arrangement = "bare";
-    else arrangement = "stagger";
+  const actW = names.map((n, c) => (n.subShort === null ? null : measure(subs[c], n.subShort)));
+  const subFont = (titleW, captionW) => {
+    if (!rowFits(xs, titleW, width, gap)) return null;
+    for (let size = style.font.sub; size >= style.font.subMin; size -= 1) {
+      const k = size / style.font.sub;
+      if (rowFits(xs, captionW.map((w) => (w === null ? null : w * k)), width, gap)) return size;
+    }
+    return null;
+  };
+  const tries = [
+    ["full", full, "full", subW],
+    ["short", shortTitleW, "full", subW],
+    ["short", shortTitleW, "activation", actW],
+  ];
+  let arrangement = rowFits(xs, shortTitleW, width, gap) ? "bare" : "stagger";
+  let captions = "none";
+  let subSize = style.font.sub;
+  for (const [titleStyle, titleW, captionStyle, captionW] of tries) {
+    const size = subFont(titleW, captionW);
+    if (size === null) continue;
+    [arrangement, captions, subSize] = [titleStyle, captionStyle, size];
+    break;
   }
+  for (const node of subs) node.setAttribute("font-size", String(subSize));
   columns.forEach((cv, c) => {
     const n = names[c];
     cv.title.textContent = arrangement === "full" ? n.full : n.short;
     place(cv.title, arrangement === "stagger" && c % 2 === 1 ? rows[1] : rows[0]);
     show(cv.title, true);
-    cv.sub.textContent = n.sub;
-    show(cv.sub, arrangement === "full" || arrangement === "short");
+    cv.sub.textContent = (captions === "activation" ? n.subShort : n.sub) ?? "";
+    show(cv.sub, captions !== "none" && cv.sub.textContent !== "");
   });
-  if (arrangement === "stagger") fitStagger(titles, xs, style.font.title);
+  if (arrangement === "stagger") fitStagger(titles, xs, style.font.title, gap);
   const inputs = columns[0].neurons.map((_, i) => featureLabel(topology.data, i));
   fitInputLabels(columns[0], inputs, style.font.side);
 
@@ -147,8 +171,8 @@ export function arrangeLabels({ topology, geo, style, columns, edgeLayers }) {
     const probe = marks[0].mode;
     const fullW = measure(probe, "∂L/∂W");
     const shortW = measure(probe, "∂W");
-    if (fullW + GAP <= geo.stepX) markStyle = "full";
-    else if (shortW + GAP <= geo.stepX) markStyle = "short";
+    if (fullW + gap <= geo.stepX) markStyle = "full";
+    else if (shortW + gap <= geo.stepX) markStyle = "short";
     probe.textContent = "";
   }
   for (const view of marks) {
@@ -162,7 +186,7 @@ export function arrangeLabels({ topology, geo, style, columns, edgeLayers }) {
   const deltas = columns.flatMap((cv) => cv.neurons.map((n) => n.delta).filter(Boolean));
   if (deltas.length) {
     let size = style.font.delta;
-    const room = geo.stepX - GAP;
+    const room = geo.stepX - gap;
     const wide = () => measure(deltas[0], "δ −0.0033");
     const setSize = (f) => deltas.forEach((node) => node.setAttribute("font-size", String(f)));
     setSize(size);
@@ -187,5 +211,5 @@ export function arrangeLabels({ topology, geo, style, columns, edgeLayers }) {
     view.label.bpText = undefined;
     view.tip.textContent = `W⁽${view.layer}⁾: ${units}×${nIn}`;
   }
-  return { titles: arrangement, marks: markStyle, inputs };
+  return { titles: arrangement, captions, marks: markStyle, inputs };
 }

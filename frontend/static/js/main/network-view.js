@@ -6,7 +6,7 @@
 import { COLORS, SIZES } from "../shared/constants.js";
 import { divergingFast as diverging, fmt, maxAbs } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
-import { diagramStyle, drawsEdges, edgeLine, MAIN_DIAGRAM, neuronCenter, PRESENT_DIAGRAM } from "../shared/network-layout.js";
+import { diagramStyle, drawsEdges, edgeLine, isPresentStyle, MAIN_DIAGRAM, neuronCenter } from "../shared/network-layout.js";
 import { el, setAttr, setText } from "../shared/svg.js";
 import { animationPrefs, PhaseAnimator, phasesBetween, phaseItem } from "./network-animation.js";
 import { buildDiagram } from "./network-build.js";
@@ -99,7 +99,7 @@ export class NetworkView {
     Object.assign(this, { gEdges, gTrails, gPulses, gOverlay, inputsBuilt: built.inputNames.join("\n") });
     this.maps.build(built);
     this.drawnSelection = null;
-    this.svg.dataset.present = String(this.style === PRESENT_DIAGRAM);
+    this.svg.dataset.present = String(isPresentStyle(this.style));
     this.relabel();
     this.focus.rebuilt();
   }

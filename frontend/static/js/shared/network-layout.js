@@ -10,7 +10,9 @@ import { SIZES } from "./constants.js";
  * the W / ∂L/∂W marks between columns); `font`: every text size of the diagram (px; a
  * neuron's value at `font.value`, or smaller where it would cross its circle: value-fit.js;
  * the output's target labels, "y=0.864", at `font.target`); `halo`: how far the δ glow
- * reaches beyond a neuron's radius at full strength (px).
+ * reaches beyond a neuron's radius at full strength (px). `labelGap`: the least room between
+ * two labels of one row (px); `font.subMin`: the smallest type a column's caption ("tanh · 4")
+ * may shrink to before it is dropped (network-labels.js).
  */
 export const MAIN_DIAGRAM = {
   margin: { top: 62, bottom: 14, left: 58 },
@@ -19,7 +21,8 @@ export const MAIN_DIAGRAM = {
   maxSpacing: 84, // between two neurons' centres
   radius: { perSpacing: 0.36, perStep: 0.24, min: SIZES.neuronRadiusMin, max: SIZES.neuronRadiusMax },
   valueMinRadius: SIZES.valueTextMinRadius, // print the value inside a neuron at least this large
-  font: { title: 14, sub: 12.5, value: 11.5, side: 13.5, target: 13.5, mode: 13, bundle: 12.5, lossTitle: 13, lossValue: 17, lossName: 11.5, delta: 11.5 },
+  font: { title: 14, sub: 12.5, subMin: 12.5, value: 11.5, side: 13.5, target: 13.5, mode: 13, bundle: 12.5, lossTitle: 13, lossValue: 17, lossName: 11.5, delta: 11.5 },
+  labelGap: 6,
   halo: SIZES.haloReach,
   loss: { w: 104, h: 64 },
   sameRadius: true,
@@ -38,10 +41,33 @@ export const PRESENT_DIAGRAM = {
   // (value-fit.js shrinks only a label too wide for its circle). A regression's 2-4-2-1 on a
   // 1024×768 projector has circles of r 19, with the panel beside the diagram.
   valueMinRadius: 18,
-  font: { title: 22, sub: 19, value: 20, side: 20, target: 20, mode: 19, bundle: 18, lossTitle: 20, lossValue: 26, lossName: 18, delta: 18 },
+  // A caption may shrink to 16 px ("tanh · 2 sigmoid · 1" read as one phrase at 1024×768);
+  // two labels keep more than a word space between them, so that they read as two.
+  font: { title: 22, sub: 19, subMin: 16, value: 20, side: 20, target: 20, mode: 19, bundle: 18, lossTitle: 20, lossValue: 26, lossName: 18, delta: 18 },
+  labelGap: 12,
   halo: SIZES.haloReach + 4,
   loss: { w: 132, h: 92 },
 };
+
+/**
+ * The canvas presentation mode has on a 1920×1080 screen (a little more): on a larger one
+ * the presentation diagram grows with it, neurons, type and margins together, as the page's
+ * type does (page.css: `--pk`); up to this size it is PRESENT_DIAGRAM itself.
+ */
+export const PRESENT_CANVAS = { w: 1150, h: 890 };
+const presentScaled = new Map(); // one style per scale, so that an unchanged size keeps its style
+
+/** Whether `style` is the presentation diagram's (PRESENT_DIAGRAM or a larger copy of it). */
+export function isPresentStyle(style) {
+  return style === PRESENT_DIAGRAM || [...presentScaled.values()].includes(style);
+}
+
+function presentDiagram(w, h) {
+  const k = Math.floor(Math.min(w / PRESENT_CANVAS.w, h / PRESENT_CANVAS.h) * 100) / 100;
+  if (k <= 1) return PRESENT_DIAGRAM;
+  if (!presentScaled.has(k)) presentScaled.set(k, scaled(PRESENT_DIAGRAM, k));
+  return presentScaled.get(k);
+}
 
 /**
  * A large canvas (a 1440p monitor, a 4K screen at 150 %): the main diagram with everything
@@ -69,10 +95,13 @@ export const NARROW_DIAGRAM = {
 };
 export const NARROW_CANVAS = 520; // px wide, below which NARROW_DIAGRAM is drawn
 
-/** The diagram style for a canvas of `w`×`h` px, in presentation mode or not. */
+/**
+ * The diagram style for a canvas of `w`×`h` px, in presentation mode or not (presenting on a
+ * canvas larger than `PRESENT_CANVAS`, a copy of PRESENT_DIAGRAM scaled to it).
+ */
 export function diagramStyle(w, h, present) {
   if (w < NARROW_CANVAS) return NARROW_DIAGRAM; // presenting too: a phone has no room for its type
-  if (present) return PRESENT_DIAGRAM;
+  if (present) return presentDiagram(w, h);
   return w >= LARGE_CANVAS.w && h >= LARGE_CANVAS.h ? LARGE_DIAGRAM : MAIN_DIAGRAM;
 }
 
@@ -89,6 +118,7 @@ function scaled(style, k) {
     font: each(style.font),
     halo: by(style.halo),
     loss: each(style.loss),
+    labelGap: by(style.labelGap),
   };
 }
 
