@@ -196,7 +196,7 @@ def test_a_reload_keeps_every_digit(page: Any, base_url: str) -> None:
     page.reload()
     page.wait_for_function("() => window.bpviz && window.bpviz.connected && window.bpviz.frame")
     page.wait_for_function(
-        "() => Math.abs(window.bpviz.frame.layers[1].W[0][0] - 0.35891648) < 1e-8", timeout=10_000
+        "() => Math.abs(window.bpviz.frame.layers[1].W[0][0] - 0.35891648) < 1e-8", timeout=30_000
     )
     assert frame(page)["step"] == 1
 

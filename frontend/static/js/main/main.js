@@ -365,8 +365,9 @@ async function main() {
     controls.csvName = topo.config.data.name === "csv" ? (loadCsv(topo.config.data.csv)?.name ?? topo.data.name ?? "CSV") : null;
     controls.sync(state);
     status.setTopology(topo);
-    keepRunHash(toHash(state)); // at once: a reload before the address is written is not a new link
-    writeHash();
+    // At once, the address and the tab's note of it (keepRunHash): a reload within 250 ms found
+    // the note written and the address not yet, took it for a new link and replaced the run.
+    hashWriter.flush();
   });
   transport.on("frame", (frame) => display.frame(frame));
   transport.on("grid", (grid) => display.grid(grid));

@@ -205,11 +205,16 @@ export class HashWriter {
 
   schedule() {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.written = this.hash();
-      if (location.hash !== this.written) history.replaceState(null, "", this.written);
-      this.onWrite(this.written);
-    }, this.delayMs);
+    this.timer = setTimeout(() => this.flush(), this.delayMs);
+  }
+
+  /** Write now (a new run's config: a reload right after it must find the run's address). */
+  flush() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.written = this.hash();
+    if (location.hash !== this.written) history.replaceState(null, "", this.written);
+    this.onWrite(this.written);
   }
 
   isOurs(hash) {
