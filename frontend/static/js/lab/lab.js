@@ -289,9 +289,10 @@ async function main() {
       return lockstep.playing;
     },
     // Nothing in flight: after a pause, both sides' steps are final (the play button shows
-    // "play" at once; the tick in flight lands and a side that missed one is levelled later).
+    // "play" at once; the tick in flight lands and a side that missed one is levelled later)
+    // and drawn (a drawing waits up to a throttle's interval while playing).
     get settled() {
-      return !lockstep.busy;
+      return !lockstep.busy && !drawTimer;
     },
     get connected() {
       return transports.every((tr) => tr.isOpen);
