@@ -92,17 +92,26 @@ def check_loss(page: Any, pattern: str, step: int, names: list[str]) -> None:
     page.wait_for_function(SHOWS, arg=["#chart-loss", pairs, step], timeout=5_000)
 
 
+def named_chart(page: Any, selector: str, name: str | None = None) -> str:
+    """The chart at ``selector`` is a tab stop for the keys (role application) named
+    ``name``; its key hint (its description), for the caller to read."""
+    el = page.locator(selector)
+    assert el.get_attribute("role") == "application", selector
+    if name is not None:
+        assert el.get_attribute("aria-label") == name, selector
+    return str(
+        page.eval_on_selector(
+            selector,
+            "(e) => document.getElementById(e.getAttribute('aria-describedby')).textContent",
+        )
+    )
+
+
 def test_the_loss_chart_by_keyboard(page: Any, base_url: str, screenshot: Any) -> None:
     open_page(page, base_url, XOR)
     steps(page, 6)
     tab_to(page, "#loss-log", "#chart-loss")
-    chart = page.locator("#chart-loss")
-    assert chart.get_attribute("role") == "application"
-    assert chart.get_attribute("aria-label") == "Loss (chart)"
-    hint = page.eval_on_selector(
-        "#chart-loss",
-        "(e) => document.getElementById(e.getAttribute('aria-describedby')).textContent",
-    )
+    hint = named_chart(page, "#chart-loss", "Loss (chart)")
     assert "←" in hint and "Esc" in hint
     assert page.get_attribute("#chart-live", "aria-live") == "polite"
     names = ["batch (before update)", "train set", "test set"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .test_chart_keys import named_chart
+
 READY = """() => window.bpvizLab && window.bpvizLab.connected
     && ['a', 'b'].every((k) => window.bpvizLab.side(k).topologies >= 2 && window.bpvizLab.side(k).frame)
     && window.bpvizLab.steps.every((s) => s === 0)"""
@@ -123,13 +125,8 @@ def test_every_lab_chart_is_a_named_tab_stop(page: Any, base_url: str, screensho
     steps(page, 3)
     assert page.is_visible("#lab-saturation")
     for chart, name in NAMES_EN.items():
-        el = page.locator(chart)
-        assert el.get_attribute("role") == "application", chart
-        assert el.get_attribute("aria-label") == name
-        assert el.get_attribute("tabindex") == "0", chart
-        hint = el.evaluate(
-            "(e) => document.getElementById(e.getAttribute('aria-describedby')).textContent"
-        )
+        hint = named_chart(page, chart, name)
+        assert page.get_attribute(chart, "tabindex") == "0", chart
         assert "Arrow keys" in hint and "Esc" in hint, (chart, hint)
     assert page.get_attribute("#chart-live", "aria-live") == "polite"
     # Tab reaches them in the page's order, each with its focus ring.
@@ -275,9 +272,7 @@ def test_the_lab_charts_speak_chinese(new_page: Any, base_url: str, screenshot: 
     steps(page, 3)
     for chart, name in NAMES_ZH.items():
         assert page.get_attribute(chart, "aria-label") == name
-    hint = page.eval_on_selector(
-        LOSS, "(e) => document.getElementById(e.getAttribute('aria-describedby')).textContent"
-    )
+    hint = named_chart(page, LOSS)
     assert "方向键" in hint and "Esc" in hint
     page.focus(LOSS)
     page.keyboard.press("End")

@@ -11,7 +11,7 @@ import math
 import re
 from typing import Any
 
-from .test_chart_keys import LIVE, open_page, said
+from .test_chart_keys import LIVE, named_chart, open_page, said
 
 CIRCLE = "/#data=circle&hidden=4:tanh&batch=10&seed=3"
 SQUARE = "/#data=square&hidden=8:tanh&loss=mse&batch=10&seed=3"
@@ -112,13 +112,7 @@ def test_the_decision_boundary_by_keyboard(page: Any, base_url: str, screenshot:
     open_page(page, base_url, CIRCLE)
     steps(page, 3)
     tab_to_plot(page)
-    plot = page.locator("#output-plot")
-    assert plot.get_attribute("role") == "application"
-    assert plot.get_attribute("aria-label") == "Decision boundary and data (chart)"
-    hint = page.eval_on_selector(
-        "#output-plot",
-        "(e) => document.getElementById(e.getAttribute('aria-describedby')).textContent",
-    )
+    hint = named_chart(page, "#output-plot", "Decision boundary and data (chart)")
     assert "←" in hint and "Esc" in hint and "last point" in hint
     before = page.evaluate("() => [window.bpviz.frame.step, window.bpviz.frame.phase]")
     n_train = page.evaluate("() => window.bpviz.topology.data.train.X.length")

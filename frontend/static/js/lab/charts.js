@@ -7,7 +7,7 @@
 import { COLORS } from "../shared/constants.js";
 import { fmt } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
-import { ChartKeys, touchLayout } from "../main/chart-keys.js";
+import { ChartKeys, touchLayout } from "../shared/chart-keys.js";
 import { layerColor, SIDE_COLORS } from "./constants.js";
 
 const CONFIG = { displayModeBar: false, responsive: true, displaylogo: false };

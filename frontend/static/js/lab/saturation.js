@@ -4,7 +4,7 @@
 import { COLORS } from "../shared/constants.js";
 import { fmt } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
-import { ChartKeys } from "../main/chart-keys.js";
+import { ChartKeys } from "../shared/chart-keys.js";
 import { bar, layerName, layerWords, layout, react } from "./charts.js";
 
 /** A share as its labels print it: "12%", "0.4%". */

@@ -13,7 +13,7 @@ import { chartScale, COLORS, LAYER_COLORS, TIMINGS } from "../shared/constants.j
 import { fmt } from "../shared/format.js";
 import { History } from "../shared/history.js";
 import { t } from "../shared/i18n.js";
-import { ChartKeys, touchLayout } from "./chart-keys.js";
+import { ChartKeys, touchLayout } from "../shared/chart-keys.js";
 
 const CONFIG = { displayModeBar: false, responsive: false, displaylogo: false };
 const FONT = { family: "system-ui, 'Noto Sans CJK SC', 'Noto Sans', sans-serif", size: 13, color: COLORS.ink };

@@ -3,7 +3,7 @@
 // methods against the parameter count (log-log). Never touches the socket.
 import { fmt } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
-import { ChartKeys, touchLayout } from "./chart-keys.js";
+import { ChartKeys, touchLayout } from "../shared/chart-keys.js";
 
 const PASS = 1e-6;
 const CONFIG = { displayModeBar: false, responsive: false, displaylogo: false };

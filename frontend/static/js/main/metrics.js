@@ -2,7 +2,7 @@
 // the status line, and the test set's confusion matrix as a Plotly heatmap.
 import { fmt } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
-import { ChartKeys } from "./chart-keys.js";
+import { ChartKeys } from "../shared/chart-keys.js";
 import { className } from "./units.js";
 
 const CONFIG = { displayModeBar: false, responsive: false, displaylogo: false };

@@ -20,7 +20,7 @@
 import { chartScale, COLORS } from "../shared/constants.js";
 import { divergingTable, fmt, paletteIndex } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
-import { ChartKeys } from "./chart-keys.js";
+import { ChartKeys } from "../shared/chart-keys.js";
 import { CANVAS_2D, contour, dataPoints, gridRange, gridValues } from "./grid.js";
 import { ExamplePicker } from "./focus.js";
 import { OutputMarks } from "./output-marks.js";

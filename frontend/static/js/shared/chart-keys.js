@@ -9,7 +9,7 @@
 // `touchLayout`. A click or a tap does not take the focus: → keeps stepping the network.
 // A scatter of points (`points`: the output plot's data) is read point by point instead,
 // in the order given, each point's label (its `text`, lines joined) said after its set's name.
-import { t } from "../shared/i18n.js";
+import { t } from "./i18n.js";
 
 const PAGE = 10; // Shift+arrow, PageUp and PageDown move this many points
 let live = null; // the one polite region the charts speak through
