@@ -114,6 +114,8 @@ async def open_stores(runtime: Runtime) -> AsyncIterator[None]:
 
     settings: Settings = runtime.settings
     store = open_snapshot_store(settings.redis_url, settings.data_dir, settings.snapshot_ttl)
+    if store.kind == "sqlite":  # (Redis says so itself, when its link goes: stores.md)
+        await _probe(store)
     broker = open_room_broker(settings.redis_url, retain=ROOM_RETAIN)
     runtime.resume = Snapshots(store, settings.snapshot_interval)
     runtime.rooms = Rooms(broker)
@@ -131,6 +133,21 @@ async def open_stores(runtime: Runtime) -> AsyncIterator[None]:
             runtime.rooms = None
             await store.close()
             runtime.resume = None
+
+
+async def _probe(store: SnapshotStore) -> None:
+    """One read of the snapshot store as serving starts: an unusable data directory (no
+    permission, a file in the way, a full disk) is one WARNING then, not silence until a
+    student's reload comes back empty. The server starts anyway (each resume then says
+    ``unavailable``) and the next call tries again."""
+    try:
+        await store.get(new_token())
+    except StoreUnavailable as exc:
+        log.warning(
+            "session snapshots are off: %s; runs will not survive a reload or a restart "
+            "until it can be used (BPVIZ_DATA_DIR)",
+            exc,
+        )
 
 
 # ---------------------------------------------------------------- one session

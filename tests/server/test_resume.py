@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -247,9 +248,35 @@ def test_an_unreachable_store_says_unavailable_and_the_session_works(live: LiveS
     with Client(f"{live.url}?resume={token}") as c:
         assert c.hello["resumed"] is False
         assert c.until("notice")["code"] == "unavailable"
+        c.send(type="step", unit="step")
+        assert any(c.until("frame")["step"] == 1 for _ in range(3))
+
+
+def test_an_unusable_data_dir_is_one_warning_at_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A data directory the server cannot use (here a file stands where it should be) was
+    silent until a reload came back empty; it is one WARNING as serving starts, naming the
+    file, and the sessions still work (their resume says ``unavailable``)."""
+    blocker = tmp_path / "a file"
+    blocker.write_text("")
+    settings = Settings(data_dir=blocker / "data")
+    with (
+        caplog.at_level(logging.WARNING, logger="bpviz"),
+        LiveServer(settings) as live,
+        Client(f"{live.url}?resume={'C' * 22}") as c,
+    ):
+        assert c.until("notice")["code"] == "unavailable"
         c.until("grid")
         c.send(type="step", unit="step")
         assert c.until("frame")["step"] == 1
+    warned = [
+        r
+        for r in caplog.records
+        if r.levelname == "WARNING" and "snapshots are off" in r.getMessage()
+    ]
+    assert len(warned) == 1 and "snapshots.sqlite3" in warned[0].getMessage()
+    assert warned[0].exc_info is None
 
 
 # ---------------------------------------------------------------- kill -9
