@@ -70,9 +70,15 @@ def test_a_tap_reads_the_decision_boundary(new_page: Any, base_url: str) -> None
     open_page(page, base_url, "/#data=circle&hidden=4:tanh")
     page.wait_for_selector("#output-plot canvas", state="visible")
     page.wait_for_timeout(500)  # the points drawn over it
+    tap_the_map(page, 0.1)
+
+
+def tap_the_map(page: Any, at: float) -> None:
+    """A finger on the decision boundary's map, ``at`` of its width and height from its top
+    left corner (off the points): the tip under it reads x₁, x₂ and ŷ there."""
     box = page.locator("#output-plot canvas").bounding_box()
     assert box is not None
-    page.touchscreen.tap(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.1)
+    page.touchscreen.tap(box["x"] + box["width"] * at, box["y"] + box["height"] * at)
     tip = page.locator(".output-tip")
     tip.wait_for(state="visible", timeout=5_000)
     assert "ŷ" in (tip.text_content() or "")

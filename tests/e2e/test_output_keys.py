@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from .test_chart_keys import LIVE, named_chart, open_page, said
+from .test_operation import tap_the_map
 
 CIRCLE = "/#data=circle&hidden=4:tanh&batch=10&seed=3"
 SQUARE = "/#data=square&hidden=8:tanh&loss=mse&batch=10&seed=3"
@@ -214,12 +215,7 @@ def test_a_tap_still_reads_the_map_and_a_point(new_page: Any, base_url: str) -> 
     page.locator("#output-plot").scroll_into_view_if_needed()
     page.wait_for_selector("#output-plot canvas", state="visible")
     page.wait_for_timeout(300)
-    box = page.locator("#output-plot canvas").bounding_box()
-    assert box is not None
-    page.touchscreen.tap(box["x"] + box["width"] * 0.05, box["y"] + box["height"] * 0.05)
-    tip = page.locator(".output-tip")
-    tip.wait_for(state="visible", timeout=5_000)
-    assert "ŷ" in (tip.text_content() or "")
+    tap_the_map(page, 0.05)
     # A training point's place on the screen, tapped: its label is the text the keys say.
     point = page.evaluate(
         """() => { const gd = document.querySelector('#output-plot .output-graph');
