@@ -55,7 +55,9 @@ def snapshot_run(work: Workspace) -> dict[str, Any]:
     step's trace and can be rewound again; ``view``, the focused example."""
     run = work.export_snapshot()
     step = run["state"]["steps_done"]  # (mid-step: the state before that step)
-    run["rewind"] = export_checkpoints(work.rewind.recent(step, REWIND_BYTES))
+    window = work.rewind.recent(step, REWIND_BYTES)
+    work.rewind.forget_exports(window)  # (the others' entries: never written again)
+    run["rewind"] = export_checkpoints(window)
     run["view"] = {"focus": work.view.focus}
     return run
 

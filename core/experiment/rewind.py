@@ -249,9 +249,7 @@ class Rewind:
         """The newest checkpoints of steps before ``before``, oldest first, as many as
         ``max_bytes`` holds (their arrays and batch orders) but the newest always: what a
         run's snapshot keeps so that a restored run shows its last step with its trace
-        (replayed from the newest, :meth:`resume`), and those before it. A checkpoint
-        left out lets go of its snapshot entry (``Checkpoint.exported``): only these keep
-        theirs, so the entries never cost more than one snapshot's checkpoints."""
+        (replayed from the newest, :meth:`resume`), and those before it."""
         out: list[Checkpoint] = []
         size = 0
         for cp in reversed(self.checkpoints):
@@ -261,12 +259,18 @@ class Rewind:
             if out and size > max_bytes:
                 break
             out.append(cp)
-        kept = {id(cp) for cp in out}
+        out.reverse()
+        return out
+
+    def forget_exports(self, keep: list[Checkpoint]) -> None:
+        """Every checkpoint but those of ``keep`` (a snapshot's, :meth:`recent`) lets go of
+        its snapshot entry (``Checkpoint.exported``), so that the entries never cost more
+        than one snapshot's checkpoints: stepping by hand, every checkpoint passes through
+        a snapshot's window."""
+        kept = {id(cp) for cp in keep}
         for cp in self.checkpoints:
             if cp.exported is not None and id(cp) not in kept:
                 cp.exported = None
-        out.reverse()
-        return out
 
     def resume(self, exp: Experiment, earlier: list[tuple[dict[str, Any], TrainingConfig]]) -> bool:
         """A run just restored (the buffer holds its one checkpoint, :meth:`record`):

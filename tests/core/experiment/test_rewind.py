@@ -166,6 +166,7 @@ def test_a_snapshot_s_checkpoint_entries_are_kept_for_its_window_only() -> None:
         exp.step()
         rw.maybe_record(exp)
         window = rw.recent(exp.steps_done, 4096)
+        rw.forget_exports(window)
         entries = export_checkpoints(window)
         assert entries == [export_checkpoints([_fresh(cp)])[0] for cp in window]
         windows.append(window)
