@@ -3,16 +3,16 @@
 // its blocks (heading, formula, table…) by content; only a block that changed is rebuilt,
 // so a frame that moves one number re-typesets one formula, not the whole panel.
 // It only multiplies numbers for display; every result shown comes from the frame. The
-// formulas are written here and in inspector-neuron.js (docs/math.md states the math).
+// formulas are written in inspector-views.js and inspector-neuron.js (docs/math.md states
+// the math).
 // When the phase stepped to changes, the panel scrolls to that phase's section, so the δ
 // and "w ← w + Δw" lines are in view at 1280×720.
-import { fmt, tex } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
 import { renderNeuron } from "./inspector-neuron.js";
-import { aligned, element, inheritFit, markWide, paren, refocus, valuesTable } from "./inspector-tex.js";
+import { element, inheritFit, markWide, refocus, valuesTable } from "./inspector-tex.js";
+import { renderEdge, renderInput, renderOverview } from "./inspector-views.js";
 import { ParamEdit } from "./param-edit.js";
 import { layerUsed, usedValue } from "./step-params.js";
-import { featureLabel, subscript } from "./units.js";
 
 export class Inspector {
   /**
@@ -117,9 +117,9 @@ export class Inspector {
     this.blocks = [];
     if (this.topology && this.frame) {
       const s = this.selection;
-      if (!s) this.renderOverview();
-      else if (s.type === "edge") this.renderEdge(s);
-      else if (s.layer === 0) this.renderInput(s);
+      if (!s) renderOverview(this);
+      else if (s.type === "edge") renderEdge(this, s);
+      else if (s.layer === 0) renderInput(this, s);
       else renderNeuron(this, s);
     }
     this.reconcile(this.blocks);
@@ -314,130 +314,6 @@ export class Inspector {
       column: usedValue(ins.W_next, ins.W_next_updated, ins.W_next_update),
     };
   }
-
-  // --------------------------------------------------------------- views
-
-  renderOverview() {
-    const frame = this.frame;
-    this.heading(t("inspector.title"));
-    this.note(t("inspector.hint"));
-    const loss = this.topology.config?.network?.loss ?? "mse";
-    this.section(t("inspector.loss_section"), "loss");
-    // The loss of one example (the batch's is their mean): ½Σ(ŷ−y)², or the cross-entropy
-    // summed over the outputs; the long one puts its value on a line of its own.
-    const rhs = {
-      mse: "\\tfrac{1}{2}\\sum_k (\\hat y_k - y_k)^2",
-      bce: "-\\sum_k \\big[y_k \\log \\hat y_k + (1-y_k)\\log(1-\\hat y_k)\\big]",
-      softmax_ce: "-\\sum_k y_k \\log \\hat y_k",
-    }[loss];
-    this.formula(loss === "bce" ? aligned("L", [rhs, tex(frame.loss)]) : `L = ${rhs} = ${tex(frame.loss)}`);
-    const B = frame.batch?.length ?? 0;
-    if (B) this.note(t("inspector.loss_mean_n", { n: B }));
-    // With an L1/L2 penalty, training minimizes the data loss plus the penalty.
-    const m = frame.metrics ?? {};
-    const { l1 = 0, l2 = 0 } = this.hyper();
-    if ((l1 > 0 || l2 > 0) && m.batch_penalty !== undefined && m.batch_penalty !== null) {
-      const pen = [l1 > 0 ? "\\lambda_1 \\sum |w|" : "", l2 > 0 ? "\\tfrac{\\lambda_2}{2} \\sum w^2" : ""].filter(Boolean).join(" + ");
-      this.formula(
-        aligned("L_{\\text{total}}", [
-          `\\underbrace{L_{\\text{data}}}_{${tex(m.batch_data_loss)}} + \\underbrace{${pen}}_{${tex(m.batch_penalty)}}`,
-          tex(m.batch_total_loss),
-        ]),
-      );
-      this.note(t("inspector.penalty_note"));
-    }
-    this.section(t("inspector.chain_section"), "backward");
-    this.formula(
-      "\\frac{\\partial L}{\\partial w^{(l)}_{ji}} = \\underbrace{f'(z^{(l)}_j)\\sum_k w^{(l+1)}_{kj}\\,\\delta^{(l+1)}_k}_{\\delta^{(l)}_j}\\; a^{(l-1)}_i",
-    );
-  }
-
-  renderInput(s) {
-    const x = this.frame.x?.[s.neuron];
-    const name = featureLabel(this.topology.data, s.neuron);
-    const generic = /^x[₀-₉]*$/.test(name);
-    this.heading(t("inspector.input_title", { i: subscript(s.neuron + 1) }) + (generic ? "" : ` · ${name}`));
-    this.formula(`a^{(0)}_{${s.neuron + 1}} = x_{${s.neuron + 1}} = ${tex(x)}`);
-    // In the data's own units, when the network sees standardized values (house price).
-    const sc = this.topology.data?.scaling;
-    const mean = sc?.feature_mean?.[s.neuron];
-    const std = sc?.feature_std?.[s.neuron];
-    if (x !== null && x !== undefined && Number.isFinite(mean) && Number.isFinite(std) && (mean !== 0 || std !== 1)) {
-      this.formula(`x_{${s.neuron + 1}}\\cdot ${tex(std)} + ${paren(mean)} = ${tex(x * std + mean)}`);
-      this.note(t("inspector.input_units", { name }));
-    }
-    this.values([["x", "x", x]]);
-  }
-
-  renderEdge(s) {
-    const { layer: l, from: i, to: j } = s;
-    const frame = this.frame;
-    const layer = frame.layers[l - 1];
-    if (!layer) return;
-    const ii = i + 1;
-    const jj = j + 1;
-    this.heading(t("inspector.edge_title", { i: ii, j: jj, l }));
-    const w = layer.W?.[j]?.[i];
-    const dW = layer.dW?.[j]?.[i];
-    const dWu = layer.dW_update?.[j]?.[i];
-    const wUpd = layer.W_updated?.[j]?.[i] ?? w; // as the update left it (edited by hand since?)
-    const wOld = usedValue(w, wUpd, dWu);
-    const aPrev = (l === 1 ? frame.x : frame.layers[l - 2]?.a)?.[i];
-    const d = layer.delta?.[j];
-    const B = frame.batch?.length ?? 1;
-    const name = `w^{(${l})}_{${jj}${ii}}`;
-    this.formula(`${name} = ${tex(wOld)}`);
-    this.editable({ layer: l, param: "W", index: [j, i], value: w, label: `w${sub(jj)}${sub(ii)}⁽${sup(l)}⁾ =` });
-
-    this.section(t("inspector.gradient_section"), "backward");
-    if (dW === null || dW === undefined) {
-      this.formula(`\\frac{\\partial L}{\\partial ${name}} = \\delta^{(${l})}_{${jj}}\\, a^{(${l - 1})}_{${ii}}`);
-      this.gradientMissing();
-    } else {
-      const one = d !== null && d !== undefined && aPrev !== null && aPrev !== undefined;
-      if (one) {
-        this.formula(
-          `\\delta^{(${l})}_{${jj}}\\, a^{(${l - 1})}_{${ii}} = ${paren(d)}\\cdot${paren(aPrev)} = ${tex(d * aPrev)}`,
-        );
-        this.note(t("inspector.this_example"));
-      }
-      this.formula(
-        `\\frac{\\partial L}{\\partial ${name}} = \\frac{1}{${B}}\\sum_{b} \\delta_{${jj}}\\, a_{${ii}} = ${tex(dW)}`,
-      );
-      if (B > 1) this.note(t("inspector.batch_mean", { b: B }));
-    }
-
-    this.section(t("inspector.update_section"), "update");
-    const { optimizer, learning_rate: eta } = this.hyper();
-    if (dWu === null || dWu === undefined) {
-      this.formula(`\\Delta ${name} = -\\eta\\, \\frac{\\partial L}{\\partial ${name}}`);
-      this.gradientMissing();
-    } else {
-      if (optimizer === "sgd" && !frame.clipped && Number.isFinite(eta) && dW !== null && dW !== undefined) {
-        this.formula(aligned("\\Delta w", [`-\\eta\\,\\frac{\\partial L}{\\partial w}`, `-${tex(eta)}\\cdot${paren(dW)}`, tex(dWu)]));
-      } else {
-        this.formula(`\\Delta w_{\\text{${optimizer ?? ""}}} = ${tex(dWu)}`);
-      }
-      this.formula(aligned("w", [`w + \\Delta w`, `${tex(wOld)} + ${paren(dWu)}`, tex(wUpd)]).replace("&= w + ", "&\\leftarrow w + "));
-    }
-    const edited = wUpd !== w;
-    if (edited) this.note(t("inspector.edited_since", { w: fmt(w) }));
-    this.values([
-      ["w_old", t("inspector.w_old"), wOld],
-      ["dW", "∂L/∂w", dW],
-      ["dW_update", "Δw", dWu],
-      ["w", t("inspector.w_new"), dWu === null || dWu === undefined ? null : wUpd],
-      ...(edited ? [["w_edited", t("inspector.w_edited"), w]] : []),
-    ]);
-  }
-}
-
-function sub(n) {
-  return String(n).replace(/\d/g, (d) => "₀₁₂₃₄₅₆₇₈₉"[d]);
-}
-
-function sup(n) {
-  return String(n).replace(/\d/g, (d) => "⁰¹²³⁴⁵⁶⁷⁸⁹"[d]);
 }
 
 /**

@@ -8,6 +8,8 @@ import { has, t } from "../shared/i18n.js";
 
 const SUB = "₀₁₂₃₄₅₆₇₈₉";
 export const subscript = (n) => String(n).replace(/\d/g, (d) => SUB[d]);
+const SUP = "⁰¹²³⁴⁵⁶⁷⁸⁹";
+export const superscript = (n) => String(n).replace(/\d/g, (d) => SUP[d]);
 
 /**
  * The name of the network's input `i` (0-based): the CSV's column, a named feature, else
