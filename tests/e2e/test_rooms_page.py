@@ -254,6 +254,9 @@ def test_a_follower_is_told_the_lecturer_views_a_past_step(
     # Its own copy: the branching hint is the student's again.
     en.click("#room-copy")
     en.wait_for_selector("#room-bar", state="hidden")
+    # the copy's own run in place (its topology and first frame) before the slider moves
+    en.wait_for_function("() => window.bpviz.frame && !window.bpviz.animating")
+    en.wait_for_timeout(500)
     seek(en, 1)
     en.wait_for_function("() => window.bpviz.frame.viewing === 1")
     assert "Full step" in str(en.text_content("#rewind-viewing"))
